@@ -1,0 +1,17 @@
+/*  libjitsu_proto: everything a jitsu process needs to speak on the bus.  */
+
+#ifndef PROTO_H_INCLUDED
+#define PROTO_H_INCLUDED
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "proto_error.h"
+#include "proto_msg.h"
+#include "proto_config.h"
+#include "proto_endpoints.h"
+#include "proto_pub.h"
+#include "proto_sub.h"
+#include "proto_service.h"
+
+#endif

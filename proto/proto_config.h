@@ -1,0 +1,42 @@
+/*  proto_config: reading a service's JSON config into a struct that already holds defaults.
+
+    A table names each key, its kind, its target and its limits; the reader rejects unknown
+    keys (a misspelt key fails at start-up), duplicate keys, wrong types and out-of-range
+    values, always naming the file and the field.  */
+
+#ifndef PROTO_CONFIG_H_INCLUDED
+#define PROTO_CONFIG_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "proto_error.h"
+
+typedef enum {
+    PROTO_CONFIG_INT,     // int *target within [min, max]
+    PROTO_CONFIG_STR,     // char target[size]; non-empty when min > 0
+    PROTO_CONFIG_BOOL,    // bool *target
+    PROTO_CONFIG_JSON     // json_t **target, borrowed from the object: parsed by the caller
+} proto_config_kind_t;
+
+//  One config key.
+typedef struct {
+    const char *name;
+    proto_config_kind_t kind;
+    void *target;         // borrowed: where the value goes
+    size_t size;          // PROTO_CONFIG_STR: buffer size
+    int64_t min, max;     // PROTO_CONFIG_INT range; PROTO_CONFIG_STR: min > 0 = non-empty
+} proto_config_field_t;
+
+//  Apply OBJECT to FIELDS (terminated by a NULL name). WHERE prefixes every message ("dnsd.json"
+//  or "dnsd.json: endpoints"). Returns 0, or -2 with ERROR naming WHERE and the key.
+int proto_config_read (json_t *object, const proto_config_field_t *fields, const char *where,
+                       proto_error_t *error);
+
+//  Load a JSON config file, rejecting duplicate keys. Returns a new reference, or NULL with
+//  ERROR naming the file, line and reason.
+json_t *proto_config_load (const char *path, proto_error_t *error);
+
+#endif

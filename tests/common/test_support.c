@@ -1,0 +1,136 @@
+/*  test_support: processes, run directories and files for tests.  */
+
+#include <czmq.h>
+#include <ftw.h>
+#include <sys/wait.h>
+
+#include "test_support.h"
+
+char *
+test_rundir_new (void)
+{
+    char *path = strdup ("/tmp/jt-XXXXXX");
+    if (!path || !mkdtemp (path)) {
+        free (path);
+        return NULL;
+    }
+    setenv ("JITSU_RUN_DIR", path, 1);
+    return path;
+}
+
+static int
+s_remove (const char *path, const struct stat *status, int flag, struct FTW *walk)
+{
+    return remove (path);
+}
+
+void
+test_rundir_destroy (char **path_p)
+{
+    if (!path_p || !*path_p)
+        return;
+    nftw (*path_p, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    free (*path_p);
+    *path_p = NULL;
+}
+
+//  Children started by test_spawn, so a test that fails half-way leaves none running.
+#define S_CHILDREN_MAX 64
+static pid_t s_children[S_CHILDREN_MAX];
+
+pid_t
+test_spawn (char *const argv[], const char *stdout_path, const char *stderr_path)
+{
+    fflush (NULL);
+    pid_t pid = fork ();
+    if (pid > 0) {
+        for (int index = 0; index < S_CHILDREN_MAX; index++)
+            if (s_children[index] == 0) {
+                s_children[index] = pid;
+                break;
+            }
+    }
+    if (pid != 0)
+        return pid;
+    const char *paths[2] = {stdout_path, stderr_path};
+    for (int index = 0; index < 2; index++) {
+        if (!paths[index])
+            continue;
+        int fd = open (paths[index], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+        if (fd < 0 || dup2 (fd, index + 1) < 0)
+            _exit (126);
+        close (fd);
+    }
+    execv (argv[0], argv);
+    _exit (127);
+}
+
+int
+test_stop (pid_t pid, int signal, int timeout_ms)
+{
+    int status = 0;
+    kill (pid, signal);
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        if (waitpid (pid, &status, WNOHANG) == pid)
+            return status;
+        zclock_sleep (10);
+    }
+    kill (pid, SIGKILL);
+    waitpid (pid, &status, 0);
+    return status;
+}
+
+void
+test_reap_all (void)
+{
+    for (int index = 0; index < S_CHILDREN_MAX; index++) {
+        pid_t pid = s_children[index];
+        s_children[index] = 0;
+        //  Only our own children: waitpid fails for PIDs already reaped by the test.
+        if (pid > 0 && waitpid (pid, NULL, WNOHANG) == 0) {
+            kill (pid, SIGKILL);
+            waitpid (pid, NULL, 0);
+        }
+    }
+}
+
+bool
+test_wait_path (const char *path, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (access (path, F_OK) == 0)
+            return true;
+        zclock_sleep (10);
+    }
+    return false;
+}
+
+int
+test_count_lines (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    int lines = 0, c;
+    while ((c = fgetc (file)) != EOF)
+        lines += c == '\n';
+    fclose (file);
+    return lines;
+}
+
+bool
+test_wait_lines (const char *path, int lines, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (test_count_lines (path) >= lines)
+            return true;
+        zclock_sleep (20);
+    }
+    return false;
+}
+
+bool
+test_is_root (void)
+{
+    return geteuid () == 0;
+}

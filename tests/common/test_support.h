@@ -1,0 +1,41 @@
+/*  test_support: what integration and socket tests share: temporary run directories, real
+    processes started and stopped by PID, and waiting on files they write.  */
+
+#ifndef TEST_SUPPORT_H_INCLUDED
+#define TEST_SUPPORT_H_INCLUDED
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+//  Create a fresh run directory under /tmp (short: ipc paths are limited) and point
+//  JITSU_RUN_DIR at it. Returns the path; free it with test_rundir_destroy.
+char *test_rundir_new (void);
+
+//  Remove the run directory and everything in it, free PATH and null it. NULL-safe.
+void test_rundir_destroy (char **path_p);
+
+//  Start ARGV (NULL-terminated) as a child with stdout and stderr sent to the given files
+//  (NULL: inherited). Returns its PID, or -1.
+pid_t test_spawn (char *const argv[], const char *stdout_path, const char *stderr_path);
+
+//  Send SIGNAL to PID and reap it, waiting at most TIMEOUT_MS before SIGKILL. Returns the
+//  wait status.
+int test_stop (pid_t pid, int signal, int timeout_ms);
+
+//  SIGKILL and reap every child test_spawn started that is still running. Call it from a
+//  suite's .fini so a failed assertion leaves no process behind.
+void test_reap_all (void);
+
+//  Wait until PATH exists. Returns true, or false after TIMEOUT_MS.
+bool test_wait_path (const char *path, int timeout_ms);
+
+//  Count the newline-terminated lines in PATH (0 when it does not exist).
+int test_count_lines (const char *path);
+
+//  Wait until PATH holds at least LINES lines. Returns true, or false after TIMEOUT_MS.
+bool test_wait_lines (const char *path, int lines, int timeout_ms);
+
+//  Whether the process runs as root (tests needing root print why they skip).
+bool test_is_root (void);
+
+#endif

@@ -1,0 +1,88 @@
+/*  proto_endpoints: defaults from the run directory, overrides from config.  */
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "proto.h"
+
+Test (proto_endpoints, defaults_follow_jitsu_run_dir)
+{
+    setenv ("JITSU_RUN_DIR", "/tmp/somewhere", 1);
+    proto_endpoints_t endpoints;
+    cr_assert (eq (int, proto_endpoints_defaults (&endpoints), 0));
+    cr_assert (eq (str, endpoints.bus_in, "ipc:///tmp/somewhere/bus-in"));
+    cr_assert (eq (str, endpoints.bus_out, "ipc:///tmp/somewhere/bus-out"));
+    cr_assert (eq (str, endpoints.state, "ipc:///tmp/somewhere/state"));
+    unsetenv ("JITSU_RUN_DIR");
+    cr_assert (eq (int, proto_endpoints_defaults (&endpoints), 0));
+    cr_assert (eq (str, endpoints.bus_in, "ipc:///run/jitsu/bus-in"));
+}
+
+Test (proto_endpoints, config_overrides_and_moves_run_dir)
+{
+    unsetenv ("JITSU_RUN_DIR");
+    proto_endpoints_t endpoints;
+    proto_endpoints_defaults (&endpoints);
+    json_t *config = json_pack ("{s:s, s:s}", "run_dir", "/var/run/j", "state",
+                                "tcp://127.0.0.1:7003");
+    proto_error_t error;
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, config, &error), 0), "%s",
+               error.text);
+    cr_assert (eq (str, endpoints.bus_in, "ipc:///var/run/j/bus-in"));
+    cr_assert (eq (str, endpoints.state, "tcp://127.0.0.1:7003"));
+    json_decref (config);
+}
+
+Test (proto_endpoints, bad_config_is_refused_with_reason)
+{
+    proto_endpoints_t endpoints;
+    proto_endpoints_defaults (&endpoints);
+    proto_error_t error;
+    json_t *misspelt = json_pack ("{s:s}", "bus_inn", "ipc:///x");
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, misspelt, &error), -2));
+    cr_assert (not (eq (ptr, strstr (error.text, "bus_inn"), NULL)), "%s", error.text);
+    json_decref (misspelt);
+    json_t *scheme = json_pack ("{s:s}", "bus_in", "udp://1.2.3.4:5");
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, scheme, &error), -2));
+    json_decref (scheme);
+    char long_path[200];
+    memset (long_path, 'p', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    json_t *too_long = json_pack ("{s:s}", "run_dir", long_path);
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, too_long, &error), -2));
+    json_decref (too_long);
+}
+
+Test (proto_endpoints, prepare_creates_a_private_run_directory)
+{
+    char base[] = "/tmp/jt-prep-XXXXXX";
+    cr_assert (not (eq (ptr, mkdtemp (base), NULL)));
+    char endpoint[256];
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/deeper/run/bus-in", base);
+    cr_assert (eq (int, proto_endpoints_prepare (endpoint), 0));
+    char directory[256];
+    snprintf (directory, sizeof directory, "%s/deeper/run", base);
+    struct stat status;
+    cr_assert (eq (int, stat (directory, &status), 0));
+    cr_assert (eq (int, status.st_mode & 0777, 0750));
+    cr_assert (eq (int, proto_endpoints_prepare ("tcp://127.0.0.1:1"), 0));
+    rmdir (directory);
+    snprintf (directory, sizeof directory, "%s/deeper", base);
+    rmdir (directory);
+    rmdir (base);
+}
+
+Test (proto_endpoints, config_file_errors_name_file_and_line)
+{
+    char path[] = "/tmp/jt-config-XXXXXX";
+    int fd = mkstemp (path);
+    cr_assert (ge (int, fd, 0));
+    const char *text = "{\n  \"instance\": \"1\",\n  \"instance\": \"2\"\n}\n";
+    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
+    close (fd);
+    proto_error_t error;
+    cr_assert (eq (ptr, proto_config_load (path, &error), NULL));
+    cr_assert (not (eq (ptr, strstr (error.text, path), NULL)), "%s", error.text);
+    cr_assert (not (eq (ptr, strstr (error.text, ":3:"), NULL)), "%s", error.text);
+    unlink (path);
+}
