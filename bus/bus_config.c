@@ -1,0 +1,39 @@
+/*  bus_config: parse and validate the bus's JSON config.
+
+    {"endpoints": {...}, "instance": "1", "heartbeat_ms": 1000, "hwm": 100000}  */
+
+#include "bus_config.h"
+
+int
+bus_config_load (bus_config_t *self, const char *path, proto_error_t *error)
+{
+    assert (self);
+    memset (self, 0, sizeof *self);
+    if (proto_endpoints_defaults (&self->endpoints))
+        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    strcpy (self->instance, "1");
+    self->heartbeat_ms = BUS_HEARTBEAT_MS_DEFAULT;
+    self->hwm = BUS_HWM_DEFAULT;
+    if (!path)
+        return 0;
+
+    json_t *config = proto_config_load (path, error);
+    if (!config)
+        return -2;
+    json_t *endpoints = NULL;
+    const proto_config_field_t fields[] = {
+        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
+        {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
+        {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
+        {"hwm", PROTO_CONFIG_INT, &self->hwm, 0, 1, INT32_MAX},
+        {NULL},
+    };
+    int rc = proto_config_read (config, fields, path, error);
+    if (rc == 0 && proto_endpoints_configure (&self->endpoints, endpoints, error)) {
+        char reason[PROTO_ERROR_TEXT_MAX + 1];
+        strcpy (reason, error->text);
+        rc = proto_error_set (error, error->code, "%s: %s", path, reason);
+    }
+    json_decref (config);
+    return rc;
+}
