@@ -26,7 +26,7 @@ bus_config_load (bus_config_t *self, const char *path, proto_error_t *error)
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
         {"hwm", PROTO_CONFIG_INT, &self->hwm, 0, 1, INT32_MAX},
-        {NULL},
+        PROTO_CONFIG_END,
     };
     int rc = proto_config_read (config, fields, path, error);
     if (rc == 0 && proto_endpoints_configure (&self->endpoints, endpoints, error)) {

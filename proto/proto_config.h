@@ -30,6 +30,9 @@ typedef struct {
     int64_t min, max;     // PROTO_CONFIG_INT range; PROTO_CONFIG_STR: min > 0 = non-empty
 } proto_config_field_t;
 
+//  Ends a table of fields.
+#define PROTO_CONFIG_END {NULL, PROTO_CONFIG_INT, NULL, 0, 0, 0}
+
 //  Apply OBJECT to FIELDS (terminated by a NULL name). WHERE prefixes every message ("dnsd.json"
 //  or "dnsd.json: endpoints"). Returns 0, or -2 with ERROR naming WHERE and the key.
 int proto_config_read (json_t *object, const proto_config_field_t *fields, const char *where,

@@ -57,7 +57,7 @@ proto_endpoints_configure (proto_endpoints_t *self, json_t *config, proto_error_
         {"bus_in", PROTO_CONFIG_STR, given.bus_in, sizeof given.bus_in, 1, 0},
         {"bus_out", PROTO_CONFIG_STR, given.bus_out, sizeof given.bus_out, 1, 0},
         {"state", PROTO_CONFIG_STR, given.state, sizeof given.state, 1, 0},
-        {NULL},
+        PROTO_CONFIG_END,
     };
     if (proto_config_read (config, fields, "endpoints", error))
         return -2;

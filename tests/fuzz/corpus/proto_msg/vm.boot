@@ -1,0 +1,1 @@
+{"v":1,"type":"vm.boot","src":"dnsd/1","seq":42,"ts":1795328624958,"body":{"service":"www","request_id":"dnsd/1:42","qname":"www.example.org","qtype":"A","client":"192.0.2.7"}}
