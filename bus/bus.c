@@ -56,11 +56,11 @@ s_lock (const char *endpoint)
 int
 main (int argc, char **argv)
 {
-    proto_service_args_t args;
-    int parsed = proto_service_args (argc, argv, "jitsu-bus", s_usage, &args);
+    proto_main_args_t args;
+    int parsed = proto_main_args (argc, argv, "jitsu-bus", s_usage, &args);
     if (parsed)
         return parsed > 0 ? 0 : 2;
-    proto_service_log_init ("jitsu-bus");
+    proto_main_log_init ("jitsu-bus");
 
     s_bus_t bus = {0};
     proto_error_t error;

@@ -74,7 +74,7 @@ main (int argc, char **argv)
         fputs (s_usage, stderr);
         return 2;
     }
-    proto_service_log_init ("jitsuctl");
+    proto_main_log_init ("jitsuctl");
     proto_endpoints_t endpoints;
     if (s_load_endpoints (&endpoints, config_path))
         return 1;

@@ -12,6 +12,6 @@
 #include "proto_endpoints.h"
 #include "proto_pub.h"
 #include "proto_sub.h"
-#include "proto_service.h"
+#include "proto_main.h"
 
 #endif

@@ -1,13 +1,13 @@
-/*  proto_service: standard flags and logging for every jitsu process.  */
+/*  proto_main: standard flags and logging for every jitsu process.  */
 
 #include <czmq.h>
 #include <getopt.h>
 
-#include "proto_service.h"
+#include "proto_main.h"
 
 int
-proto_service_args (int argc, char **argv, const char *name, const char *usage,
-                    proto_service_args_t *args)
+proto_main_args (int argc, char **argv, const char *name, const char *usage,
+                    proto_main_args_t *args)
 {
     assert (args);
     static const struct option options[] = {
@@ -53,7 +53,7 @@ proto_service_args (int argc, char **argv, const char *name, const char *usage,
 }
 
 void
-proto_service_log_init (const char *ident)
+proto_main_log_init (const char *ident)
 {
     zsys_init ();
     zsys_set_logstream (stderr);
