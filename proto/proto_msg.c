@@ -245,6 +245,7 @@ s_read_changes (proto_state_changed_t *body, json_t *value, proto_error_t *error
         proto_change_t *change = &body->changes[body->change_count++];
         memcpy (change->key, json_string_value (key), json_string_length (key) + 1);
         change->op = (proto_op_t) choice;
+        change->value = json_incref (json_object_get (item, "value"));
     }
     return 0;
 }
@@ -354,9 +355,13 @@ static json_t *
 s_write_changes (const proto_state_changed_t *body)
 {
     json_t *array = json_array ();
-    for (size_t index = 0; index < body->change_count; index++)
-        json_array_append_new (array, json_pack ("{s:s,s:s}", "key", body->changes[index].key,
-                                                 "op", s_op_names[body->changes[index].op]));
+    for (size_t index = 0; index < body->change_count; index++) {
+        const proto_change_t *change = &body->changes[index];
+        json_t *item = json_pack ("{s:s,s:s}", "key", change->key, "op", s_op_names[change->op]);
+        if (change->value)
+            json_object_set (item, "value", change->value);
+        json_array_append_new (array, item);
+    }
     return array;
 }
 
@@ -458,8 +463,11 @@ void
 proto_msg_reset (proto_msg_t *self)
 {
     assert (self);
-    if (self->type == PROTO_MSG_STATE_CHANGED)
+    if (self->type == PROTO_MSG_STATE_CHANGED) {
+        for (size_t index = 0; index < self->state_changed.change_count; index++)
+            json_decref (self->state_changed.changes[index].value);
         free (self->state_changed.changes);
+    }
     json_decref (self->json);
     proto_msg_init (self, self->type);
 }
@@ -604,7 +612,7 @@ proto_msg_encode (const proto_msg_t *self, proto_error_t *error)
 }
 
 int
-proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op)
+proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op, json_t *value)
 {
     assert (self);
     assert (self->type == PROTO_MSG_STATE_CHANGED);
@@ -616,8 +624,10 @@ proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op)
     if (!grown)
         return -1;
     body->changes = grown;
-    strcpy (body->changes[body->change_count].key, key);
-    body->changes[body->change_count++].op = op;
+    proto_change_t *change = &body->changes[body->change_count++];
+    strcpy (change->key, key);
+    change->op = op;
+    change->value = json_incref (value);
     return 0;
 }
 

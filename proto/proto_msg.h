@@ -168,6 +168,7 @@ typedef struct {
 typedef struct {
     char key[PROTO_KEY_MAX + 1];
     proto_op_t op;
+    json_t *value;                      // owned, optional: the new value of a put
 } proto_change_t;
 
 //  state.changed: statestore made a commit.
@@ -241,8 +242,9 @@ char *proto_msg_encode (const proto_msg_t *self, proto_error_t *error);
 //  Encode only the body. Returns a new reference, or NULL with ERROR filled.
 json_t *proto_msg_encode_body (const proto_msg_t *self, proto_error_t *error);
 
-//  Append a change to a state.changed message. Returns 0, or -1 when KEY is too long.
-int proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op);
+//  Append a change to a state.changed message; VALUE (may be NULL) is borrowed and increfed.
+//  Returns 0, or -1 when KEY is too long.
+int proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op, json_t *value);
 
 //  Append a counter to a svc.alive message. Returns 0, or -1 when full or NAME is too long.
 int proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value);

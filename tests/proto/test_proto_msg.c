@@ -308,8 +308,8 @@ Test (proto_msg, builders_respect_their_limits)
     char key[PROTO_KEY_MAX + 2];
     memset (key, 'k', sizeof key - 1);
     key[sizeof key - 1] = '\0';
-    cr_assert (eq (int, proto_msg_add_change (&msg, key, PROTO_OP_PUT), -1));
-    cr_assert (eq (int, proto_msg_add_change (&msg, "/a", PROTO_OP_DEL), 0));
+    cr_assert (eq (int, proto_msg_add_change (&msg, key, PROTO_OP_PUT, NULL), -1));
+    cr_assert (eq (int, proto_msg_add_change (&msg, "/a", PROTO_OP_DEL, NULL), 0));
     cr_assert (eq (sz, msg.state_changed.change_count, 1));
     proto_msg_reset (&msg);
     char small[4];
