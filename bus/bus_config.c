@@ -29,11 +29,8 @@ bus_config_load (bus_config_t *self, const char *path, proto_error_t *error)
         PROTO_CONFIG_END,
     };
     int rc = proto_config_read (config, fields, path, error);
-    if (rc == 0 && proto_endpoints_configure (&self->endpoints, endpoints, error)) {
-        char reason[PROTO_ERROR_TEXT_MAX + 1];
-        strcpy (reason, error->text);
-        rc = proto_error_set (error, error->code, "%s: %s", path, reason);
-    }
+    if (rc == 0)
+        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
     json_decref (config);
     return rc;
 }

@@ -1,6 +1,8 @@
 /*  jitsuctl: the operator's command line for a jitsu deployment.  */
 
 #include "ctl_publish.h"
+#include "ctl_service.h"
+#include "ctl_state.h"
 #include "ctl_tap.h"
 
 static const char *s_usage =
@@ -10,6 +12,8 @@ static const char *s_usage =
     "Commands:\n"
     "  tap [--pretty] [--count N] [PREFIX...]   print bus messages as JSON lines\n"
     "  publish [--wait MS] TOPIC BODY           validate BODY and publish it on TOPIC\n"
+    "  service add|apply|ls|show|rm ...         define services (see service --help)\n"
+    "  state get|put|del|ls|tree|log|diff|at    keys and history (see state --help)\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   JSON with an \"endpoints\" object (bus_in, bus_out, state, run_dir)\n"
@@ -26,6 +30,8 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"tap", ctl_tap_run},
     {"publish", ctl_publish_run},
+    {"service", ctl_service_run},
+    {"state", ctl_state_run},
 };
 
 //  Read the endpoints from defaults and, when given, the "endpoints" object of PATH.
@@ -44,9 +50,10 @@ s_load_endpoints (proto_endpoints_t *endpoints, const char *path)
         fprintf (stderr, "jitsuctl: %s\n", error.text);
         return -1;
     }
-    int rc = proto_endpoints_configure (endpoints, json_object_get (config, "endpoints"), &error);
+    int rc = proto_endpoints_configure (endpoints, json_object_get (config, "endpoints"), path,
+                                        &error);
     if (rc)
-        fprintf (stderr, "jitsuctl: %s: %s\n", path, error.text);
+        fprintf (stderr, "jitsuctl: %s\n", error.text);
     json_decref (config);
     return rc ? -1 : 0;
 }

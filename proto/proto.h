@@ -13,5 +13,8 @@
 #include "proto_pub.h"
 #include "proto_sub.h"
 #include "proto_main.h"
+#include "proto_state_client.h"
+#include "proto_replica.h"
+#include "proto_service.h"
 
 #endif

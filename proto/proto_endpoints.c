@@ -10,16 +10,15 @@
 #define S_SUN_PATH_MAX 107
 
 static int
-s_check_ipc (const char *endpoint, proto_error_t *error)
+s_check_ipc (const char *endpoint, const char *context, proto_error_t *error)
 {
     if (strncmp (endpoint, "ipc://", 6) == 0 && strlen (endpoint + 6) > S_SUN_PATH_MAX)
-        return proto_error_set (error, PROTO_ERR_TOO_LONG,
-                                "endpoint %s: ipc path longer than %d bytes", endpoint,
-                                S_SUN_PATH_MAX);
+        return proto_error_set (error, PROTO_ERR_TOO_LONG, "%s: %s: ipc path longer than %d bytes",
+                                context, endpoint, S_SUN_PATH_MAX);
     if (strncmp (endpoint, "ipc://", 6) && strncmp (endpoint, "tcp://", 6)
         && strncmp (endpoint, "inproc://", 9))
         return proto_error_set (error, PROTO_ERR_VALUE,
-                                "endpoint %s: expected ipc://, tcp:// or inproc://", endpoint);
+                                "%s: %s: expected ipc://, tcp:// or inproc://", context, endpoint);
     return 0;
 }
 
@@ -45,7 +44,8 @@ proto_endpoints_defaults (proto_endpoints_t *self)
 }
 
 int
-proto_endpoints_configure (proto_endpoints_t *self, json_t *config, proto_error_t *error)
+proto_endpoints_configure (proto_endpoints_t *self, json_t *config, const char *where,
+                           proto_error_t *error)
 {
     assert (self);
     if (!config)
@@ -59,12 +59,14 @@ proto_endpoints_configure (proto_endpoints_t *self, json_t *config, proto_error_
         {"state", PROTO_CONFIG_STR, given.state, sizeof given.state, 1, 0},
         PROTO_CONFIG_END,
     };
-    if (proto_config_read (config, fields, "endpoints", error))
+    char context[PROTO_PATH_MAX * 3];
+    snprintf (context, sizeof context, "%s: endpoints", where);
+    if (proto_config_read (config, fields, context, error))
         return -2;
     //  A new run directory moves the defaults; explicit endpoints then apply on top.
     if (*run_dir && s_fill (self, run_dir))
-        return proto_error_set (error, PROTO_ERR_TOO_LONG,
-                                "endpoints.run_dir: longer than %d bytes", PROTO_PATH_MAX);
+        return proto_error_set (error, PROTO_ERR_TOO_LONG, "%s: run_dir: longer than %d bytes",
+                                context, PROTO_PATH_MAX);
     if (*given.bus_in)
         strcpy (self->bus_in, given.bus_in);
     if (*given.bus_out)
@@ -73,7 +75,7 @@ proto_endpoints_configure (proto_endpoints_t *self, json_t *config, proto_error_
         strcpy (self->state, given.state);
     const char *all[] = {self->bus_in, self->bus_out, self->state};
     for (size_t index = 0; index < 3; index++)
-        if (s_check_ipc (all[index], error))
+        if (s_check_ipc (all[index], context, error))
             return -2;
     return 0;
 }

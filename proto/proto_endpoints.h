@@ -26,8 +26,10 @@ typedef struct {
 int proto_endpoints_defaults (proto_endpoints_t *self);
 
 //  Override from a config object {"run_dir", "bus_in", "bus_out", "state"} (all optional,
-//  unknown keys rejected). CONFIG is borrowed and may be NULL. Returns 0, or -2 with ERROR.
-int proto_endpoints_configure (proto_endpoints_t *self, json_t *config, proto_error_t *error);
+//  unknown keys rejected). CONFIG is borrowed and may be NULL. WHERE (the config file) prefixes
+//  error messages. Returns 0, or -2 with ERROR.
+int proto_endpoints_configure (proto_endpoints_t *self, json_t *config, const char *where,
+                               proto_error_t *error);
 
 //  Create the directory of an ipc:// ENDPOINT (mode 0750) so it can be bound. Returns 0, or -1
 //  with errno set. Other transports need nothing and return 0.

@@ -26,7 +26,7 @@ Test (proto_endpoints, config_overrides_and_moves_run_dir)
     json_t *config = json_pack ("{s:s, s:s}", "run_dir", "/var/run/j", "state",
                                 "tcp://127.0.0.1:7003");
     proto_error_t error;
-    cr_assert (eq (int, proto_endpoints_configure (&endpoints, config, &error), 0), "%s",
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, config, "test.json", &error), 0), "%s",
                error.text);
     cr_assert (eq (str, endpoints.bus_in, "ipc:///var/run/j/bus-in"));
     cr_assert (eq (str, endpoints.state, "tcp://127.0.0.1:7003"));
@@ -39,17 +39,17 @@ Test (proto_endpoints, bad_config_is_refused_with_reason)
     proto_endpoints_defaults (&endpoints);
     proto_error_t error;
     json_t *misspelt = json_pack ("{s:s}", "bus_inn", "ipc:///x");
-    cr_assert (eq (int, proto_endpoints_configure (&endpoints, misspelt, &error), -2));
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, misspelt, "test.json", &error), -2));
     cr_assert (not (eq (ptr, strstr (error.text, "bus_inn"), NULL)), "%s", error.text);
     json_decref (misspelt);
     json_t *scheme = json_pack ("{s:s}", "bus_in", "udp://1.2.3.4:5");
-    cr_assert (eq (int, proto_endpoints_configure (&endpoints, scheme, &error), -2));
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, scheme, "test.json", &error), -2));
     json_decref (scheme);
     char long_path[200];
     memset (long_path, 'p', sizeof long_path - 1);
     long_path[sizeof long_path - 1] = '\0';
     json_t *too_long = json_pack ("{s:s}", "run_dir", long_path);
-    cr_assert (eq (int, proto_endpoints_configure (&endpoints, too_long, &error), -2));
+    cr_assert (eq (int, proto_endpoints_configure (&endpoints, too_long, "test.json", &error), -2));
     json_decref (too_long);
 }
 

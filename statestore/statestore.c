@@ -1,0 +1,47 @@
+/*  jitsu-statestore: versioned key/value state with full history in a git repository.  */
+
+#include "statestore_config.h"
+#include "statestore_server.h"
+
+static const char *s_usage =
+    "Serve jitsu's durable state from a bare git repository (libgit2): requests on the state\n"
+    "endpoint, one state.changed event on the bus per commit. See proto/PROTOCOL.md.\n";
+
+int
+main (int argc, char **argv)
+{
+    proto_main_args_t args;
+    int parsed = proto_main_args (argc, argv, "jitsu-statestore", s_usage, &args);
+    if (parsed)
+        return parsed > 0 ? 0 : 2;
+    proto_main_log_init ("jitsu-statestore");
+
+    statestore_config_t config;
+    proto_error_t error;
+    if (statestore_config_load (&config, args.config_path, &error)) {
+        zsys_error ("statestore: bad config: %s", error.text);
+        return 1;
+    }
+    if (args.check_config) {
+        printf ("config ok: repo=%s state=%s bus_in=%s\n", config.repo, config.endpoints.state,
+                config.endpoints.bus_in);
+        return 0;
+    }
+    umask (0007);  // the repository and sockets belong to the owner and the jitsu group
+    char reason[512];
+    statestore_server_t *server = statestore_server_new (&config, reason, sizeof reason);
+    if (!server) {
+        zsys_error ("statestore: cannot start: %s", reason);
+        return 1;
+    }
+    zloop_t *loop = zloop_new ();
+    int rc = 1;
+    if (loop && statestore_server_attach (server, loop) == 0) {
+        zloop_start (loop);
+        zsys_info ("statestore: stopping rev=%lld", (long long) statestore_server_rev (server));
+        rc = 0;
+    }
+    zloop_destroy (&loop);
+    statestore_server_destroy (&server);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/*  statestore_config: parse and validate statestore's JSON config.
+
+    {"repo": "/var/lib/jitsu/state.git", "instance": "1", "heartbeat_ms": 1000,
+     "batch_max": 512, "repack_packs": 64, "repack_interval_s": 60, "endpoints": {...}}  */
+
+#include "statestore_config.h"
+
+int
+statestore_config_load (statestore_config_t *self, const char *path, proto_error_t *error)
+{
+    assert (self);
+    memset (self, 0, sizeof *self);
+    if (proto_endpoints_defaults (&self->endpoints))
+        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    strcpy (self->repo, STATESTORE_REPO_DEFAULT);
+    strcpy (self->instance, "1");
+    self->heartbeat_ms = 1000;
+    self->batch_max = 512;
+    self->repack_packs = 64;
+    self->repack_interval_s = 60;
+    if (!path)
+        return 0;
+
+    json_t *config = proto_config_load (path, error);
+    if (!config)
+        return -2;
+    json_t *endpoints = NULL;
+    const proto_config_field_t fields[] = {
+        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
+        {"repo", PROTO_CONFIG_STR, self->repo, sizeof self->repo, 1, 0},
+        {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
+        {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
+        {"batch_max", PROTO_CONFIG_INT, &self->batch_max, 0, 1, 100000},
+        {"repack_packs", PROTO_CONFIG_INT, &self->repack_packs, 0, 2, 100000},
+        {"repack_interval_s", PROTO_CONFIG_INT, &self->repack_interval_s, 0, 1, 86400},
+        PROTO_CONFIG_END,
+    };
+    int rc = proto_config_read (config, fields, path, error);
+    if (rc == 0)
+        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
+    json_decref (config);
+    return rc;
+}

@@ -1,0 +1,478 @@
+/*  statestore_repo: opening, recovering, committing and flushing the git repository.  */
+
+#include <dirent.h>
+#include <sys/file.h>
+#include <zlib.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
+#include "statestore_repo.h"
+
+#define S_SIGNATURE_EMAIL "jitsu@localhost"
+
+struct _statestore_repo_t {
+    char *path;                  // owned: the repository directory
+    int lock_fd;                 // exclusive flock on PATH/jitsu.lock
+    git_repository *git;         // owned
+    git_odb *odb;                // owned reference to git's object database
+    git_odb_backend *mempack;    // owned by odb: where new objects go until flushed
+    git_oid *revs;               // owned: revs[n - 1] is the commit of revision n
+    size_t rev_count;            // revisions, pending ones included
+    size_t rev_capacity;
+    size_t durable_count;        // revisions on disk
+    git_oid *tracked;            // owned: objects written since the last flush
+    size_t tracked_count;
+    size_t tracked_capacity;
+    zhashx_t *mod_revs;          // owned until taken: key -> last revision, from the history
+    size_t packs_written;
+};
+
+//  Remove what a process killed mid-write leaves: ref lock files and temporary pack files. We
+//  hold the repository lock, so nobody else can be writing them.
+static void
+s_recover (const char *path)
+{
+    const char *locks[] = {"refs/heads/main.lock", "packed-refs.lock", "HEAD.lock",
+                           "config.lock"};
+    for (size_t index = 0; index < sizeof locks / sizeof locks[0]; index++) {
+        char *file = zsys_sprintf ("%s/%s", path, locks[index]);
+        if (unlink (file) == 0)
+            zsys_warning ("statestore_repo: removed stale %s", file);
+        zstr_free (&file);
+    }
+    char *packs = zsys_sprintf ("%s/objects/pack", path);
+    DIR *directory = opendir (packs);
+    struct dirent *entry;
+    while (directory && (entry = readdir (directory))) {
+        const char *name = entry->d_name;
+        if (strncmp (name, "pack_git2_", 10) && strncmp (name, "tmp_", 4))
+            continue;
+        char *file = zsys_sprintf ("%s/%s", packs, name);
+        if (unlink (file) == 0)
+            zsys_warning ("statestore_repo: removed temporary %s", file);
+        zstr_free (&file);
+    }
+    if (directory)
+        closedir (directory);
+    zstr_free (&packs);
+}
+
+static int
+s_append_rev (statestore_repo_t *self, const git_oid *commit)
+{
+    if (self->rev_count == self->rev_capacity) {
+        size_t capacity = self->rev_capacity ? self->rev_capacity * 2 : 1024;
+        git_oid *grown = (git_oid *) realloc (self->revs, capacity * sizeof (git_oid));
+        if (!grown)
+            return -1;
+        self->revs = grown;
+        self->rev_capacity = capacity;
+    }
+    self->revs[self->rev_count++] = *commit;
+    return 0;
+}
+
+//  Apply the "Jitsu-Change: put|del KEY" trailers of MESSAGE at revision REV.
+static void
+s_index_changes (statestore_repo_t *self, const char *message, int64_t rev)
+{
+    const char *line = message;
+    while ((line = strstr (line, "Jitsu-Change: "))) {
+        line += 14;
+        bool put = strncmp (line, "put ", 4) == 0;
+        bool del = strncmp (line, "del ", 4) == 0;
+        size_t length = strcspn (line + 4, "\n");
+        if ((put || del) && length > 0 && length < 1024) {
+            char key[1024];
+            memcpy (key, line + 4, length);
+            key[length] = '\0';
+            if (put)
+                zhashx_update (self->mod_revs, key, (void *) (intptr_t) rev);
+            else
+                zhashx_delete (self->mod_revs, key);
+        }
+    }
+}
+
+//  Walk refs/heads/main oldest first: one revision per commit, and the mod_rev of every key.
+static int
+s_index_history (statestore_repo_t *self, char *reason, size_t reason_size)
+{
+    git_oid head;
+    if (git_reference_name_to_id (&head, self->git, STATESTORE_REPO_REF))
+        return 0;  // no commit yet
+    git_revwalk *walk = NULL;
+    int rc = -1;
+    if (git_revwalk_new (&walk, self->git)
+        || git_revwalk_sorting (walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)
+        || git_revwalk_push (walk, &head))
+        goto cleanup;
+    git_oid commit_id;
+    while (git_revwalk_next (&commit_id, walk) == 0) {
+        git_commit *commit = NULL;
+        if (git_commit_lookup (&commit, self->git, &commit_id) || s_append_rev (self, &commit_id)) {
+            git_commit_free (commit);
+            goto cleanup;
+        }
+        s_index_changes (self, git_commit_message (commit), (int64_t) self->rev_count);
+        git_commit_free (commit);
+    }
+    self->durable_count = self->rev_count;
+    rc = 0;
+cleanup:
+    if (rc)
+        snprintf (reason, reason_size, "reading history: %s",
+                  git_error_last () ? git_error_last ()->message : "out of memory");
+    git_revwalk_free (walk);
+    return rc;
+}
+
+//  Open the repository handle and route new objects to an in-memory pack.
+static int
+s_open_git (statestore_repo_t *self)
+{
+    if (git_repository_open_bare (&self->git, self->path)
+        || git_repository_odb (&self->odb, self->git) || git_mempack_new (&self->mempack)
+        || git_odb_add_backend (self->odb, self->mempack, 1000))
+        return -1;
+    return 0;
+}
+
+static void
+s_close_git (statestore_repo_t *self)
+{
+    git_odb_free (self->odb);  // frees the mempack backend it owns
+    self->odb = NULL;
+    self->mempack = NULL;
+    git_repository_free (self->git);
+    self->git = NULL;
+}
+
+statestore_repo_t *
+statestore_repo_new (const char *path, char *reason, size_t reason_size)
+{
+    git_libgit2_init ();
+    //  Durability: fsync objects, packs and refs. Speed: our trees only reference objects we
+    //  just wrote or loaded, so libgit2 need not look each one up again.
+    git_libgit2_opts (GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+    git_libgit2_opts (GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+
+    statestore_repo_t *self = (statestore_repo_t *) zmalloc (sizeof (statestore_repo_t));
+    self->lock_fd = -1;
+    self->path = strdup (path);
+    self->mod_revs = zhashx_new ();
+    char *lock_path = NULL;
+
+    if (zsys_dir_create ("%s", path)) {
+        snprintf (reason, reason_size, "cannot create %s: %s", path, strerror (errno));
+        goto failed;
+    }
+    lock_path = zsys_sprintf ("%s/jitsu.lock", path);
+    self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (self->lock_fd < 0 || flock (self->lock_fd, LOCK_EX | LOCK_NB)) {
+        snprintf (reason, reason_size, "cannot lock %s: %s (is another statestore running?)",
+                  lock_path, strerror (errno));
+        goto failed;
+    }
+    git_repository *created = NULL;
+    if (git_repository_open_bare (&created, path)) {
+        git_repository_init_options options;
+        git_repository_init_options_init (&options, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+        options.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+        options.initial_head = "main";
+        if (git_repository_init_ext (&created, path, &options)) {
+            snprintf (reason, reason_size, "cannot create repository %s: %s", path,
+                      git_error_last ()->message);
+            goto failed;
+        }
+        git_config *config = NULL;
+        if (git_repository_config (&config, created) == 0)
+            git_config_set_bool (config, "core.logAllRefUpdates", 0);
+        git_config_free (config);
+        zsys_info ("statestore_repo: created repository path=%s", path);
+    }
+    git_repository_free (created);
+    s_recover (path);
+    if (s_open_git (self)) {
+        snprintf (reason, reason_size, "cannot open %s: %s", path, git_error_last ()->message);
+        goto failed;
+    }
+    if (s_index_history (self, reason, reason_size))
+        goto failed;
+    zstr_free (&lock_path);
+    return self;
+failed:
+    zstr_free (&lock_path);
+    statestore_repo_destroy (&self);
+    return NULL;
+}
+
+void
+statestore_repo_destroy (statestore_repo_t **self_p)
+{
+    assert (self_p);
+    statestore_repo_t *self = *self_p;
+    if (!self)
+        return;
+    s_close_git (self);
+    zhashx_destroy (&self->mod_revs);
+    free (self->tracked);
+    free (self->revs);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);
+    free (self->path);
+    free (self);
+    git_libgit2_shutdown ();
+    *self_p = NULL;
+}
+
+git_repository *
+statestore_repo_git (statestore_repo_t *self)
+{
+    assert (self);
+    return self->git;
+}
+
+zhashx_t *
+statestore_repo_take_mod_revs (statestore_repo_t *self)
+{
+    assert (self);
+    zhashx_t *taken = self->mod_revs;
+    self->mod_revs = NULL;
+    return taken;
+}
+
+int64_t
+statestore_repo_rev (statestore_repo_t *self)
+{
+    assert (self);
+    return (int64_t) self->rev_count;
+}
+
+int64_t
+statestore_repo_durable_rev (statestore_repo_t *self)
+{
+    assert (self);
+    return (int64_t) self->durable_count;
+}
+
+int
+statestore_repo_commit_at (statestore_repo_t *self, int64_t rev, git_oid *commit)
+{
+    assert (self);
+    if (rev < 1 || rev > (int64_t) self->rev_count)
+        return -1;
+    *commit = self->revs[rev - 1];
+    return 0;
+}
+
+int
+statestore_repo_head_tree (statestore_repo_t *self, git_oid *tree)
+{
+    assert (self);
+    if (self->rev_count == 0) {
+        //  The empty tree: what a repository without commits holds.
+        git_treebuilder *builder = NULL;
+        int rc = git_treebuilder_new (&builder, self->git, NULL)
+                 || git_treebuilder_write (tree, builder);
+        git_treebuilder_free (builder);
+        return rc ? -1 : 0;
+    }
+    git_commit *commit = NULL;
+    if (git_commit_lookup (&commit, self->git, &self->revs[self->rev_count - 1]))
+        return -1;
+    *tree = *git_commit_tree_id (commit);
+    git_commit_free (commit);
+    return 0;
+}
+
+int
+statestore_repo_track (statestore_repo_t *self, const git_oid *oid)
+{
+    assert (self);
+    if (self->tracked_count == self->tracked_capacity) {
+        size_t capacity = self->tracked_capacity ? self->tracked_capacity * 2 : 256;
+        git_oid *grown = (git_oid *) realloc (self->tracked, capacity * sizeof (git_oid));
+        if (!grown)
+            return -1;
+        self->tracked = grown;
+        self->tracked_capacity = capacity;
+    }
+    self->tracked[self->tracked_count++] = *oid;
+    return 0;
+}
+
+int64_t
+statestore_repo_commit (statestore_repo_t *self, const git_oid *root, const char *author,
+                        const char *message, git_oid *commit_id)
+{
+    assert (self);
+    git_signature *signature = NULL;
+    git_tree *tree = NULL;
+    git_commit *parent = NULL;
+    int64_t rev = -1;
+    if (git_signature_now (&signature, author, S_SIGNATURE_EMAIL)
+        || git_tree_lookup (&tree, self->git, root))
+        goto cleanup;
+    if (self->rev_count
+        && git_commit_lookup (&parent, self->git, &self->revs[self->rev_count - 1]))
+        goto cleanup;
+    const git_commit *parents[1] = {parent};
+    if (git_commit_create (commit_id, self->git, NULL, signature, signature, NULL, message, tree,
+                           parent ? 1 : 0, parents)
+        || statestore_repo_track (self, commit_id) || s_append_rev (self, commit_id))
+        goto cleanup;
+    rev = (int64_t) self->rev_count;
+cleanup:
+    if (rev < 0)
+        zsys_error ("statestore_repo: commit failed: %s",
+                    git_error_last () ? git_error_last ()->message : "out of memory");
+    git_commit_free (parent);
+    git_tree_free (tree);
+    git_signature_free (signature);
+    return rev;
+}
+
+static int
+s_by_oid (const void *left, const void *right)
+{
+    return git_oid_cmp ((const git_oid *) left, (const git_oid *) right);
+}
+
+//  Build a version 2 pack of the tracked objects that only the mempack holds (the others are
+//  on disk already). No deltas: the background repack computes them.
+static zchunk_t *
+s_build_pack (statestore_repo_t *self, size_t *objects)
+{
+    qsort (self->tracked, self->tracked_count, sizeof (git_oid), s_by_oid);
+    zchunk_t *pack = zchunk_new (NULL, 4096);
+    byte header[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0};
+    zchunk_extend (pack, header, sizeof header);
+    *objects = 0;
+    int rc = 0;
+    for (size_t index = 0; index < self->tracked_count && rc == 0; index++) {
+        const git_oid *oid = &self->tracked[index];
+        if (index > 0 && git_oid_equal (oid, &self->tracked[index - 1]))
+            continue;
+        if (!self->mempack->exists (self->mempack, oid))
+            continue;
+        void *data = NULL;
+        size_t size = 0;
+        git_object_t type;
+        if (self->mempack->read (&data, &size, &type, self->mempack, oid)) {
+            rc = -1;
+            break;
+        }
+        //  Object header: type and size, 4 bits then 7 bits per byte, MSB = more follows.
+        byte entry[16];
+        size_t used = 0, rest = size >> 4;
+        entry[used] = (byte) ((type << 4) | (size & 15));
+        while (rest) {
+            entry[used++] |= 0x80;
+            entry[used] = rest & 0x7f;
+            rest >>= 7;
+        }
+        used++;
+        uLongf deflated_size = compressBound (size);
+        byte *deflated = (byte *) malloc (deflated_size);
+        if (!deflated || compress2 (deflated, &deflated_size, data, size, 1) != Z_OK)
+            rc = -1;
+        else {
+            zchunk_extend (pack, entry, used);  // grows as needed; returns the new size
+            zchunk_extend (pack, deflated, deflated_size);
+        }
+        free (deflated);
+        git_odb_backend_data_free (self->mempack, data);
+        (*objects)++;
+    }
+    //  The object count goes into the header before the checksum is taken over everything.
+    byte *bytes = zchunk_data (pack);
+    bytes[8] = (byte) (*objects >> 24);
+    bytes[9] = (byte) (*objects >> 16);
+    bytes[10] = (byte) (*objects >> 8);
+    bytes[11] = (byte) *objects;
+    zdigest_t *digest = zdigest_new ();
+    zdigest_update (digest, zchunk_data (pack), zchunk_size (pack));
+    zchunk_extend (pack, zdigest_data (digest), 20);
+    zdigest_destroy (&digest);
+    if (rc)
+        zchunk_destroy (&pack);
+    return pack;
+}
+
+int
+statestore_repo_flush (statestore_repo_t *self)
+{
+    assert (self);
+    if (self->rev_count == self->durable_count)
+        return 0;
+    size_t objects = 0;
+    zchunk_t *pack = s_build_pack (self, &objects);
+    git_odb_writepack *writer = NULL;
+    git_reference *ref = NULL;
+    git_indexer_progress progress;
+    int rc = -1;
+    //  The indexer writes the .pack and its .idx (fsync'd, renamed into place); only then is
+    //  the ref moved, with its own fsync. A crash in between leaves an unreferenced pack.
+    if (!pack || git_odb_write_pack (&writer, self->odb, NULL, NULL)
+        || writer->append (writer, zchunk_data (pack), zchunk_size (pack), &progress)
+        || writer->commit (writer, &progress)
+        || git_reference_create (&ref, self->git, STATESTORE_REPO_REF,
+                                 &self->revs[self->rev_count - 1], 1, NULL))
+        goto cleanup;
+    self->durable_count = self->rev_count;
+    self->packs_written++;
+    rc = 0;
+cleanup:
+    if (rc) {
+        zsys_error ("statestore_repo: flush failed revs=%zu..%zu error=%s",
+                    self->durable_count + 1, self->rev_count,
+                    git_error_last () ? git_error_last ()->message : "out of memory");
+        self->rev_count = self->durable_count;
+    }
+    if (writer)
+        writer->free (writer);
+    git_reference_free (ref);
+    zchunk_destroy (&pack);
+    git_mempack_reset (self->mempack);
+    self->tracked_count = 0;
+    return rc;
+}
+
+size_t
+statestore_repo_packs_written (statestore_repo_t *self)
+{
+    assert (self);
+    return self->packs_written;
+}
+
+int
+statestore_repo_retire_packs (statestore_repo_t *self, zlist_t *old_packs)
+{
+    assert (self);
+    assert (self->tracked_count == 0);  // only between groups
+    for (const char *name = (const char *) zlist_first (old_packs); name;
+         name = (const char *) zlist_next (old_packs)) {
+        const char *suffixes[] = {".idx", ".pack", ".rev"};  // .idx first: readers look it up
+        for (size_t index = 0; index < 3; index++) {
+            char *file = zsys_sprintf ("%s/objects/pack/%s%s", self->path, name, suffixes[index]);
+            unlink (file);
+            zstr_free (&file);
+        }
+    }
+    s_close_git (self);
+    if (s_open_git (self)) {
+        zsys_error ("statestore_repo: reopen after repack failed: %s",
+                    git_error_last () ? git_error_last ()->message : "?");
+        return -1;
+    }
+    self->packs_written = 0;
+    return 0;
+}
+
+const char *
+statestore_repo_path (statestore_repo_t *self)
+{
+    assert (self);
+    return self->path;
+}
