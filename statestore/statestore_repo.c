@@ -24,7 +24,7 @@ struct _statestore_repo_t {
     size_t tracked_count;
     size_t tracked_capacity;
     zhashx_t *mod_revs;          // owned until taken: key -> last revision, from the history
-    size_t packs_written;
+    size_t packs;                // pack files in objects/pack
 };
 
 //  Remove what a process killed mid-write leaves: ref lock files and temporary pack files. We
@@ -55,6 +55,24 @@ s_recover (const char *path)
     if (directory)
         closedir (directory);
     zstr_free (&packs);
+}
+
+//  The pack files in PATH/objects/pack.
+static size_t
+s_count_packs (const char *path)
+{
+    char *packs = zsys_sprintf ("%s/objects/pack", path);
+    DIR *directory = opendir (packs);
+    size_t count = 0;
+    struct dirent *entry;
+    while (directory && (entry = readdir (directory))) {
+        size_t length = strlen (entry->d_name);
+        count += length > 5 && streq (entry->d_name + length - 5, ".pack");
+    }
+    if (directory)
+        closedir (directory);
+    zstr_free (&packs);
+    return count;
 }
 
 static int
@@ -193,6 +211,7 @@ statestore_repo_new (const char *path, char *reason, size_t reason_size)
     }
     git_repository_free (created);
     s_recover (path);
+    self->packs = s_count_packs (path);
     if (s_open_git (self)) {
         snprintf (reason, reason_size, "cannot open %s: %s", path, git_error_last ()->message);
         goto failed;
@@ -421,7 +440,7 @@ statestore_repo_flush (statestore_repo_t *self)
                                  &self->revs[self->rev_count - 1], 1, NULL))
         goto cleanup;
     self->durable_count = self->rev_count;
-    self->packs_written++;
+    self->packs++;
     rc = 0;
 cleanup:
     if (rc) {
@@ -440,10 +459,10 @@ cleanup:
 }
 
 size_t
-statestore_repo_packs_written (statestore_repo_t *self)
+statestore_repo_packs (statestore_repo_t *self)
 {
     assert (self);
-    return self->packs_written;
+    return self->packs;
 }
 
 int
@@ -466,7 +485,9 @@ statestore_repo_retire_packs (statestore_repo_t *self, zlist_t *old_packs)
                     git_error_last () ? git_error_last ()->message : "?");
         return -1;
     }
-    self->packs_written = 0;
+    //  The old packs are gone and one new pack replaced them.
+    size_t retired = zlist_size (old_packs);
+    self->packs = self->packs + 1 > retired ? self->packs + 1 - retired : 1;
     return 0;
 }
 

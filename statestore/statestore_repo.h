@@ -55,8 +55,8 @@ int64_t statestore_repo_commit (statestore_repo_t *self, const git_oid *root, co
 //  commits are dropped, and the caller must reload its state from the durable head.
 int statestore_repo_flush (statestore_repo_t *self);
 
-//  Number of pack files written since the repository was opened or last repacked.
-size_t statestore_repo_packs_written (statestore_repo_t *self);
+//  Number of pack files in the repository.
+size_t statestore_repo_packs (statestore_repo_t *self);
 
 //  Replace the packs named in OLD_PACKS (base names, "pack-<sha>") by what a repack wrote:
 //  delete them and reopen the repository so it sees the new set. Returns 0, or -1.

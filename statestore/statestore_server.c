@@ -67,7 +67,7 @@ struct _statestore_server_t {
     statestore_tree_t *tree;      // owned: the current state
     zactor_t *repacker;           // owned
     bool repacking;
-    int64_t unpacked_since;       // zclock_mono when the oldest unrepacked pack was written
+    int64_t unpacked_since;       // zclock_mono when a second pack was first seen
     s_request_t *group;           // owned array of config->batch_max requests
     s_undo_t *undo;               // owned: undo records of the current group
     size_t undo_count;
@@ -593,7 +593,7 @@ s_publish_events (statestore_server_t *self)
 static void
 s_maybe_repack (statestore_server_t *self)
 {
-    size_t packs = statestore_repo_packs_written (self->repo);
+    size_t packs = statestore_repo_packs (self->repo);
     if (self->repacking || packs < 2)
         return;
     if (self->unpacked_since == 0)
@@ -747,7 +747,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
         {"errors_internal", self->stats.internal},
         {"repacks", self->stats.repacks},
         {"repack_failures", self->stats.repack_failures},
-        {"packs_unrepacked", statestore_repo_packs_written (self->repo)},
+        {"packs", statestore_repo_packs (self->repo)},
     };
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, (int64_t) counters[index].value);

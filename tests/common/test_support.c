@@ -129,6 +129,48 @@ test_wait_lines (const char *path, int lines, int timeout_ms)
     return false;
 }
 
+pid_t
+test_start_bus (const char *run_dir)
+{
+    char log[512], socket_path[512];
+    snprintf (log, sizeof log, "%s/bus.log", run_dir);
+    snprintf (socket_path, sizeof socket_path, "%s/bus-in", run_dir);
+    char *argv[] = {JITSU_BUILD_DIR "/bus/jitsu-bus", NULL};
+    pid_t pid = test_spawn (argv, log, log);
+    return pid > 0 && test_wait_path (socket_path, 5000) ? pid : -1;
+}
+
+pid_t
+test_start_statestore (const char *run_dir, const char *extra)
+{
+    char config[512], log[512], socket_path[512];
+    snprintf (config, sizeof config, "%s/statestore.json", run_dir);
+    snprintf (log, sizeof log, "%s/statestore.log", run_dir);
+    snprintf (socket_path, sizeof socket_path, "%s/state", run_dir);
+    FILE *file = fopen (config, "w");
+    if (!file)
+        return -1;
+    fprintf (file, "{\"repo\": \"%s/state.git\", \"heartbeat_ms\": 200%s%s}\n", run_dir,
+             extra ? ", " : "", extra ? extra : "");
+    fclose (file);
+    unlink (socket_path);  // a killed predecessor's socket must not count as "listening"
+    char *argv[] = {JITSU_BUILD_DIR "/statestore/jitsu-statestore", "-c", config, NULL};
+    pid_t pid = test_spawn (argv, log, log);
+    return pid > 0 && test_wait_path (socket_path, 10000) ? pid : -1;
+}
+
+int
+test_shell (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *command = zsys_vprintf (format, args);
+    va_end (args);
+    int status = system (command);
+    zstr_free (&command);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
 bool
 test_is_root (void)
 {

@@ -35,6 +35,18 @@ int test_count_lines (const char *path);
 //  Wait until PATH holds at least LINES lines. Returns true, or false after TIMEOUT_MS.
 bool test_wait_lines (const char *path, int lines, int timeout_ms);
 
+//  Start jitsu-bus for RUN_DIR (logging to RUN_DIR/bus.log) and wait until it listens.
+//  Returns its PID, or -1.
+pid_t test_start_bus (const char *run_dir);
+
+//  Start jitsu-statestore for RUN_DIR with its repository in RUN_DIR/state.git, heartbeats
+//  every 200 ms, and EXTRA (may be NULL: more "key": value pairs for its config, without
+//  braces). Logs to RUN_DIR/statestore.log. Waits until it listens. Returns its PID, or -1.
+pid_t test_start_statestore (const char *run_dir, const char *extra);
+
+//  Run a shell COMMAND and return its exit status (-1 if it did not exit normally).
+int test_shell (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
 //  Whether the process runs as root (tests needing root print why they skip).
 bool test_is_root (void);
 

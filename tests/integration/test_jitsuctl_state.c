@@ -1,0 +1,141 @@
+/*  Integration: `jitsuctl service` and `jitsuctl state` against a real statestore.  */
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <sys/wait.h>
+
+#include "proto.h"
+#include "test_support.h"
+
+#define S_CTL JITSU_BUILD_DIR "/ctl/jitsuctl"
+
+static char *s_run_dir;
+static char s_out[512], s_err[512];
+
+static void
+s_setup (void)
+{
+    s_run_dir = test_rundir_new ();
+    snprintf (s_out, sizeof s_out, "%s/out", s_run_dir);
+    snprintf (s_err, sizeof s_err, "%s/err", s_run_dir);
+    cr_assert (gt (int, test_start_bus (s_run_dir), 0));
+    cr_assert (gt (int, test_start_statestore (s_run_dir, NULL), 0));
+}
+
+static void
+s_teardown (void)
+{
+    test_reap_all ();
+    test_rundir_destroy (&s_run_dir);
+}
+
+//  Run jitsuctl with ARGS (NULL-terminated); returns its exit status, output in s_out/s_err.
+static int
+s_jitsuctl (const char *first, ...)
+{
+    char *argv[32] = {S_CTL};
+    int count = 1;
+    va_list args;
+    va_start (args, first);
+    for (const char *arg = first; arg && count < 31; arg = va_arg (args, const char *))
+        argv[count++] = (char *) arg;
+    va_end (args);
+    argv[count] = NULL;
+    pid_t pid = test_spawn (argv, s_out, s_err);
+    int status = 0;
+    waitpid (pid, &status, 0);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+//  Whether FILE contains TEXT.
+static bool
+s_contains (const char *file, const char *text)
+{
+    return test_shell ("grep -qF -- '%s' %s", text, file) == 0;
+}
+
+TestSuite (jitsuctl_state, .init = s_setup, .fini = s_teardown, .timeout = 60);
+
+Test (jitsuctl_state, service_add_validates_and_stores_the_definition)
+{
+    cr_assert (eq (int, s_jitsuctl ("service", "add", "www",
+                                     "dns=www.example.org,ip=10.0.0.10,domain=www,ttl=30",
+                                     NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("service", "add", "www", "dns=x.org,ip=10.0.0.1,domain=w",
+                                    NULL), 1), "adding twice needs --replace");
+    cr_assert (s_contains (s_err, "--replace"));
+    cr_assert (eq (int, s_jitsuctl ("service", "add", "bad", "dns=x.org,ip=10.0.0.300,domain=w",
+                                    NULL), 1));
+    cr_assert (s_contains (s_err, "ip: \"10.0.0.300\""));
+    cr_assert (eq (int, s_jitsuctl ("service", "add", "bad", "dns=x.org,ip=10.0.0.3,domian=w",
+                                    NULL), 1));
+    cr_assert (s_contains (s_err, "domian"));
+
+    cr_assert (eq (int, s_jitsuctl ("service", "ls", NULL), 0));
+    cr_assert (s_contains (s_out, "www.example.org"));
+    cr_assert (not (s_contains (s_out, "bad")));
+    cr_assert (eq (int, s_jitsuctl ("service", "show", "www", NULL), 0));
+    cr_assert (s_contains (s_out, "\"idle_timeout_s\": 60"), "defaults shown: 2 x ttl");
+
+    cr_assert (eq (int, s_jitsuctl ("state", "tree", NULL), 0));
+    cr_assert (s_contains (s_out, "/services/www/config/ttl ....."));
+    cr_assert (s_contains (s_out, " 30"));
+
+    cr_assert (eq (int, s_jitsuctl ("service", "rm", "www", NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("service", "show", "www", NULL), 1));
+}
+
+Test (jitsuctl_state, service_apply_defines_a_list_atomically)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/services.json", s_run_dir);
+    FILE *file = fopen (path, "w");
+    fputs ("[{\"name\":\"a\",\"dns\":[\"a.example\"],\"ip\":\"10.0.0.1\",\"domain\":\"a\"},"
+           " {\"name\":\"b\",\"dns\":[\"b.example\"],\"ip\":\"10.0.0.2\",\"domain\":\"b\","
+           "\"mask\":\"sometimes\"}]", file);
+    fclose (file);
+    cr_assert (eq (int, s_jitsuctl ("service", "apply", path, NULL), 1));
+    cr_assert (s_contains (s_err, "mask"));
+    cr_assert (eq (int, s_jitsuctl ("state", "ls", "/services", NULL), 0));
+    cr_assert (not (s_contains (s_out, "/services/a")), "nothing of a refused list is written");
+    file = fopen (path, "w");
+    fputs ("[{\"name\":\"a\",\"dns\":[\"a.example\"],\"ip\":\"10.0.0.1\",\"domain\":\"a\"},"
+           " {\"name\":\"b\",\"dns\":[\"b.example\"],\"ip\":\"10.0.0.2\",\"domain\":\"b\"}]",
+           file);
+    fclose (file);
+    cr_assert (eq (int, s_jitsuctl ("service", "apply", path, NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("state", "log", NULL), 0));
+    cr_assert (s_contains (s_out, "service apply"));
+    cr_assert (s_contains (s_out, "put /services/b/config"));
+}
+
+Test (jitsuctl_state, state_commands_read_write_and_walk_history)
+{
+    cr_assert (eq (int, s_jitsuctl ("state", "put", "/k", "{\"v\":1}", NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("state", "put", "/k", "{\"v\":2}", "--expect-rev", "1",
+                                    NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("state", "put", "/k", "{\"v\":3}", "--expect-rev", "1",
+                                    NULL), 1));
+    cr_assert (s_contains (s_err, "conflict"));
+    cr_assert (eq (int, s_jitsuctl ("state", "get", "/k", NULL), 0));
+    cr_assert (s_contains (s_out, "\"v\": 2"));
+    cr_assert (eq (int, s_jitsuctl ("state", "at", "/k", "1", NULL), 0));
+    cr_assert (s_contains (s_out, "\"v\": 1"));
+    cr_assert (eq (int, s_jitsuctl ("state", "diff", "1", "2", NULL), 0));
+    cr_assert (s_contains (s_out, "- {\"v\":1}"));
+    cr_assert (s_contains (s_out, "+ {\"v\":2}"));
+    cr_assert (eq (int, s_jitsuctl ("state", "del", "/k", NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("state", "get", "/k", NULL), 1));
+    cr_assert (s_contains (s_err, "not_found"));
+    cr_assert (eq (int, s_jitsuctl ("state", "put", "/k", "not json", NULL), 1));
+    cr_assert (eq (int, s_jitsuctl ("state", "frob", NULL), 2));
+    cr_assert (eq (int, s_jitsuctl ("state", "--help", NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("service", "--help", NULL), 0));
+}
+
+Test (jitsuctl_state, a_missing_statestore_is_reported_not_waited_on_forever)
+{
+    test_reap_all ();  // statestore and bus gone
+    cr_assert (eq (int, s_jitsuctl ("state", "get", "/k", NULL), 1));
+    cr_assert (s_contains (s_err, "did not answer"));
+}
