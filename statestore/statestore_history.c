@@ -50,7 +50,7 @@ statestore_history_log (statestore_repo_t *repo, const char *prefix, int limit, 
         if (statestore_repo_commit_at (repo, rev, &id) || git_commit_lookup (&commit, git, &id)) {
             json_decref (entries);
             return statestore_fault_set (fault, STATESTORE_INTERNAL, "reading revision %lld: %s",
-                                    (long long) rev, git_error_last ()->message);
+                                         (long long) rev, git_error_last ()->message);
         }
         json_t *changes = s_changes (git_commit_message (commit), prefix);
         if (json_array_size (changes) > 0) {
@@ -98,8 +98,9 @@ s_tree_at (statestore_repo_t *repo, int64_t rev, git_tree **tree, statestore_fau
 {
     git_repository *git = statestore_repo_git (repo);
     if (rev < 0 || rev > statestore_repo_durable_rev (repo))
-        return statestore_fault_set (fault, STATESTORE_NOT_FOUND, "no revision %lld (latest is %lld)",
-                                (long long) rev, (long long) statestore_repo_durable_rev (repo));
+        return statestore_fault_set (fault, STATESTORE_NOT_FOUND,
+                                     "no revision %lld (latest is %lld)", (long long) rev,
+                                     (long long) statestore_repo_durable_rev (repo));
     git_oid tree_id;
     if (rev == 0) {
         git_treebuilder *builder = NULL;
@@ -121,7 +122,7 @@ s_tree_at (statestore_repo_t *repo, int64_t rev, git_tree **tree, statestore_fau
         }
     }
     return statestore_fault_set (fault, STATESTORE_INTERNAL, "reading revision %lld: %s",
-                            (long long) rev, git_error_last ()->message);
+                                 (long long) rev, git_error_last ()->message);
 }
 
 //  The JSON value of blob ID, or NULL.
@@ -147,14 +148,15 @@ statestore_history_get_at (statestore_repo_t *repo, const char *key, int64_t rev
         git_oid id;
         git_commit *commit = NULL;
         if (git_oid_fromstrp (&id, commit_hex) || git_commit_lookup (&commit, git, &id))
-            return statestore_fault_set (fault, STATESTORE_NOT_FOUND, "no commit %.64s", commit_hex);
+            return statestore_fault_set (fault, STATESTORE_NOT_FOUND, "no commit %.64s",
+                                         commit_hex);
         rev = statestore_history_rev_of (git_commit_message (commit));
         git_commit_free (commit);
         git_oid expected;
         if (rev < 1 || statestore_repo_commit_at (repo, rev, &expected)
             || !git_oid_equal (&expected, &id))
             return statestore_fault_set (fault, STATESTORE_NOT_FOUND,
-                                    "commit %.64s is not on " STATESTORE_REPO_REF, commit_hex);
+                                         "commit %.64s is not on " STATESTORE_REPO_REF, commit_hex);
     }
     git_tree *tree = NULL;
     if (s_tree_at (repo, rev, &tree, fault))
@@ -167,10 +169,10 @@ statestore_history_get_at (statestore_repo_t *repo, const char *key, int64_t rev
         || git_tree_entry_bypath (&entry, tree, path)
         || git_tree_entry_type (entry) != GIT_OBJECT_BLOB)
         rc = statestore_fault_set (fault, STATESTORE_NOT_FOUND, "%s did not exist at revision %lld",
-                              key, (long long) rev);
+                                   key, (long long) rev);
     else if (!(value = s_value_of (git, git_tree_entry_id (entry))))
         rc = statestore_fault_set (fault, STATESTORE_INTERNAL, "%s at revision %lld is unreadable",
-                              key, (long long) rev);
+                                   key, (long long) rev);
     else {
         git_oid commit_id = {{0}};
         statestore_repo_commit_at (repo, rev, &commit_id);

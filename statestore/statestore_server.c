@@ -163,11 +163,11 @@ s_check_key (const char *key, const char *where, statestore_fault_t *fault)
 {
     char reason[128];
     if (!key)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "%s: key missing or not a string",
-                                where);
+        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
+                                     "%s: key missing or not a string", where);
     if (statestore_key_check (key, reason, sizeof reason))
         return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "%s: %.64s: %s", where, key,
-                                reason);
+                                     reason);
     return 0;
 }
 
@@ -186,13 +186,14 @@ s_parse_op (json_t *object, bool put, const char *where, s_op_t *op, statestore_
     if (expect) {
         if (!json_is_integer (expect) || json_integer_value (expect) < 0)
             return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                    "%s: expect_rev must be an integer >= 0", where);
+                                         "%s: expect_rev must be an integer >= 0", where);
         op->expect_rev = json_integer_value (expect);
     }
     if (put && json_dumpb (op->value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY)
                    > STATESTORE_VALUE_MAX)
-        return statestore_fault_set (fault, STATESTORE_TOO_LARGE, "%s: %s: value over %d bytes", where,
-                                op->key, STATESTORE_VALUE_MAX);
+        return statestore_fault_set (fault, STATESTORE_TOO_LARGE,
+                                     "%s: %s: value over %d bytes", where,
+                                     op->key, STATESTORE_VALUE_MAX);
     return 0;
 }
 
@@ -205,10 +206,11 @@ s_parse_write (statestore_server_t *self, json_t *request, const char *op,
         return s_parse_op (request, streq (op, "put"), op, &self->ops[0], fault) ? -1 : 1;
     json_t *ops = json_object_get (request, "ops");
     if (!json_is_array (ops) || json_array_size (ops) == 0)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "tx: ops must be a non-empty array");
+        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
+                                     "tx: ops must be a non-empty array");
     if (json_array_size (ops) > STATESTORE_TX_MAX)
         return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "tx: more than %d ops",
-                                STATESTORE_TX_MAX);
+                                     STATESTORE_TX_MAX);
     size_t index;
     json_t *item;
     json_array_foreach (ops, index, item) {
@@ -217,7 +219,8 @@ s_parse_write (statestore_server_t *self, json_t *request, const char *op,
         const char *kind = json_string_value (json_object_get (item, "op"));
         if (!json_is_object (item) || !kind || (!streq (kind, "put") && !streq (kind, "del")))
             return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                    "%s: expected {\"op\":\"put\"|\"del\", \"key\":...}", where);
+                                         "%s: expected {\"op\":\"put\"|\"del\", \"key\":...}",
+                                         where);
         if (s_parse_op (item, streq (kind, "put"), where, &self->ops[index], fault))
             return -1;
     }
@@ -241,9 +244,10 @@ s_apply (statestore_server_t *self, int count, int64_t rev, proto_msg_t *changes
         char reason[256];
         int rc = 0;
         if (op->expect_rev >= 0 && (current ? mod_rev : 0) != op->expect_rev)
-            rc = statestore_fault_set (fault, STATESTORE_CONFLICT, "%s: expect_rev %lld, but it is %lld",
-                                  op->key, (long long) op->expect_rev,
-                                  (long long) (current ? mod_rev : 0));
+            rc = statestore_fault_set (fault, STATESTORE_CONFLICT,
+                                       "%s: expect_rev %lld, but it is %lld",
+                                       op->key, (long long) op->expect_rev,
+                                       (long long) (current ? mod_rev : 0));
         else if (!op->value && !current)
             rc = statestore_fault_set (fault, STATESTORE_NOT_FOUND, "%s: no such key", op->key);
         else if (op->value && current && json_equal (current, op->value))
@@ -295,11 +299,12 @@ s_check_signature (json_t *request, const char **author, const char **message,
     *message = message_json ? json_string_value (message_json) : NULL;
     if (!*author || !**author || strlen (*author) > S_AUTHOR_MAX || strpbrk (*author, "<>\n"))
         return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                "author: 1 to %d characters, without <, > or newlines",
-                                S_AUTHOR_MAX);
+                                     "author: 1 to %d characters, without <, > or newlines",
+                                     S_AUTHOR_MAX);
     if (message_json && (!*message || strlen (*message) > S_MESSAGE_MAX))
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "message: a string of at most %d "
-                                "bytes", S_MESSAGE_MAX);
+        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
+                                     "message: a string of at most %d "
+                                     "bytes", S_MESSAGE_MAX);
     return 0;
 }
 
@@ -362,7 +367,7 @@ s_handle_write (statestore_server_t *self, s_request_t *request)
                != rev) {
         s_undo_to (self, undo_mark);
         statestore_fault_set (&fault, STATESTORE_INTERNAL, "commit failed: %s",
-                         git_error_last () ? git_error_last ()->message : "?");
+                              git_error_last () ? git_error_last ()->message : "?");
         s_fail (self, request, &fault);
         proto_msg_reset (event);
         free (event);
@@ -405,7 +410,8 @@ s_prefix (json_t *request, const char **prefix, statestore_fault_t *fault)
     if (!*prefix)
         return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "prefix must be a string");
     if (statestore_key_check_prefix (*prefix, reason, sizeof reason))
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "prefix %.64s: %s", *prefix, reason);
+        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
+                                     "prefix %.64s: %s", *prefix, reason);
     return 0;
 }
 
@@ -419,7 +425,7 @@ s_integer (json_t *request, const char *name, int64_t min, int64_t *value,
         return 0;
     if (!json_is_integer (field) || json_integer_value (field) < min)
         return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "%s must be an integer >= %lld",
-                                name, (long long) min);
+                                     name, (long long) min);
     *value = json_integer_value (field);
     return 0;
 }
@@ -473,7 +479,8 @@ s_handle_read (statestore_server_t *self, s_request_t *request)
         const char *commit = json_string_value (json_object_get (body, "commit"));
         if (!(rc = s_check_key (key, "get_at", &fault))
             && !(rc = s_integer (body, "rev", 1, &at, &fault)) && at == 0 && !commit)
-            rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "get_at needs rev or commit");
+            rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST,
+                                       "get_at needs rev or commit");
         if (rc == 0)
             rc = statestore_history_get_at (self->repo, key, at, commit, reply, &fault);
     }
@@ -519,7 +526,7 @@ s_parse (statestore_server_t *self, s_request_t *request, zmsg_t *msg)
         statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "a request is one JSON frame");
     else if (zframe_size (payload) > STATESTORE_REQUEST_MAX)
         statestore_fault_set (&fault, STATESTORE_TOO_LARGE, "request of %zu bytes, limit %d",
-                         zframe_size (payload), STATESTORE_REQUEST_MAX);
+                              zframe_size (payload), STATESTORE_REQUEST_MAX);
     else {
         json_error_t error;
         request->request = json_loadb ((const char *) zframe_data (payload),
@@ -534,7 +541,7 @@ s_parse (statestore_server_t *self, s_request_t *request, zmsg_t *msg)
             statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "id must be an integer >= 0");
         else if (!op || (!s_is_write (op) && !s_is_read (op)))
             statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "unknown op \"%.32s\"",
-                             op ? op : "(none)");
+                                  op ? op : "(none)");
         else {
             request->op = op;
             request->is_write = s_is_write (op);
@@ -629,7 +636,7 @@ s_handle_group (statestore_server_t *self, size_t count)
         s_undo_to (self, 0);
         statestore_fault_t fault;
         statestore_fault_set (&fault, STATESTORE_INTERNAL, "the repository could not be written; "
-                                                      "nothing was stored");
+                              "nothing was stored");
         for (size_t index = 0; index < count; index++)
             if (self->group[index].op && self->group[index].is_write
                 && json_is_true (json_object_get (self->group[index].reply, "ok")))
@@ -796,7 +803,8 @@ statestore_server_new (const statestore_config_t *config, char *reason, size_t r
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_rcvhwm (self->router, 100000);
     self->pub = proto_pub_new (config->endpoints.bus_in, "statestore", config->instance);
-    self->repacker = zactor_new (statestore_repack_actor, (void *) statestore_repo_path (self->repo));
+    self->repacker =
+        zactor_new (statestore_repack_actor, (void *) statestore_repo_path (self->repo));
     if (!self->pub || !self->repacker) {
         snprintf (reason, reason_size, "cannot connect to the bus at %s",
                   config->endpoints.bus_in);

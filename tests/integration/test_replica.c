@@ -206,8 +206,10 @@ Test (replica, converges_after_the_bus_is_killed_and_restarted)
         s_write (index);  // these events are published into the void
     s_bus = test_start_bus (s_run_dir);
     cr_assert (gt (int, s_bus, 0));
+    //  Whether the events were lost depends on timing: statestore's connect-side queue often
+    //  delivers them to the new bus. Either way the replica must converge.
     uint64_t resyncs = s_converge ();
-    cr_assert (ge (u64, resyncs, 1));
+    cr_log_info ("bus restarted: %llu resyncs", (unsigned long long) resyncs);
 }
 
 Test (replica, converges_after_statestore_is_killed_and_restarted)

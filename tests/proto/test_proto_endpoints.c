@@ -26,8 +26,8 @@ Test (proto_endpoints, config_overrides_and_moves_run_dir)
     json_t *config = json_pack ("{s:s, s:s}", "run_dir", "/var/run/j", "state",
                                 "tcp://127.0.0.1:7003");
     proto_error_t error;
-    cr_assert (eq (int, proto_endpoints_configure (&endpoints, config, "test.json", &error), 0), "%s",
-               error.text);
+    int rc = proto_endpoints_configure (&endpoints, config, "test.json", &error);
+    cr_assert (eq (int, rc, 0), "%s", error.text);
     cr_assert (eq (str, endpoints.bus_in, "ipc:///var/run/j/bus-in"));
     cr_assert (eq (str, endpoints.state, "tcp://127.0.0.1:7003"));
     json_decref (config);

@@ -154,9 +154,9 @@ Test (proto_service, wake_list_admits_only_its_networks)
 {
     proto_service_t service;
     proto_error_t error;
-    cr_assert (eq (int, s_parse (&service, "{\"name\":\"www\",\"dns\":[\"a.b\"],\"ip\":\"10.0.0.1\","
-                                           "\"domain\":\"w\",\"wake\":[\"10.1.0.0/16\","
-                                           "\"192.0.2.7\",\"2001:db8::/33\"]}", &error), 0));
+    const char *listed = "{\"name\":\"www\",\"dns\":[\"a.b\"],\"ip\":\"10.0.0.1\",\"domain\":\"w\","
+                         "\"wake\":[\"10.1.0.0/16\",\"192.0.2.7\",\"2001:db8::/33\"]}";
+    cr_assert (eq (int, s_parse (&service, listed, &error), 0));
     cr_assert (s_may_wake (&service, "10.1.200.3"));
     cr_assert (not (s_may_wake (&service, "10.2.0.1")));
     cr_assert (s_may_wake (&service, "192.0.2.7"));
@@ -165,8 +165,8 @@ Test (proto_service, wake_list_admits_only_its_networks)
     cr_assert (not (s_may_wake (&service, "2001:db8:8000::1")));
     cr_assert (s_may_wake (&service, "::ffff:10.1.0.9"), "v4-mapped counts as IPv4");
     proto_service_reset (&service);
-    cr_assert (eq (int, s_parse (&service, "{\"name\":\"www\",\"dns\":[\"a.b\"],\"ip\":\"10.0.0.1\","
-                                           "\"domain\":\"w\"}", &error), 0));
+    const char *open = "{\"name\":\"www\",\"dns\":[\"a.b\"],\"ip\":\"10.0.0.1\",\"domain\":\"w\"}";
+    cr_assert (eq (int, s_parse (&service, open, &error), 0));
     cr_assert (s_may_wake (&service, "203.0.113.1"), "no list: everyone");
     proto_service_reset (&service);
 }
