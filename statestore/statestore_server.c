@@ -449,10 +449,12 @@ s_handle_read (statestore_server_t *self, s_request_t *request)
         if (!(rc = s_check_key (key, "get", &fault))
             && !(value = statestore_tree_get (self->tree, key, &mod_rev)))
             rc = statestore_fault_set (&fault, STATESTORE_NOT_FOUND, "%s: no such key", key);
-        if (rc == 0)
-            json_object_update (reply, json_pack ("{s:I, s:s, s:O, s:I}", "rev", (json_int_t) rev,
-                                                  "key", key, "value", value, "mod_rev",
-                                                  (json_int_t) mod_rev));
+        if (rc == 0) {
+            json_object_set_new (reply, "rev", json_integer (rev));
+            json_object_set_new (reply, "key", json_string (key));
+            json_object_set (reply, "value", value);
+            json_object_set_new (reply, "mod_rev", json_integer (mod_rev));
+        }
     }
     else if (streq (op, "list") || streq (op, "snapshot")) {
         if (!(rc = s_prefix (body, &prefix, &fault))) {
