@@ -1,7 +1,7 @@
 /*  statestore_config: parse and validate statestore's JSON config.
 
     {"repo": "/var/lib/jitsu/state.git", "instance": "1", "heartbeat_ms": 1000,
-     "batch_max": 512, "repack_packs": 64, "repack_interval_s": 60, "endpoints": {...}}  */
+     "batch_max": 512, "repack_packs": 16, "repack_interval_s": 10, "endpoints": {...}}  */
 
 #include "statestore_config.h"
 
@@ -16,8 +16,8 @@ statestore_config_load (statestore_config_t *self, const char *path, proto_error
     strcpy (self->instance, "1");
     self->heartbeat_ms = 1000;
     self->batch_max = 512;
-    self->repack_packs = 64;
-    self->repack_interval_s = 60;
+    self->repack_packs = 16;
+    self->repack_interval_s = 10;
     if (!path)
         return 0;
 

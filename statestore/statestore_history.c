@@ -103,11 +103,9 @@ s_tree_at (statestore_repo_t *repo, int64_t rev, git_tree **tree, statestore_fau
                                      (long long) statestore_repo_durable_rev (repo));
     git_oid tree_id;
     if (rev == 0) {
-        git_treebuilder *builder = NULL;
-        int rc = git_treebuilder_new (&builder, git, NULL)
-                 || git_treebuilder_write (&tree_id, builder);
-        git_treebuilder_free (builder);
-        if (rc == 0 && git_tree_lookup (tree, git, &tree_id) == 0)
+        //  libgit2 knows the empty tree without reading it.
+        git_oid_fromstr (&tree_id, STATESTORE_REPO_EMPTY_TREE);
+        if (git_tree_lookup (tree, git, &tree_id) == 0)
             return 0;
     }
     else {

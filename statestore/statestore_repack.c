@@ -1,33 +1,43 @@
-/*  statestore_repack: one delta-compressed pack out of many.  */
+/*  statestore_repack: fewer, delta-compressed packs.  */
 
 #include <dirent.h>
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
 
 #include "statestore_repack.h"
 #include "statestore_repo.h"
 
-//  The packs present now, by base name ("pack-<sha>").
-static zlist_t *
-s_list_packs (const char *path)
+//  One pack file: its base name ("pack-<sha>") and size.
+typedef struct {
+    char name[64];
+    int64_t size;
+} s_pack_t;
+
+//  The packs present now; COUNT receives their number. The caller frees the array.
+static s_pack_t *
+s_list_packs (const char *directory_path, size_t *count)
 {
-    zlist_t *names = zlist_new ();
-    zlist_autofree (names);
-    char *directory_path = zsys_sprintf ("%s/objects/pack", path);
+    size_t capacity = 16;
+    s_pack_t *packs = (s_pack_t *) malloc (capacity * sizeof (s_pack_t));
+    *count = 0;
     DIR *directory = opendir (directory_path);
     struct dirent *entry;
     while (directory && (entry = readdir (directory))) {
         size_t length = strlen (entry->d_name);
-        if (length > 5 && streq (entry->d_name + length - 5, ".pack")
-            && !strncmp (entry->d_name, "pack-", 5)) {
-            char *name = strndup (entry->d_name, length - 5);
-            zlist_append (names, name);
-            free (name);
-        }
+        if (length < 6 || length > 63 || !streq (entry->d_name + length - 5, ".pack")
+            || strncmp (entry->d_name, "pack-", 5))
+            continue;
+        if (*count == capacity)
+            packs = (s_pack_t *) realloc (packs, (capacity *= 2) * sizeof (s_pack_t));
+        s_pack_t *pack = &packs[(*count)++];
+        snprintf (pack->name, sizeof pack->name, "%.*s", (int) length - 5, entry->d_name);
+        char *path = zsys_sprintf ("%s/%s", directory_path, entry->d_name);
+        pack->size = zsys_file_size (path);
+        zstr_free (&path);
     }
     if (directory)
         closedir (directory);
-    zstr_free (&directory_path);
-    return names;
+    return packs;
 }
 
 static int
@@ -36,49 +46,90 @@ s_insert_object (const git_oid *id, void *argument)
     return git_packbuilder_insert ((git_packbuilder *) argument, id, NULL);
 }
 
-//  Write one pack of everything; OLD_PACKS loses the new pack's own name if it was there.
+//  Write one pack holding every object of the packs marked in CHOSEN (all packs when FULL);
+//  it replaces them. Returns 0 with REPLACED filled, or -1 with REASON.
 static int
-s_repack (const char *path, zlist_t *old_packs, char *reason, size_t reason_size)
+s_write (const char *path, const char *pack_directory, s_pack_t *packs, size_t count, bool full,
+         size_t largest, zlist_t *replaced, char *reason, size_t reason_size)
 {
     git_repository *git = NULL;
     git_packbuilder *builder = NULL;
+    git_odb *source = NULL;
     git_revwalk *walk = NULL;
-    git_odb *odb = NULL;
-    git_oid head;
     int rc = -1;
-    char *pack_directory = zsys_sprintf ("%s/objects/pack", path);
-    //  History first, so the packbuilder knows paths and finds good deltas; then every
-    //  object in the old packs, reachable or not, so that nothing a later commit may reuse is
-    //  lost when they are deleted.
-    if (git_repository_open_bare (&git, path) || git_packbuilder_new (&builder, git)
-        || git_repository_odb (&odb, git))
+    if (git_repository_open_bare (&git, path) || git_packbuilder_new (&builder, git))
         goto cleanup;
     git_packbuilder_set_threads (builder, 1);
-    if (git_reference_name_to_id (&head, git, STATESTORE_REPO_REF) == 0
-        && (git_revwalk_new (&walk, git) || git_revwalk_push (walk, &head)
-            || git_packbuilder_insert_walk (builder, walk)))
-        goto cleanup;
-    if (git_odb_foreach (odb, s_insert_object, builder)
+    if (full) {
+        //  History first, so the packbuilder knows paths and finds good deltas; then every
+        //  object, reachable or not, so that nothing a later commit may reuse is lost.
+        git_oid head;
+        if (git_reference_name_to_id (&head, git, STATESTORE_REPO_REF) == 0
+            && (git_revwalk_new (&walk, git) || git_revwalk_push (walk, &head)
+                || git_packbuilder_insert_walk (builder, walk)))
+            goto cleanup;
+        if (git_repository_odb (&source, git))
+            goto cleanup;
+    }
+    else {
+        //  Only the small packs: an object database made of just them.
+        if (git_odb_new (&source))
+            goto cleanup;
+        for (size_t index = 0; index < count; index++) {
+            if (index == largest)
+                continue;
+            git_odb_backend *backend = NULL;
+            char *idx = zsys_sprintf ("%s/%s.idx", pack_directory, packs[index].name);
+            int failed = git_odb_backend_one_pack (&backend, idx)
+                         || git_odb_add_backend (source, backend, 1);
+            zstr_free (&idx);
+            if (failed)
+                goto cleanup;
+        }
+    }
+    if (git_odb_foreach (source, s_insert_object, builder)
         || git_packbuilder_write (builder, pack_directory, 0, NULL, NULL))
         goto cleanup;
     const char *written = git_packbuilder_name (builder);
-    for (const char *name = (const char *) zlist_first (old_packs); name;
-         name = (const char *) zlist_next (old_packs)) {
-        if (!strncmp (name + 5, written, strlen (written))) {
-            zlist_remove (old_packs, (void *) name);
-            break;
-        }
+    for (size_t index = 0; index < count; index++) {
+        //  The new pack may have the very name of an old one (same objects): keep that.
+        if ((full || index != largest) && strcmp (packs[index].name + 5, written))
+            zlist_append (replaced, packs[index].name);
     }
     rc = 0;
 cleanup:
     if (rc)
         snprintf (reason, reason_size, "%s",
                   git_error_last () ? git_error_last ()->message : "unknown failure");
-    zstr_free (&pack_directory);
     git_revwalk_free (walk);
-    git_odb_free (odb);
+    git_odb_free (source);
     git_packbuilder_free (builder);
     git_repository_free (git);
+    return rc;
+}
+
+//  Choose between incremental and full, and repack. REPLACED gets the retired names.
+static int
+s_repack (const char *path, zlist_t *replaced, char *reason, size_t reason_size)
+{
+    char *pack_directory = zsys_sprintf ("%s/objects/pack", path);
+    size_t count = 0;
+    s_pack_t *packs = s_list_packs (pack_directory, &count);
+    size_t largest = 0;
+    int64_t small_total = 0;
+    for (size_t index = 1; index < count; index++)
+        if (packs[index].size > packs[largest].size)
+            largest = index;
+    for (size_t index = 0; index < count; index++)
+        small_total += index == largest ? 0 : packs[index].size;
+    int rc = 0;
+    if (count >= 2) {
+        bool full = small_total * 2 >= packs[largest].size;
+        rc = s_write (path, pack_directory, packs, count, full, largest, replaced, reason,
+                      reason_size);
+    }
+    free (packs);
+    zstr_free (&pack_directory);
     return rc;
 }
 
@@ -95,19 +146,20 @@ statestore_repack_actor (zsock_t *pipe, void *argument)
             break;
         }
         if (streq (command, "REPACK")) {
-            zlist_t *old_packs = s_list_packs (path);
+            zlist_t *replaced = zlist_new ();
+            zlist_autofree (replaced);
             char reason[256];
-            if (s_repack (path, old_packs, reason, sizeof reason))
+            if (s_repack (path, replaced, reason, sizeof reason))
                 zstr_sendx (pipe, "FAILED", reason, NULL);
             else {
                 zmsg_t *done = zmsg_new ();
                 zmsg_addstr (done, "DONE");
-                for (const char *name = (const char *) zlist_first (old_packs); name;
-                     name = (const char *) zlist_next (old_packs))
+                for (const char *name = (const char *) zlist_first (replaced); name;
+                     name = (const char *) zlist_next (replaced))
                     zmsg_addstr (done, name);
                 zmsg_send (&done, pipe);
             }
-            zlist_destroy (&old_packs);
+            zlist_destroy (&replaced);
         }
         zstr_free (&command);
     }

@@ -1,21 +1,25 @@
 /*  statestore_repo: opening, recovering, committing and flushing the git repository.  */
 
 #include <dirent.h>
+#include <time.h>
 #include <sys/file.h>
 #include <zlib.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 
+#include "statestore_pack.h"
 #include "statestore_repo.h"
+#include "statestore_spare.h"
 
 #define S_SIGNATURE_EMAIL "jitsu@localhost"
 
 struct _statestore_repo_t {
     char *path;                  // owned: the repository directory
     int lock_fd;                 // exclusive flock on PATH/jitsu.lock
-    git_repository *git;         // owned
-    git_odb *odb;                // owned reference to git's object database
-    git_odb_backend *mempack;    // owned by odb: where new objects go until flushed
+    git_repository *git;         // owned: the repository on disk, for reads and new packs
+    git_odb *odb;                // owned reference to its object database
+    git_odb *builder_odb;        // owned: in memory only, holds nothing but the mempack
+    git_odb_backend *mempack;    // owned by builder_odb: new objects until flushed
     git_oid *revs;               // owned: revs[n - 1] is the commit of revision n
     size_t rev_count;            // revisions, pending ones included
     size_t rev_capacity;
@@ -25,6 +29,7 @@ struct _statestore_repo_t {
     size_t tracked_capacity;
     zhashx_t *mod_revs;          // owned until taken: key -> last revision, from the history
     size_t packs;                // pack files in objects/pack
+    statestore_spare_t *spare;   // owned: inodes recycled for packs and refs
 };
 
 //  Remove what a process killed mid-write leaves: ref lock files and temporary pack files. We
@@ -145,13 +150,16 @@ cleanup:
     return rc;
 }
 
-//  Open the repository handle and route new objects to an in-memory pack.
+//  Open the repository on disk, and an in-memory object database for new objects. Writing
+//  through the repository on disk would make libgit2 look for every new object in every pack
+//  and rescan the pack directory after each miss; the builder's only backend is the mempack.
 static int
 s_open_git (statestore_repo_t *self)
 {
     if (git_repository_open_bare (&self->git, self->path)
-        || git_repository_odb (&self->odb, self->git) || git_mempack_new (&self->mempack)
-        || git_odb_add_backend (self->odb, self->mempack, 1000))
+        || git_repository_odb (&self->odb, self->git) || git_odb_new (&self->builder_odb)
+        || git_mempack_new (&self->mempack)
+        || git_odb_add_backend (self->builder_odb, self->mempack, 1))
         return -1;
     return 0;
 }
@@ -159,9 +167,11 @@ s_open_git (statestore_repo_t *self)
 static void
 s_close_git (statestore_repo_t *self)
 {
-    git_odb_free (self->odb);  // frees the mempack backend it owns
-    self->odb = NULL;
+    git_odb_free (self->builder_odb);  // frees the mempack backend it owns
+    self->builder_odb = NULL;
     self->mempack = NULL;
+    git_odb_free (self->odb);
+    self->odb = NULL;
     git_repository_free (self->git);
     self->git = NULL;
 }
@@ -212,6 +222,13 @@ statestore_repo_new (const char *path, char *reason, size_t reason_size)
     git_repository_free (created);
     s_recover (path);
     self->packs = s_count_packs (path);
+    char *spare_directory = zsys_sprintf ("%s/jitsu-spare", path);
+    self->spare = statestore_spare_new (spare_directory);
+    zstr_free (&spare_directory);
+    if (!self->spare) {
+        snprintf (reason, reason_size, "cannot create %s/jitsu-spare: %s", path, strerror (errno));
+        goto failed;
+    }
     if (s_open_git (self)) {
         snprintf (reason, reason_size, "cannot open %s: %s", path, git_error_last ()->message);
         goto failed;
@@ -234,6 +251,7 @@ statestore_repo_destroy (statestore_repo_t **self_p)
     if (!self)
         return;
     s_close_git (self);
+    statestore_spare_destroy (&self->spare);
     zhashx_destroy (&self->mod_revs);
     free (self->tracked);
     free (self->revs);
@@ -250,6 +268,13 @@ statestore_repo_git (statestore_repo_t *self)
 {
     assert (self);
     return self->git;
+}
+
+git_odb *
+statestore_repo_builder (statestore_repo_t *self)
+{
+    assert (self);
+    return self->builder_odb;
 }
 
 zhashx_t *
@@ -289,14 +314,8 @@ int
 statestore_repo_head_tree (statestore_repo_t *self, git_oid *tree)
 {
     assert (self);
-    if (self->rev_count == 0) {
-        //  The empty tree: what a repository without commits holds.
-        git_treebuilder *builder = NULL;
-        int rc = git_treebuilder_new (&builder, self->git, NULL)
-                 || git_treebuilder_write (tree, builder);
-        git_treebuilder_free (builder);
-        return rc ? -1 : 0;
-    }
+    if (self->rev_count == 0)
+        return git_oid_fromstr (tree, STATESTORE_REPO_EMPTY_TREE);
     git_commit *commit = NULL;
     if (git_commit_lookup (&commit, self->git, &self->revs[self->rev_count - 1]))
         return -1;
@@ -326,29 +345,26 @@ statestore_repo_commit (statestore_repo_t *self, const git_oid *root, const char
                         const char *message, git_oid *commit_id)
 {
     assert (self);
-    git_signature *signature = NULL;
-    git_tree *tree = NULL;
-    git_commit *parent = NULL;
+    //  The commit object is written out directly (git's own text format): libgit2's
+    //  git_commit_create would look the tree and the parent up on disk first.
+    char tree_hex[GIT_OID_HEXSZ + 1], parent_hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr (tree_hex, sizeof tree_hex, root);
+    if (self->rev_count)
+        git_oid_tostr (parent_hex, sizeof parent_hex, &self->revs[self->rev_count - 1]);
+    long long now = (long long) time (NULL);
+    char *text = zsys_sprintf ("tree %s\n%s%s%sauthor %s <" S_SIGNATURE_EMAIL "> %lld +0000\n"
+                               "committer statestore <" S_SIGNATURE_EMAIL "> %lld +0000\n\n%s",
+                               tree_hex, self->rev_count ? "parent " : "",
+                               self->rev_count ? parent_hex : "", self->rev_count ? "\n" : "",
+                               author, now, now, message);
     int64_t rev = -1;
-    if (git_signature_now (&signature, author, S_SIGNATURE_EMAIL)
-        || git_tree_lookup (&tree, self->git, root))
-        goto cleanup;
-    if (self->rev_count
-        && git_commit_lookup (&parent, self->git, &self->revs[self->rev_count - 1]))
-        goto cleanup;
-    const git_commit *parents[1] = {parent};
-    if (git_commit_create (commit_id, self->git, NULL, signature, signature, NULL, message, tree,
-                           parent ? 1 : 0, parents)
-        || statestore_repo_track (self, commit_id) || s_append_rev (self, commit_id))
-        goto cleanup;
-    rev = (int64_t) self->rev_count;
-cleanup:
-    if (rev < 0)
+    if (git_odb_write (commit_id, self->builder_odb, text, strlen (text), GIT_OBJECT_COMMIT) == 0
+        && statestore_repo_track (self, commit_id) == 0 && s_append_rev (self, commit_id) == 0)
+        rev = (int64_t) self->rev_count;
+    else
         zsys_error ("statestore_repo: commit failed: %s",
                     git_error_last () ? git_error_last ()->message : "out of memory");
-    git_commit_free (parent);
-    git_tree_free (tree);
-    git_signature_free (signature);
+    zstr_free (&text);
     return rev;
 }
 
@@ -358,64 +374,29 @@ s_by_oid (const void *left, const void *right)
     return git_oid_cmp ((const git_oid *) left, (const git_oid *) right);
 }
 
-//  Build a version 2 pack of the tracked objects that only the mempack holds (the others are
-//  on disk already). No deltas: the background repack computes them.
-static zchunk_t *
-s_build_pack (statestore_repo_t *self, size_t *objects)
+//  A pack of the tracked objects, each once. Returns NULL on failure.
+static statestore_pack_t *
+s_build_pack (statestore_repo_t *self)
 {
     qsort (self->tracked, self->tracked_count, sizeof (git_oid), s_by_oid);
-    zchunk_t *pack = zchunk_new (NULL, 4096);
-    byte header[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0};
-    zchunk_extend (pack, header, sizeof header);
-    *objects = 0;
-    int rc = 0;
-    for (size_t index = 0; index < self->tracked_count && rc == 0; index++) {
+    statestore_pack_t *pack = statestore_pack_new ();
+    for (size_t index = 0; pack && index < self->tracked_count; index++) {
         const git_oid *oid = &self->tracked[index];
         if (index > 0 && git_oid_equal (oid, &self->tracked[index - 1]))
-            continue;
-        if (!self->mempack->exists (self->mempack, oid))
             continue;
         void *data = NULL;
         size_t size = 0;
         git_object_t type;
-        if (self->mempack->read (&data, &size, &type, self->mempack, oid)) {
-            rc = -1;
-            break;
-        }
-        //  Object header: type and size, 4 bits then 7 bits per byte, MSB = more follows.
-        byte entry[16];
-        size_t used = 0, rest = size >> 4;
-        entry[used] = (byte) ((type << 4) | (size & 15));
-        while (rest) {
-            entry[used++] |= 0x80;
-            entry[used] = rest & 0x7f;
-            rest >>= 7;
-        }
-        used++;
-        uLongf deflated_size = compressBound (size);
-        byte *deflated = (byte *) malloc (deflated_size);
-        if (!deflated || compress2 (deflated, &deflated_size, data, size, 1) != Z_OK)
-            rc = -1;
-        else {
-            zchunk_extend (pack, entry, used);  // grows as needed; returns the new size
-            zchunk_extend (pack, deflated, deflated_size);
-        }
-        free (deflated);
+        int rc = self->mempack->read (&data, &size, &type, self->mempack, oid)
+                 || statestore_pack_add (pack, oid, type, data, size);
         git_odb_backend_data_free (self->mempack, data);
-        (*objects)++;
+        if (rc) {
+            statestore_pack_destroy (&pack);
+            return NULL;
+        }
     }
-    //  The object count goes into the header before the checksum is taken over everything.
-    byte *bytes = zchunk_data (pack);
-    bytes[8] = (byte) (*objects >> 24);
-    bytes[9] = (byte) (*objects >> 16);
-    bytes[10] = (byte) (*objects >> 8);
-    bytes[11] = (byte) *objects;
-    zdigest_t *digest = zdigest_new ();
-    zdigest_update (digest, zchunk_data (pack), zchunk_size (pack));
-    zchunk_extend (pack, zdigest_data (digest), 20);
-    zdigest_destroy (&digest);
-    if (rc)
-        zchunk_destroy (&pack);
+    if (pack && statestore_pack_finish (pack))
+        statestore_pack_destroy (&pack);
     return pack;
 }
 
@@ -425,19 +406,30 @@ statestore_repo_flush (statestore_repo_t *self)
     assert (self);
     if (self->rev_count == self->durable_count)
         return 0;
-    size_t objects = 0;
-    zchunk_t *pack = s_build_pack (self, &objects);
-    git_odb_writepack *writer = NULL;
-    git_reference *ref = NULL;
-    git_indexer_progress progress;
+    //  The pack, then its index (readers find packs by their index), then the ref: each
+    //  fsync'd, renamed into place, and the directories fsync'd. A crash before the ref moves
+    //  leaves an unreferenced pack, which git accepts.
+    statestore_pack_t *pack = s_build_pack (self);
+    char *pack_directory = zsys_sprintf ("%s/objects/pack", self->path);
+    char *refs_directory = zsys_sprintf ("%s/refs/heads", self->path);
+    char *pack_path = NULL, *index_path = NULL, *ref_path = NULL;
     int rc = -1;
-    //  The indexer writes the .pack and its .idx (fsync'd, renamed into place); only then is
-    //  the ref moved, with its own fsync. A crash in between leaves an unreferenced pack.
-    if (!pack || git_odb_write_pack (&writer, self->odb, NULL, NULL)
-        || writer->append (writer, zchunk_data (pack), zchunk_size (pack), &progress)
-        || writer->commit (writer, &progress)
-        || git_reference_create (&ref, self->git, STATESTORE_REPO_REF,
-                                 &self->revs[self->rev_count - 1], 1, NULL))
+    if (!pack)
+        goto cleanup;
+    pack_path = zsys_sprintf ("%s/%s.pack", pack_directory, statestore_pack_name (pack));
+    index_path = zsys_sprintf ("%s/%s.idx", pack_directory, statestore_pack_name (pack));
+    ref_path = zsys_sprintf ("%s/main", refs_directory);
+    char head[GIT_OID_HEXSZ + 2];
+    git_oid_tostr (head, GIT_OID_HEXSZ + 1, &self->revs[self->rev_count - 1]);
+    strcat (head, "\n");
+    zchunk_t *data = statestore_pack_data (pack);
+    zchunk_t *index = statestore_pack_index (pack);
+    if (statestore_spare_write (self->spare, pack_path, zchunk_data (data), zchunk_size (data))
+        || statestore_spare_write (self->spare, index_path, zchunk_data (index),
+                                   zchunk_size (index))
+        || statestore_spare_sync (pack_directory)
+        || statestore_spare_write (self->spare, ref_path, head, strlen (head))
+        || statestore_spare_sync (refs_directory))
         goto cleanup;
     self->durable_count = self->rev_count;
     self->packs++;
@@ -445,14 +437,15 @@ statestore_repo_flush (statestore_repo_t *self)
 cleanup:
     if (rc) {
         zsys_error ("statestore_repo: flush failed revs=%zu..%zu error=%s",
-                    self->durable_count + 1, self->rev_count,
-                    git_error_last () ? git_error_last ()->message : "out of memory");
+                    self->durable_count + 1, self->rev_count, strerror (errno));
         self->rev_count = self->durable_count;
     }
-    if (writer)
-        writer->free (writer);
-    git_reference_free (ref);
-    zchunk_destroy (&pack);
+    zstr_free (&ref_path);
+    zstr_free (&index_path);
+    zstr_free (&pack_path);
+    zstr_free (&refs_directory);
+    zstr_free (&pack_directory);
+    statestore_pack_destroy (&pack);
     git_mempack_reset (self->mempack);
     self->tracked_count = 0;
     return rc;
@@ -475,7 +468,8 @@ statestore_repo_retire_packs (statestore_repo_t *self, zlist_t *old_packs)
         const char *suffixes[] = {".idx", ".pack", ".rev"};  // .idx first: readers look it up
         for (size_t index = 0; index < 3; index++) {
             char *file = zsys_sprintf ("%s/objects/pack/%s%s", self->path, name, suffixes[index]);
-            unlink (file);
+            if (access (file, F_OK) == 0 && statestore_spare_retire (self->spare, file))
+                zsys_warning ("statestore_repo: cannot retire %s: %s", file, strerror (errno));
             zstr_free (&file);
         }
     }

@@ -13,6 +13,7 @@
 #include <git2.h>
 
 #define STATESTORE_REPO_REF "refs/heads/main"
+#define STATESTORE_REPO_EMPTY_TREE "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 typedef struct _statestore_repo_t statestore_repo_t;
 
@@ -24,8 +25,12 @@ statestore_repo_t *statestore_repo_new (const char *path, char *reason, size_t r
 //  Close the repository and release the lock. Pending commits are dropped. NULL-safe.
 void statestore_repo_destroy (statestore_repo_t **self_p);
 
-//  The libgit2 repository (borrowed): objects written to it go to the in-memory pack.
+//  The repository on disk (borrowed): read history and objects through it.
 git_repository *statestore_repo_git (statestore_repo_t *self);
+
+//  The in-memory object database (borrowed) that new blobs and trees are written to; they
+//  reach disk with the next statestore_repo_flush.
+git_odb *statestore_repo_builder (statestore_repo_t *self);
 
 //  Take the map of key -> revision that last changed it (as intptr_t), built from the history
 //  when the repository was opened. The caller owns it; later calls return NULL.
@@ -46,8 +51,9 @@ int statestore_repo_head_tree (statestore_repo_t *self, git_oid *tree);
 //  Remember OID as written by this group: it goes into the next pack.
 int statestore_repo_track (statestore_repo_t *self, const git_oid *oid);
 
-//  Create a commit of tree ROOT on top of the latest one, by AUTHOR with MESSAGE. It is pending
-//  until statestore_repo_flush. Returns its revision, or -1.
+//  Create a commit of tree ROOT on top of the latest one, by AUTHOR (no <, > or newline) with
+//  MESSAGE (ending in a newline). It is pending until statestore_repo_flush. Returns its
+//  revision, or -1.
 int64_t statestore_repo_commit (statestore_repo_t *self, const git_oid *root, const char *author,
                                 const char *message, git_oid *commit);
 

@@ -24,6 +24,7 @@ struct _s_node_t {
     char *name;           // owned; "" for the root
     s_node_t *parent;     // borrowed; NULL for the root
     json_t *value;        // owned; non-NULL for values, NULL for directories
+    char *text;           // owned: VALUE as compact JSON, made when first asked for
     int64_t mod_rev;
     git_oid oid;          // blob or tree, valid when !dirty
     bool dirty;
@@ -35,6 +36,16 @@ struct _statestore_tree_t {
     s_node_t *root;
     size_t size;          // values in the tree
 };
+
+//  What writing needs: where objects go, a reusable buffer for tree objects, the callback.
+typedef struct {
+    git_odb *odb;
+    zchunk_t *buffer;
+    s_node_t **sorted;    // scratch array for sorting entries
+    size_t sorted_capacity;
+    statestore_tree_written_fn *written;
+    void *arg;
+} s_writer_t;
 
 static s_node_t *
 s_node_new (const char *name, size_t length, s_node_t *parent)
@@ -60,6 +71,7 @@ s_node_destroy (s_node_t **node_p)
     }
     free (node->buckets);
     json_decref (node->value);
+    free (node->text);
     free (node->name);
     free (node);
     *node_p = NULL;
@@ -296,6 +308,8 @@ statestore_tree_put (statestore_tree_t *self, const char *key, json_t *value, in
         self->size++;
     json_decref (node->value);
     node->value = value;
+    free (node->text);
+    node->text = NULL;
     node->mod_rev = mod_rev;
     s_mark_dirty (node);
     return 0;
@@ -327,12 +341,29 @@ s_by_name (const void *left, const void *right)
     return strcmp ((*(s_node_t *const *) left)->name, (*(s_node_t *const *) right)->name);
 }
 
+//  What a walk calls: the value as JSON or as compact text.
+typedef struct {
+    statestore_tree_fn *fn;
+    statestore_tree_text_fn *text_fn;
+    void *arg;
+} s_visit_t;
+
+static int
+s_visit (s_node_t *node, const char *key, const s_visit_t *visit)
+{
+    if (visit->fn)
+        return visit->fn (key, node->value, node->mod_rev, visit->arg);
+    if (!node->text)
+        node->text = json_dumps (node->value, JSON_COMPACT | JSON_ENCODE_ANY);
+    return node->text ? visit->text_fn (key, node->text, node->mod_rev, visit->arg) : -1;
+}
+
 //  Walk NODE, whose key is KEY (length LENGTH, in a buffer of STATESTORE_KEY_MAX + 1).
 static int
-s_walk (s_node_t *node, char *key, size_t length, statestore_tree_fn *fn, void *arg)
+s_walk (s_node_t *node, char *key, size_t length, const s_visit_t *visit)
 {
     if (node->value)
-        return fn (key, node->value, node->mod_rev, arg);
+        return s_visit (node, key, visit);
     //  Children in name order across buckets.
     size_t count = 0;
     for (size_t index = 0; index < node->bucket_count; index++)
@@ -350,18 +381,16 @@ s_walk (s_node_t *node, char *key, size_t length, statestore_tree_fn *fn, void *
         size_t name_length = strlen (sorted[index]->name);
         key[length] = '/';
         memcpy (key + length + 1, sorted[index]->name, name_length + 1);
-        rc = s_walk (sorted[index], key, length + 1 + name_length, fn, arg);
+        rc = s_walk (sorted[index], key, length + 1 + name_length, visit);
         key[length] = '\0';
     }
     free (sorted);
     return rc;
 }
 
-int
-statestore_tree_foreach (statestore_tree_t *self, const char *prefix, statestore_tree_fn *fn,
-                         void *arg)
+static int
+s_foreach (statestore_tree_t *self, const char *prefix, const s_visit_t *visit)
 {
-    assert (self);
     char key[STATESTORE_KEY_MAX + 2] = "";
     s_node_t *node = self->root;
     size_t length = 0;
@@ -372,7 +401,25 @@ statestore_tree_foreach (statestore_tree_t *self, const char *prefix, statestore
         length = strlen (prefix);
         memcpy (key, prefix, length + 1);
     }
-    return s_walk (node, key, length, fn, arg);
+    return s_walk (node, key, length, visit);
+}
+
+int
+statestore_tree_foreach (statestore_tree_t *self, const char *prefix, statestore_tree_fn *fn,
+                         void *arg)
+{
+    assert (self);
+    s_visit_t visit = {fn, NULL, arg};
+    return s_foreach (self, prefix, &visit);
+}
+
+int
+statestore_tree_foreach_text (statestore_tree_t *self, const char *prefix,
+                              statestore_tree_text_fn *fn, void *arg)
+{
+    assert (self);
+    s_visit_t visit = {NULL, fn, arg};
+    return s_foreach (self, prefix, &visit);
 }
 
 size_t
@@ -382,38 +429,77 @@ statestore_tree_size (statestore_tree_t *self)
     return self->size;
 }
 
-//  Write one bucket's children as a git tree.
-static int s_write_node (s_node_t *node, git_repository *repo, statestore_tree_written_fn *written,
-                         void *arg);
+static const char s_hex[] = "0123456789abcdef";
 
+//  Git orders tree entries by name as if every tree's name ended with '/'.
 static int
-s_write_bucket (s_bucket_t *bucket, git_repository *repo, statestore_tree_written_fn *written,
-                void *arg)
+s_git_order (const void *left, const void *right)
 {
-    git_treebuilder *builder = NULL;
-    int rc = -1;
-    if (git_treebuilder_new (&builder, repo, NULL))
-        goto cleanup;
-    for (size_t index = 0; index < bucket->count; index++) {
-        s_node_t *child = bucket->children[index];
-        if (s_write_node (child, repo, written, arg)
-            || git_treebuilder_insert (NULL, builder, child->name, &child->oid,
-                                       child->value ? GIT_FILEMODE_BLOB : GIT_FILEMODE_TREE))
-            goto cleanup;
+    const s_node_t *a = *(const s_node_t *const *) left;
+    const s_node_t *b = *(const s_node_t *const *) right;
+    const unsigned char *x = (const unsigned char *) a->name;
+    const unsigned char *y = (const unsigned char *) b->name;
+    while (*x && *x == *y)
+        x++, y++;
+    unsigned char end_x = *x ? *x : (a->value ? 0 : '/');
+    unsigned char end_y = *y ? *y : (b->value ? 0 : '/');
+    return (int) end_x - (int) end_y;
+}
+
+//  Append one tree entry: "<mode> <name>\0<20-byte id>".
+static void
+s_append_entry (zchunk_t *buffer, bool is_tree, const char *name, size_t length,
+                const git_oid *oid)
+{
+    if (is_tree)
+        zchunk_extend (buffer, "40000 ", 6);
+    else
+        zchunk_extend (buffer, "100644 ", 7);
+    zchunk_extend (buffer, name, length + 1);
+    zchunk_extend (buffer, oid->id, GIT_OID_RAWSZ);
+}
+
+//  Store the tree object in the writer's buffer; its id goes to OID.
+static int
+s_store_tree (s_writer_t *writer, git_oid *oid)
+{
+    if (git_odb_write (oid, writer->odb, zchunk_data (writer->buffer),
+                       zchunk_size (writer->buffer), GIT_OBJECT_TREE))
+        return -1;
+    return writer->written ? writer->written (oid, writer->arg) : 0;
+}
+
+static int s_write_node (s_node_t *node, s_writer_t *writer);
+
+//  Write one bucket's children as a git tree (git's entry format, written directly: a
+//  treebuilder would validate and copy every entry on each commit).
+static int
+s_write_bucket (s_bucket_t *bucket, s_writer_t *writer)
+{
+    for (size_t index = 0; index < bucket->count; index++)
+        if (s_write_node (bucket->children[index], writer))
+            return -1;
+    if (bucket->count > writer->sorted_capacity) {
+        writer->sorted_capacity = bucket->count * 2;
+        writer->sorted = (s_node_t **) realloc (writer->sorted,
+                                                writer->sorted_capacity * sizeof (s_node_t *));
     }
-    if (git_treebuilder_write (&bucket->oid, builder)
-        || (written && written (&bucket->oid, arg)))
-        goto cleanup;
+    memcpy (writer->sorted, bucket->children, bucket->count * sizeof (s_node_t *));
+    qsort (writer->sorted, bucket->count, sizeof (s_node_t *), s_git_order);
+    zchunk_set (writer->buffer, NULL, 0);
+    for (size_t index = 0; index < bucket->count; index++) {
+        const s_node_t *child = writer->sorted[index];
+        s_append_entry (writer->buffer, !child->value, child->name, strlen (child->name),
+                        &child->oid);
+    }
+    if (s_store_tree (writer, &bucket->oid))
+        return -1;
     bucket->dirty = false;
-    rc = 0;
-cleanup:
-    git_treebuilder_free (builder);
-    return rc;
+    return 0;
 }
 
 static int
-s_write_node (s_node_t *node, git_repository *repo, statestore_tree_written_fn *written,
-              void *arg)
+s_write_node (s_node_t *node, s_writer_t *writer)
 {
     if (!node->dirty)
         return 0;
@@ -422,36 +508,34 @@ s_write_node (s_node_t *node, git_repository *repo, statestore_tree_written_fn *
         char *text = json_dumps (node->value, JSON_INDENT (2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
         if (!text)
             return -1;
-        char *line = zsys_sprintf ("%s\n", text);
-        free (text);
-        int rc = git_blob_create_from_buffer (&node->oid, repo, line, strlen (line));
-        zstr_free (&line);
-        if (rc || (written && written (&node->oid, arg)))
+        size_t length = strlen (text);
+        char *line = (char *) realloc (text, length + 2);
+        if (!line) {
+            free (text);
+            return -1;
+        }
+        line[length] = '\n';
+        int rc = git_odb_write (&node->oid, writer->odb, line, length + 1, GIT_OBJECT_BLOB);
+        free (line);
+        if (rc || (writer->written && writer->written (&node->oid, writer->arg)))
             return -1;
         node->dirty = false;
         return 0;
     }
     for (size_t index = 0; index < node->bucket_count; index++)
-        if (node->buckets[index].dirty
-            && s_write_bucket (&node->buckets[index], repo, written, arg))
+        if (node->buckets[index].dirty && s_write_bucket (&node->buckets[index], writer))
             return -1;
     if (!node->parent && node->bucket_count == 1)
         node->oid = node->buckets[0].oid;  // the root's pseudo-bucket is the root tree
     else {
-        git_treebuilder *builder = NULL;
-        if (git_treebuilder_new (&builder, repo, NULL))
-            return -1;
-        int rc = 0;
-        for (size_t index = 0; index < node->bucket_count && rc == 0; index++) {
-            char name[3];
-            snprintf (name, sizeof name, "%02x", node->buckets[index].id);
-            rc = git_treebuilder_insert (NULL, builder, name, &node->buckets[index].oid,
-                                         GIT_FILEMODE_TREE);
+        //  Bucket names are two hex digits, so they sort as they are.
+        zchunk_set (writer->buffer, NULL, 0);
+        for (size_t index = 0; index < node->bucket_count; index++) {
+            uint8_t id = node->buckets[index].id;
+            char name[3] = {s_hex[id >> 4], s_hex[id & 15], '\0'};
+            s_append_entry (writer->buffer, true, name, 2, &node->buckets[index].oid);
         }
-        if (rc == 0)
-            rc = git_treebuilder_write (&node->oid, builder);
-        git_treebuilder_free (builder);
-        if (rc || (written && written (&node->oid, arg)))
+        if (s_store_tree (writer, &node->oid))
             return -1;
     }
     node->dirty = false;
@@ -459,11 +543,15 @@ s_write_node (s_node_t *node, git_repository *repo, statestore_tree_written_fn *
 }
 
 int
-statestore_tree_write (statestore_tree_t *self, git_repository *repo, git_oid *root,
+statestore_tree_write (statestore_tree_t *self, git_odb *odb, git_oid *root,
                        statestore_tree_written_fn *written, void *arg)
 {
     assert (self);
-    if (s_write_node (self->root, repo, written, arg))
+    s_writer_t writer = {odb, zchunk_new (NULL, 8192), NULL, 0, written, arg};
+    int rc = s_write_node (self->root, &writer);
+    zchunk_destroy (&writer.buffer);
+    free (writer.sorted);
+    if (rc)
         return -1;
     *root = self->root->oid;
     return 0;

@@ -17,6 +17,11 @@ typedef struct _statestore_tree_t statestore_tree_t;
 //  Called for each value in key order; a non-zero return stops the walk and is returned.
 typedef int(statestore_tree_fn) (const char *key, json_t *value, int64_t mod_rev, void *arg);
 
+//  Called for each value in key order with the value as compact JSON text (borrowed, cached
+//  until the value changes); a non-zero return stops the walk.
+typedef int(statestore_tree_text_fn) (const char *key, const char *text, int64_t mod_rev,
+                                      void *arg);
+
 //  Called with the id of every object statestore_tree_write wrote (or found already present).
 typedef int(statestore_tree_written_fn) (const git_oid *oid, void *arg);
 
@@ -45,12 +50,17 @@ int statestore_tree_del (statestore_tree_t *self, const char *key);
 int statestore_tree_foreach (statestore_tree_t *self, const char *prefix, statestore_tree_fn *fn,
                              void *arg);
 
+//  Walk the values under PREFIX in key order as compact JSON text: what a snapshot sends,
+//  without building a JSON tree of the whole state.
+int statestore_tree_foreach_text (statestore_tree_t *self, const char *prefix,
+                                  statestore_tree_text_fn *fn, void *arg);
+
 //  Number of values.
 size_t statestore_tree_size (statestore_tree_t *self);
 
-//  Write the changed blobs and trees into REPO and set ROOT to the root tree. Every object
+//  Write the changed blobs and trees into ODB and set ROOT to the root tree. Every object
 //  id produced is passed to WRITTEN (may be NULL). Returns 0, or -1 on a libgit2 failure.
-int statestore_tree_write (statestore_tree_t *self, git_repository *repo, git_oid *root,
+int statestore_tree_write (statestore_tree_t *self, git_odb *odb, git_oid *root,
                            statestore_tree_written_fn *written, void *arg);
 
 //  Replace the contents with the git tree ROOT of REPO; MOD_REVS (may be NULL) maps each key to

@@ -103,7 +103,9 @@ Test (statestore_tree, write_then_load_round_trips_and_rewrites_only_changed_pat
     snprintf (path, sizeof path, "%s/repo.git", directory);
     git_libgit2_init ();
     git_repository *repo = NULL;
+    git_odb *odb = NULL;
     cr_assert (eq (int, git_repository_init (&repo, path, 1), 0));
+    cr_assert (eq (int, git_repository_odb (&odb, repo), 0));
 
     char key[64];
     for (int index = 0; index < 1000; index++) {
@@ -112,14 +114,14 @@ Test (statestore_tree, write_then_load_round_trips_and_rewrites_only_changed_pat
     }
     git_oid root, again;
     int written = 0;
-    cr_assert (eq (int, statestore_tree_write (s_tree, repo, &root, s_count_written, &written), 0));
+    cr_assert (eq (int, statestore_tree_write (s_tree, odb, &root, s_count_written, &written), 0));
     cr_assert (gt (int, written, 1000));
 
     //  One more value: its blob, its directory with one bucket, the services bucket, the
     //  services tree and the root.
     written = 0;
     s_put ("/services/svc5/status", "\"booting\"", 1001);
-    cr_assert (eq (int, statestore_tree_write (s_tree, repo, &again, s_count_written, &written),
+    cr_assert (eq (int, statestore_tree_write (s_tree, odb, &again, s_count_written, &written),
                    0));
     cr_assert (le (int, written, 7), "wrote %d objects for one key", written);
 
@@ -137,12 +139,13 @@ Test (statestore_tree, write_then_load_round_trips_and_rewrites_only_changed_pat
     //  Loaded clean: writing again produces the same root without new objects.
     git_oid same;
     written = 0;
-    cr_assert (eq (int, statestore_tree_write (loaded, repo, &same, s_count_written, &written),
+    cr_assert (eq (int, statestore_tree_write (loaded, odb, &same, s_count_written, &written),
                    0));
     cr_assert (git_oid_equal (&same, &again));
     cr_assert (eq (int, written, 0));
     zhashx_destroy (&revs);
     statestore_tree_destroy (&loaded);
+    git_odb_free (odb);
     git_repository_free (repo);
     git_libgit2_shutdown ();
     test_rundir_destroy (&directory);
