@@ -54,7 +54,8 @@ s_expression (s_text_t *self, const struct in_addr *ips, size_t count)
     s_hosts (self, "arp", ips, count);
     s_append (self, ") or (");
     s_hosts (self, "ip src", ips, count);
-    //  tcp[13] is the flags byte; tcp[] already skips IPv4 options and rejects fragments.
+    //  tcp[13] is the flags byte; tcp[] already skips IPv4 options and fragments
+    //  other than the first; the parser refuses to hold a first fragment.
     s_append (self, ") or (tcp[13] & 0x12 == 0x02 and (");
     s_hosts (self, "ip dst", ips, count);
     s_append (self, "))");
