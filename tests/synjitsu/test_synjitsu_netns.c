@@ -320,7 +320,9 @@ Test (synjitsu_netns, guest_within_half_a_second_connects_with_zero_retransmits)
     cr_assert (eq (i64, msg.syn_held.dport, 80));
     proto_msg_reset (&msg);
 
-    //  The guest comes up: its port joins the bridge, and vmctl would say vm.ready.
+    //  The guest boots for ~0.3 s, then comes up: its port joins the bridge, and vmctl would
+    //  say vm.ready.
+    zclock_sleep (300);
     cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
     int64_t ready = zclock_usecs ();
     s_publish_ready ("www");
