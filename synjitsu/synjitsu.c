@@ -8,7 +8,8 @@
 static const char *s_usage =
     "Answer ARP for booting VMs on the bridge, hold their clients' TCP SYNs, and replay them\n"
     "to the guest when it is up (vm.ready, or its own frames on the bridge). Needs\n"
-    "CAP_NET_RAW only: setcap cap_net_raw+ep synjitsu instead of running it as root.\n";
+    "CAP_NET_RAW (and CAP_NET_ADMIN to answer the host's own ARP requests): run it with\n"
+    "setcap cap_net_raw,cap_net_admin+ep synjitsu instead of as root.\n";
 
 int
 main (int argc, char **argv)

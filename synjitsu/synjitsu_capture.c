@@ -3,6 +3,7 @@
 #include <czmq.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <pcap/pcap.h>
 
 #include "synjitsu_capture.h"
@@ -12,6 +13,7 @@ struct _synjitsu_capture_t {
     int fd;                       // borrowed from pcap: its packet socket
     int ifindex;
     bool promisc;
+    uint8_t mac[6];
     char device[IF_NAMESIZE];
     synjitsu_capture_fn *handler; // during dispatch only
     void *argument;
@@ -62,6 +64,14 @@ synjitsu_capture_new (const char *device)
         zsys_error ("synjitsu_capture: no selectable fd device=%s", device);
         goto failed;
     }
+    struct ifreq request = {0};
+    snprintf (request.ifr_name, sizeof request.ifr_name, "%s", device);
+    if (ioctl (self->fd, SIOCGIFHWADDR, &request)) {
+        zsys_error ("synjitsu_capture: SIOCGIFHWADDR failed device=%s error=%s", device,
+                    strerror (errno));
+        goto failed;
+    }
+    memcpy (self->mac, request.ifr_hwaddr.sa_data, 6);
     return self;
 failed:
     synjitsu_capture_destroy (&self);
@@ -80,6 +90,20 @@ synjitsu_capture_destroy (synjitsu_capture_t **self_p)
         pcap_close (self->pcap);
     free (self);
     *self_p = NULL;
+}
+
+const uint8_t *
+synjitsu_capture_mac (synjitsu_capture_t *self)
+{
+    assert (self);
+    return self->mac;
+}
+
+int
+synjitsu_capture_ifindex (synjitsu_capture_t *self)
+{
+    assert (self);
+    return self->ifindex;
 }
 
 int

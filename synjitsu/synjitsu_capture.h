@@ -30,6 +30,12 @@ synjitsu_capture_t *synjitsu_capture_new (const char *device);
 //  Close the handle (dropping promiscuous mode with it). NULL-safe.
 void synjitsu_capture_destroy (synjitsu_capture_t **self_p);
 
+//  The device's own MAC (borrowed): frames from it were sent by the host's IP stack.
+const uint8_t *synjitsu_capture_mac (synjitsu_capture_t *self);
+
+//  The device's interface index.
+int synjitsu_capture_ifindex (synjitsu_capture_t *self);
+
 //  The fd to poll for frames.
 int synjitsu_capture_fd (synjitsu_capture_t *self);
 

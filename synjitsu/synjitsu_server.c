@@ -5,6 +5,7 @@
 #include "synjitsu_arp.h"
 #include "synjitsu_capture.h"
 #include "synjitsu_filter.h"
+#include "synjitsu_neigh.h"
 #include "synjitsu_server.h"
 
 struct _synjitsu_server_t {
@@ -12,12 +13,14 @@ struct _synjitsu_server_t {
     bool verbose;
     bool failed;                  // the capture failed: the loop was ended on purpose
     synjitsu_capture_t *capture;  // owned
+    synjitsu_neigh_t *neigh;      // owned
     synjitsu_table_t *table;      // owned
     proto_pub_t *pub;             // owned
     proto_sub_t *sub;             // owned
     char *filter;                 // owned: the filter installed, SYNJITSU_FILTER_TEXT_MAX
     int64_t held_window_ms;       // start of the second syn.held messages are counted in
     int held_in_window;
+    int64_t malformed_logged_ms;  // when a malformed bus message was last logged
     synjitsu_server_stats_t stats;
 };
 
@@ -34,6 +37,9 @@ synjitsu_server_new (const synjitsu_config_t *config, bool verbose)
     self->filter = (char *) zmalloc (SYNJITSU_FILTER_TEXT_MAX);
     self->capture = synjitsu_capture_new (config->bridge);
     if (!self->capture || s_update_filter (self))
+        goto failed;
+    self->neigh = synjitsu_neigh_new (synjitsu_capture_ifindex (self->capture));
+    if (!self->neigh)
         goto failed;
     self->pub = proto_pub_new (config->endpoints.bus_in, "synjitsu", config->instance);
     self->sub = proto_sub_new (config->endpoints.bus_out);
@@ -55,6 +61,7 @@ synjitsu_server_destroy (synjitsu_server_t **self_p)
         return;
     proto_sub_destroy (&self->sub);
     proto_pub_destroy (&self->pub);
+    synjitsu_neigh_destroy (&self->neigh);
     synjitsu_capture_destroy (&self->capture);
     free (self->filter);
     synjitsu_table_destroy (&self->table);
@@ -185,6 +192,22 @@ s_sender_vm (synjitsu_server_t *self, const synjitsu_frame_t *frame)
     return vm;
 }
 
+//  The host's own IP stack asked: a reply injected on the bridge would go out to the ports,
+//  never up to it, so write the answer into its neighbour table.
+static void
+s_answer_host (synjitsu_server_t *self, const synjitsu_vm_t *vm)
+{
+    if (synjitsu_neigh_set (self->neigh, vm->ip, vm->mac) == 0) {
+        self->stats.neigh_updates++;
+        return;
+    }
+    //  Logged once: without CAP_NET_ADMIN every such request fails alike.
+    if (self->stats.neigh_failures++ == 0)
+        zsys_warning ("synjitsu_server: cannot answer the host's own ARP request in its "
+                      "neighbour table (needs CAP_NET_ADMIN) service=%s error=%s",
+                      vm->service, strerror (errno));
+}
+
 static void
 s_on_frame (void *argument, const uint8_t *data, size_t size, size_t wire_size)
 {
@@ -211,6 +234,10 @@ s_on_frame (void *argument, const uint8_t *data, size_t size, size_t wire_size)
         const synjitsu_vm_t *vm = synjitsu_table_lookup (self->table, frame.arp_tpa);
         if (!vm || !vm->has_mac || !synjitsu_arp_wants_reply (&frame))
             return;
+        if (memcmp (frame.src_mac, synjitsu_capture_mac (self->capture), SYNJITSU_MAC_SIZE) == 0) {
+            s_answer_host (self, vm);
+            return;
+        }
         uint8_t reply[SYNJITSU_ARP_FRAME_MAX];
         size_t length = synjitsu_arp_reply (reply, sizeof reply, &frame, vm->mac);
         if (length && synjitsu_capture_inject (self->capture, reply, length) == 0)
@@ -291,9 +318,13 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
         if (rc == -1)
             break;
         if (rc == -2) {
-            zsys_warning ("synjitsu_server: malformed message dropped topic=%s class=%s "
-                          "reason=%s",
-                          msg.topic, proto_errcode_name (error.code), error.text);
+            //  Counted by proto_sub (bus_malformed); logged at most once a second.
+            if (zclock_mono () - self->malformed_logged_ms >= 1000) {
+                self->malformed_logged_ms = zclock_mono ();
+                zsys_warning ("synjitsu_server: malformed message dropped topic=%s class=%s "
+                              "reason=%s",
+                              msg.topic, proto_errcode_name (error.code), error.text);
+            }
             proto_msg_reset (&msg);
             continue;
         }
@@ -354,6 +385,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
         {"frames_truncated", stats->frames_truncated},
         {"pcap_drops", synjitsu_capture_drops (self->capture)},
         {"arp_replies", stats->arp_replies},
+        {"neigh_updates", stats->neigh_updates},
+        {"neigh_failures", stats->neigh_failures},
         {"garps", stats->garps},
         {"syns_held", table->held},
         {"syns_replaced", table->replaced},

@@ -2,7 +2,9 @@
 
     Reads vm.* from the bus and frames from the bridge, keeps the synjitsu_table up to date,
     answers ARP for booting addresses, announces them, holds SYNs to them, and replays the
-    held SYNs when the guest is up (vm.ready, or its own frames on the bridge: guest.seen).  */
+    held SYNs when the guest is up (vm.ready, or its own frames on the bridge: guest.seen).
+    ARP requests from the host's own IP stack are answered in its neighbour table instead
+    (synjitsu_neigh), since an injected reply never reaches it.  */
 
 #ifndef SYNJITSU_SERVER_H_INCLUDED
 #define SYNJITSU_SERVER_H_INCLUDED
@@ -21,6 +23,8 @@ typedef struct {
     uint64_t frames_malformed;   // dropped by the parser
     uint64_t frames_truncated;   // captured shorter than sent: never held
     uint64_t arp_replies;        // ARP requests answered for a booting address
+    uint64_t neigh_updates;      // the host's own requests answered in its neighbour table
+    uint64_t neigh_failures;     // ... that could not be (no CAP_NET_ADMIN)
     uint64_t garps;              // ARP Announcements sent
     uint64_t syns_replayed;      // held SYNs injected to a guest
     uint64_t inject_failures;    // pcap_inject refused a frame

@@ -243,17 +243,24 @@ s_guest_listen (void)
     return fd;
 }
 
-//  A client socket in the client namespace, connecting (non-blocking) to the guest, port 80.
+//  A client socket in ROLE's namespace, connecting (non-blocking) to the guest, port 80.
 static int
-s_client_connect (void)
+s_connect_from (sj_role_t role)
 {
-    int fd = s_keep (sj_netns_socket (s_net, SJ_CLIENT, AF_INET, SOCK_STREAM | SOCK_NONBLOCK));
+    int fd = s_keep (sj_netns_socket (s_net, role, AF_INET, SOCK_STREAM | SOCK_NONBLOCK));
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons (80)};
     inet_pton (AF_INET, SJ_GUEST_IP, &address.sin_addr);
     int rc = connect (fd, (struct sockaddr *) &address, sizeof address);
     cr_assert (eq (int, rc, -1));
     cr_assert (eq (int, errno, EINPROGRESS));
     return fd;
+}
+
+//  A client socket in the client namespace, connecting to the guest.
+static int
+s_client_connect (void)
+{
+    return s_connect_from (SJ_CLIENT);
 }
 
 //  Wait until the connect on FD finishes; returns its SO_ERROR (0 = connected), or -1 when it
@@ -526,6 +533,34 @@ Test (synjitsu_netns, slow_guest_gets_the_held_syn_replayed_before_the_next_retr
                  1000.0 - (guest[0].usec - last_client_syn) / 1000.0);
     sj_frames_destroy (&guest_frames);
     sj_frames_destroy (&client_frames);
+}
+
+Test (synjitsu_netns, the_bridge_hosts_own_stack_connects_with_zero_retransmits)
+{
+    //  The host routes clients into the bridge: its own IP stack is the one asking ARP. An
+    //  injected reply never reaches it; synjitsu writes its neighbour table instead.
+    s_start ("");
+    cr_assert (eq (int, sj_netns_run ("ip -n %s addr add 10.77.0.254/24 dev br0",
+                                      sj_netns_name (s_net, SJ_BRIDGE)), 0));
+    pcap_t *bridge_out = s_capture (SJ_BRIDGE, "br0", PCAP_D_OUT);
+    int listener = s_guest_listen ();
+    s_publish_booting ("www");
+    s_wait_announced (bridge_out, NULL);
+    int client = s_connect_from (SJ_BRIDGE);
+    proto_msg_t msg;
+    cr_assert (s_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg), "no SYN from the host; log %s",
+               s_log);
+    cr_assert (eq (str, msg.syn_held.client, "10.77.0.254"));
+    proto_msg_reset (&msg);
+    zclock_sleep (300);
+    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
+    s_publish_ready ("www");
+    cr_assert (eq (int, s_client_wait (client, 5000), 0), "connect failed");
+    cr_assert (eq (u32, s_retransmits (client), 0));
+    cr_assert (not (eq (int, s_guest_accept (listener, 2000), -1)));
+    cr_assert (eq (i64, s_wait_counter ("neigh_updates", 1, 3000), 1));
+    cr_assert (eq (i64, s_wait_counter ("arp_replies", 0, 3000), 0),
+                "the host's request is not answered on the wire");
 }
 
 Test (synjitsu_netns, arp_reply_and_announcement_on_the_wire_follow_rfc_826_and_5227)
