@@ -7,7 +7,7 @@
     client's TCP_INFO, and orderings from captures, never from a clock. Every test needs root
     (namespaces, raw sockets) and skips with the reason printed without it. Timings are
     printed with --verbose ("figures: ..."), never asserted. SJ_KEEP_LOG=PATH copies
-    synjitsu's log there at teardown (use it with --filter on one test).  */
+    synjitsu's log of each test to PATH.<test's pid> at teardown.  */
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -53,7 +53,7 @@ s_teardown (void)
     proto_pub_destroy (&s_pub);
     test_reap_all ();
     if (getenv ("SJ_KEEP_LOG") && s_log[0])
-        sj_netns_run ("cp %s %s", s_log, getenv ("SJ_KEEP_LOG"));
+        sj_netns_run ("cp %s %s.%d", s_log, getenv ("SJ_KEEP_LOG"), (int) getpid ());
     sj_netns_destroy (&s_net);
     test_rundir_destroy (&s_run_dir);
 }
@@ -79,6 +79,23 @@ s_capture (sj_role_t role, const char *iface, pcap_direction_t direction)
 
 //  Bring up the bus and the namespaces, then synjitsu with CONFIG (JSON members added to
 //  the test's defaults) unless CONFIG is NULL. Skips without root.
+static bool s_wait_msg (proto_msg_type_t type, int timeout_ms, proto_msg_t *msg);
+
+//  Wait until synjitsu (started as S_SYNJITSU_PID) is on the bus both ways. Its subscription
+//  reaching our publisher shows it receives (and, opened before, captures); a heartbeat of its
+//  own reaching us shows its publisher has our subscriptions: pub/sub drops what a publisher
+//  sends before they arrive (the slow-joiner race, PROTOCOL.md), syn.held included.
+static void
+s_await_synjitsu (void)
+{
+    cr_assert (eq (int, proto_pub_await (s_pub, "vm.booting", 10000), 0),
+               "synjitsu did not subscribe; its log is %s", s_log);
+    proto_msg_t msg;
+    cr_assert (s_wait_msg (PROTO_MSG_SVC_ALIVE, 10000, &msg), "no heartbeat from synjitsu; log %s",
+               s_log);
+    proto_msg_reset (&msg);
+}
+
 static void
 s_start (const char *config)
 {
@@ -120,10 +137,7 @@ s_start (const char *config)
     snprintf (s_log, sizeof s_log, "%s/synjitsu.log", s_run_dir);
     char *argv[] = {"/bin/sh", "-c", command, NULL};
     s_synjitsu_pid = test_spawn (argv, s_log, s_log);
-    //  synjitsu opens its capture before it subscribes: once its subscription reaches the
-    //  bus, it captures.
-    cr_assert (eq (int, proto_pub_await (s_pub, "vm.booting", 10000), 0),
-               "synjitsu did not subscribe; its log is %s", s_log);
+    s_await_synjitsu ();
 }
 
 static void
@@ -830,8 +844,7 @@ Test (synjitsu_netns, runs_unprivileged_with_cap_net_raw_only)
     snprintf (s_log, sizeof s_log, "%s/synjitsu.log", s_run_dir);
     char *argv[] = {"/bin/sh", "-c", command, NULL};
     s_synjitsu_pid = test_spawn (argv, s_log, s_log);
-    cr_assert (eq (int, proto_pub_await (s_pub, "vm.booting", 10000), 0),
-               "synjitsu did not start as nobody; log %s", s_log);
+    s_await_synjitsu ();
 
     pcap_t *client_side = s_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = s_guest_listen ();
