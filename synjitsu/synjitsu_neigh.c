@@ -87,28 +87,35 @@ synjitsu_neigh_set (synjitsu_neigh_t *self, struct in_addr ip, const uint8_t *ma
                 sizeof kernel) < 0)
         return -1;
     //  The ack: an NLMSG_ERROR carrying 0 or a negative errno, for our sequence number.
-    char reply[1024];
+    //  (Walked by hand rather than with NLMSG_OK, which compares signed with unsigned.)
+    union {
+        struct nlmsghdr header;
+        char bytes[1024];
+    } reply;
     for (;;) {
-        ssize_t size = recv (self->fd, reply, sizeof reply, 0);
-        if (size < 0) {
+        ssize_t received = recv (self->fd, reply.bytes, sizeof reply.bytes, 0);
+        if (received < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
-        int length = (int) size;
-        for (struct nlmsghdr *header = (struct nlmsghdr *) reply; NLMSG_OK (header, length);
-             header = NLMSG_NEXT (header, length)) {
-            if (header->nlmsg_seq != self->seq || header->nlmsg_type != NLMSG_ERROR)
-                continue;
-            if (header->nlmsg_len < NLMSG_LENGTH (sizeof (struct nlmsgerr))) {
-                errno = EPROTO;
+        size_t size = (size_t) received, offset = 0;
+        while (size - offset >= sizeof (struct nlmsghdr)) {
+            const struct nlmsghdr *header = (const struct nlmsghdr *) (reply.bytes + offset);
+            if (header->nlmsg_len < sizeof (struct nlmsghdr) || header->nlmsg_len > size - offset)
+                break;
+            if (header->nlmsg_seq == self->seq && header->nlmsg_type == NLMSG_ERROR) {
+                if (header->nlmsg_len < NLMSG_LENGTH (sizeof (struct nlmsgerr))) {
+                    errno = EPROTO;
+                    return -1;
+                }
+                const struct nlmsgerr *error = (const struct nlmsgerr *) NLMSG_DATA (header);
+                if (error->error == 0)
+                    return 0;
+                errno = -error->error;
                 return -1;
             }
-            const struct nlmsgerr *error = (const struct nlmsgerr *) NLMSG_DATA (header);
-            if (error->error == 0)
-                return 0;
-            errno = -error->error;
-            return -1;
+            offset += NLMSG_ALIGN (header->nlmsg_len);
         }
     }
 }
