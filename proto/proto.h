@@ -16,5 +16,6 @@
 #include "proto_state_client.h"
 #include "proto_replica.h"
 #include "proto_service.h"
+#include "proto_status.h"
 
 #endif

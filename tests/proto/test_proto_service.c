@@ -170,3 +170,23 @@ Test (proto_service, wake_list_admits_only_its_networks)
     cr_assert (s_may_wake (&service, "203.0.113.1"), "no list: everyone");
     proto_service_reset (&service);
 }
+
+Test (proto_status, round_trips_and_refuses_a_bad_state)
+{
+    proto_status_t status = {PROTO_STATE_READY, "www-3", 1795328627150, 3, 2149, ""};
+    json_t *value = proto_status_encode (&status);
+    proto_status_t parsed;
+    proto_error_t error;
+    cr_assert (eq (int, proto_status_parse (&parsed, value, &error), 0), "%s", error.text);
+    cr_assert (eq (int, parsed.state, PROTO_STATE_READY));
+    cr_assert (eq (str, parsed.boot_id, "www-3"));
+    cr_assert (eq (i64, parsed.last_boot_ms, 2149));
+    json_decref (value);
+    value = json_pack ("{s:s}", "state", "sleeping");
+    cr_assert (eq (int, proto_status_parse (&parsed, value, &error), -2));
+    cr_assert (not (eq (ptr, strstr (error.text, "state"), NULL)));
+    json_decref (value);
+    value = json_pack ("{s:s, s:s, s:b}", "state", "off", "boots", "3", "future", 1);
+    cr_assert (eq (int, proto_status_parse (&parsed, value, &error), -2), "boots must be int");
+    json_decref (value);
+}
