@@ -22,12 +22,7 @@ metrics_config_load (metrics_config_t *self, const char *path, proto_error_t *er
     self->stale_heartbeats = 3;
     if (!path)
         return 0;
-    json_t *config = proto_config_load (path, error);
-    if (!config)
-        return -2;
-    json_t *endpoints = NULL;
     const proto_config_field_t fields[] = {
-        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
         {"address", PROTO_CONFIG_STR, self->address, sizeof self->address, 1, 0},
         {"port", PROTO_CONFIG_INT, &self->port, 0, 0, 65535},
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
@@ -36,14 +31,11 @@ metrics_config_load (metrics_config_t *self, const char *path, proto_error_t *er
         {"stale_heartbeats", PROTO_CONFIG_INT, &self->stale_heartbeats, 0, 1, 100},
         PROTO_CONFIG_END,
     };
-    int rc = proto_config_read (config, fields, path, error);
+    int rc = proto_config_file (path, fields, &self->endpoints, error);
     unsigned char address[16];
     if (rc == 0 && inet_pton (AF_INET, self->address, address) != 1
         && inet_pton (AF_INET6, self->address, address) != 1)
         rc = proto_error_set (error, PROTO_ERR_VALUE, "%s: address: \"%s\" is not an IP address",
                               path, self->address);
-    if (rc == 0)
-        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
-    json_decref (config);
     return rc;
 }
