@@ -1,0 +1,258 @@
+/*  vmctl_exec: boot, the stop modes, counters and lookups as libvirt calls.  */
+
+#include <libvirt/virterror.h>
+
+#include "vmctl_exec.h"
+#include "vmctl_xml.h"
+
+bool
+vmctl_exec_is_uuid (const char *text)
+{
+    if (strlen (text) != 36)
+        return false;
+    for (int index = 0; index < 36; index++) {
+        bool dash = index == 8 || index == 13 || index == 18 || index == 23;
+        if (dash ? text[index] != '-' : !isxdigit ((unsigned char) text[index]))
+            return false;
+    }
+    return true;
+}
+
+//  The domain TARGET names (by UUID or name), or NULL with libvirt's error set; *CALL names
+//  the lookup that was made.
+static virDomainPtr
+s_lookup (virConnectPtr conn, const char *target, const char **call)
+{
+    if (vmctl_exec_is_uuid (target)) {
+        *call = "virDomainLookupByUUIDString";
+        return virDomainLookupByUUIDString (conn, target);
+    }
+    *call = "virDomainLookupByName";
+    return virDomainLookupByName (conn, target);
+}
+
+//  Whether the last libvirt error says the domain does not exist.
+static bool
+s_no_domain (void)
+{
+    return virGetLastErrorCode () == VIR_ERR_NO_DOMAIN;
+}
+
+//  Fill DOMAIN from DOM: identity, state, memory and, when it is active, its interface.
+//  Failures leave fields empty: they never undo what a job did.
+static void
+s_describe (virDomainPtr dom, vmctl_domain_t *domain)
+{
+    domain->found = true;
+    const char *name = virDomainGetName (dom);
+    proto_copy (domain->name, sizeof domain->name, name ? name : "");
+    if (virDomainGetUUIDString (dom, domain->uuid))
+        domain->uuid[0] = '\0';
+    if (virDomainGetState (dom, &domain->state, &domain->reason, 0))
+        domain->state = VIR_DOMAIN_NOSTATE;
+    domain->persistent = virDomainIsPersistent (dom) == 1;
+    domain->managed_save = domain->persistent && virDomainHasManagedSaveImage (dom, 0) == 1;
+    unsigned long memory = virDomainGetMaxMemory (dom);
+    domain->memory_kib = memory;
+    domain->mac[0] = domain->iface[0] = '\0';
+    if (virDomainIsActive (dom) == 1) {
+        char *xml = virDomainGetXMLDesc (dom, 0);
+        if (xml)
+            vmctl_xml_interface (xml, domain->wanted_mac, domain->mac, domain->iface);
+        free (xml);
+    }
+    virResetLastError ();
+}
+
+//  Honour an injected fault for CALL: returns 1 when the call must be skipped (the job has
+//  failed or pretends success), 0 to make it.
+static int
+s_fault (vmctl_job_t *job, const char *call)
+{
+    if (job->fault == VMCTL_FAULT_FAIL) {
+        snprintf (job->error, sizeof job->error, "%s: injected fault", call);
+        job->rc = -1;
+        return 1;
+    }
+    return job->fault == VMCTL_FAULT_IGNORE ? 1 : 0;
+}
+
+static void
+s_boot (vmctl_job_t *job, virConnectPtr conn)
+{
+    const char *call;
+    virDomainPtr dom = s_lookup (conn, job->domain.target, &call);
+    if (!dom && !(job->xml && s_no_domain ())) {
+        vmctl_job_fail (job, call);
+        return;
+    }
+    if (dom) {
+        int state = VIR_DOMAIN_NOSTATE, reason = 0;
+        if (virDomainGetState (dom, &state, &reason, 0)) {
+            vmctl_job_fail (job, "virDomainGetState");
+            goto cleanup;
+        }
+        if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) {
+            job->booted = VMCTL_BOOTED_RUNNING;
+            goto describe;
+        }
+        job->call_us = zclock_usecs ();
+        if (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_PMSUSPENDED) {
+            job->booted = VMCTL_BOOTED_RESUMED;
+            bool paused = state == VIR_DOMAIN_PAUSED;
+            if (s_fault (job, paused ? "virDomainResume" : "virDomainPMWakeup") == 0
+                && (paused ? virDomainResume (dom) : virDomainPMWakeup (dom, 0)))
+                vmctl_job_fail (job, paused ? "virDomainResume" : "virDomainPMWakeup");
+            goto describe;
+        }
+        if (state == VIR_DOMAIN_SHUTDOWN || state == VIR_DOMAIN_CRASHED) {
+            //  Half-dead: clear it, then start afresh. A transient domain goes away here.
+            if (virDomainDestroy (dom) && virDomainIsActive (dom) == 1) {
+                vmctl_job_fail (job, "virDomainDestroy");
+                goto cleanup;
+            }
+            if (virDomainIsPersistent (dom) != 1) {
+                virDomainFree (dom);
+                dom = NULL;
+            }
+        }
+    }
+    if (dom) {
+        bool restore = virDomainHasManagedSaveImage (dom, 0) == 1;
+        job->booted = restore ? VMCTL_BOOTED_RESTORED : VMCTL_BOOTED_STARTED;
+        job->call_us = zclock_usecs ();
+        if (s_fault (job, "virDomainCreate") == 0 && virDomainCreate (dom))
+            vmctl_job_fail (job, "virDomainCreate");
+        goto describe;
+    }
+    if (!job->xml) {
+        snprintf (job->error, sizeof job->error, "%s: domain '%s' went away", call,
+                  job->domain.target);
+        job->rc = -1;
+        return;
+    }
+    job->booted = VMCTL_BOOTED_CREATED;
+    job->call_us = zclock_usecs ();
+    if (s_fault (job, "virDomainCreateXML"))
+        return;
+    dom = virDomainCreateXML (conn, job->xml, 0);
+    if (!dom) {
+        vmctl_job_fail (job, "virDomainCreateXML");
+        return;
+    }
+describe:
+    if (job->rc == 0)
+        s_describe (dom, &job->domain);
+cleanup:
+    virDomainFree (dom);
+}
+
+//  DESTROY succeeds when the domain is off afterwards, whoever turned it off.
+static void
+s_destroy (vmctl_job_t *job, virConnectPtr conn)
+{
+    const char *call;
+    virDomainPtr dom = s_lookup (conn, job->domain.target, &call);
+    if (!dom) {
+        if (s_no_domain ())
+            job->was_off = true;
+        else
+            vmctl_job_fail (job, call);
+        return;
+    }
+    if (virDomainIsActive (dom) == 0)
+        job->was_off = true;
+    else if (s_fault (job, "virDomainDestroy") == 0 && virDomainDestroy (dom)) {
+        //  It may have powered off by itself meanwhile (a shutdown completing).
+        if (virDomainIsActive (dom) == 0 || s_no_domain ())
+            job->was_off = true;
+        else
+            vmctl_job_fail (job, "virDomainDestroy");
+    }
+    virResetLastError ();
+    virDomainFree (dom);
+}
+
+static void
+s_call (vmctl_job_t *job, virConnectPtr conn)
+{
+    const char *call;
+    virDomainPtr dom = s_lookup (conn, job->domain.target, &call);
+    if (!dom) {
+        vmctl_job_fail (job, call);
+        return;
+    }
+    virDomainInterfaceStatsStruct stats;
+    switch (job->kind) {
+    case VMCTL_JOB_SHUTDOWN:
+        if (s_fault (job, "virDomainShutdown") == 0 && virDomainShutdown (dom))
+            vmctl_job_fail (job, "virDomainShutdown");
+        break;
+    case VMCTL_JOB_SUSPEND:
+        if (s_fault (job, "virDomainSuspend") == 0 && virDomainSuspend (dom))
+            vmctl_job_fail (job, "virDomainSuspend");
+        break;
+    case VMCTL_JOB_SAVE:
+        if (s_fault (job, "virDomainManagedSave") == 0 && virDomainManagedSave (dom, 0))
+            vmctl_job_fail (job, "virDomainManagedSave");
+        break;
+    case VMCTL_JOB_STATS:
+        if (s_fault (job, "virDomainInterfaceStats"))
+            break;
+        if (virDomainInterfaceStats (dom, job->device, &stats, sizeof stats)) {
+            vmctl_job_fail (job, "virDomainInterfaceStats");
+            break;
+        }
+        job->traffic.rx_bytes = stats.rx_bytes;
+        job->traffic.rx_packets = stats.rx_packets;
+        job->traffic.tx_bytes = stats.tx_bytes;
+        job->traffic.tx_packets = stats.tx_packets;
+        break;
+    default:
+        assert (false);
+    }
+    virDomainFree (dom);
+}
+
+static void
+s_list (vmctl_job_t *job, virConnectPtr conn)
+{
+    for (size_t index = 0; index < job->domain_count; index++) {
+        vmctl_domain_t *domain = &job->domains[index];
+        const char *call;
+        virDomainPtr dom = s_lookup (conn, domain->target, &call);
+        if (dom) {
+            s_describe (dom, domain);
+            virDomainFree (dom);
+        }
+        else if (!s_no_domain ()) {
+            //  The connection is gone or refuses: what we read so far cannot be trusted.
+            vmctl_job_fail (job, call);
+            return;
+        }
+        virResetLastError ();
+    }
+}
+
+void
+vmctl_exec_run (vmctl_job_t *job, virConnectPtr conn)
+{
+    assert (job && conn);
+    job->rc = 0;
+    job->error[0] = '\0';
+    switch (job->kind) {
+    case VMCTL_JOB_BOOT:
+        s_boot (job, conn);
+        break;
+    case VMCTL_JOB_DESTROY:
+        s_destroy (job, conn);
+        break;
+    case VMCTL_JOB_LIST:
+        s_list (job, conn);
+        break;
+    default:
+        s_call (job, conn);
+    }
+    virResetLastError ();
+    job->done_us = zclock_usecs ();
+}

@@ -1,0 +1,101 @@
+/*  vmctl_stats: histogram buckets, sample rings and quantiles.  */
+
+#include "vmctl_stats.h"
+
+static const int64_t s_bucket_ms[VMCTL_STATS_BUCKETS] = {100,  250,   500,   1000,     2000,
+                                                         5000, 10000, 30000, INT64_MAX};
+
+int64_t
+vmctl_stats_bucket_ms (size_t index)
+{
+    return index < VMCTL_STATS_BUCKETS ? s_bucket_ms[index] : INT64_MAX;
+}
+
+void
+vmctl_stats_boot_ms (vmctl_stats_t *self, int64_t boot_ms)
+{
+    assert (self);
+    for (size_t index = 0; index < VMCTL_STATS_BUCKETS; index++)
+        if (boot_ms <= s_bucket_ms[index])
+            self->boot_ms_buckets[index]++;
+    self->boot_ms_sum += (uint64_t) (boot_ms > 0 ? boot_ms : 0);
+}
+
+void
+vmctl_samples_add (vmctl_samples_t *self, int64_t value)
+{
+    assert (self);
+    self->values[self->count++ % VMCTL_STATS_SAMPLES] = value;
+}
+
+static int
+s_compare (const void *left, const void *right)
+{
+    int64_t a = *(const int64_t *) left, b = *(const int64_t *) right;
+    return a < b ? -1 : a > b;
+}
+
+int64_t
+vmctl_samples_quantile (const vmctl_samples_t *self, int quantile)
+{
+    assert (self);
+    size_t kept = self->count < VMCTL_STATS_SAMPLES ? self->count : VMCTL_STATS_SAMPLES;
+    if (kept == 0)
+        return 0;
+    int64_t sorted[VMCTL_STATS_SAMPLES];
+    memcpy (sorted, self->values, kept * sizeof (int64_t));
+    qsort (sorted, kept, sizeof (int64_t), s_compare);
+    //  Nearest rank: the smallest value with at least QUANTILE% of the samples at or below it.
+    size_t rank = (size_t) ((quantile * kept + 99) / 100);
+    return sorted[rank > 0 ? rank - 1 : 0];
+}
+
+void
+vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg)
+{
+    assert (self && msg);
+    const struct {
+        const char *name;
+        uint64_t value;
+    } counters[] = {
+        {"boots", self->boots},
+        {"boots_ready", self->boots_ready},
+        {"boot_failures", self->boot_failures},
+        {"capacity_refusals", self->capacity_refusals},
+        {"boots_joined", self->boots_joined},
+        {"reannounces", self->reannounces},
+        {"boots_unknown", self->boots_unknown},
+        {"evictions", self->evictions},
+        {"stops_idle", self->stops_idle},
+        {"stops_admin", self->stops_admin},
+        {"stops_crash", self->stops_crash},
+        {"stops_external", self->stops_external},
+        {"stops_failed", self->stops_failed},
+        {"stop_fallbacks", self->stop_fallbacks},
+        {"stop_failures", self->stop_failures},
+        {"adoptions", self->adoptions},
+        {"status_fixes", self->status_fixes},
+        {"configs_invalid", self->configs_invalid},
+        {"libvirt_reconnects", self->libvirt_reconnects},
+        {"libvirt_errors", self->libvirt_errors},
+        {"traffic_checks", self->traffic_checks},
+        {"traffic_kept", self->traffic_kept},
+        {"boot_ms_sum", self->boot_ms_sum},
+        {"boot_ms_count", self->boots_ready},
+    };
+    for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
+        proto_msg_add_counter (msg, counters[index].name, (int64_t) counters[index].value);
+    for (size_t index = 0; index < VMCTL_STATS_BUCKETS; index++) {
+        char name[32];
+        if (s_bucket_ms[index] == INT64_MAX)
+            snprintf (name, sizeof name, "boot_ms_le_inf");
+        else
+            snprintf (name, sizeof name, "boot_ms_le_%lld", (long long) s_bucket_ms[index]);
+        proto_msg_add_counter (msg, name, (int64_t) self->boot_ms_buckets[index]);
+    }
+    proto_msg_add_counter (msg, "dispatch_us_p50", vmctl_samples_quantile (&self->dispatch_us, 50));
+    proto_msg_add_counter (msg, "dispatch_us_p99", vmctl_samples_quantile (&self->dispatch_us, 99));
+    proto_msg_add_counter (msg, "announce_us_p50", vmctl_samples_quantile (&self->announce_us, 50));
+    proto_msg_add_counter (msg, "announce_us_p99", vmctl_samples_quantile (&self->announce_us, 99));
+    proto_msg_add_counter (msg, "latency_samples", (int64_t) self->dispatch_us.count);
+}

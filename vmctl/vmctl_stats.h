@@ -1,0 +1,64 @@
+/*  vmctl_stats: what vmctl counts, and the latencies it keeps for svc.alive.
+
+    Counters only grow. boot_ms goes into a cumulative histogram (boot_ms_le_N: boots that were
+    ready within N ms). The two latencies the benchmark targets, vm.boot received to the
+    libvirt call that starts the VM ("dispatch") and readiness seen to vm.ready published
+    ("announce"), keep their last VMCTL_STATS_SAMPLES values, of which svc.alive reports the
+    median and the 99th percentile in microseconds.  */
+
+#ifndef VMCTL_STATS_H_INCLUDED
+#define VMCTL_STATS_H_INCLUDED
+
+#include "proto.h"
+
+#define VMCTL_STATS_SAMPLES 1024
+#define VMCTL_STATS_BUCKETS 9
+
+//  A ring of recent latency samples.
+typedef struct {
+    int64_t values[VMCTL_STATS_SAMPLES];
+    size_t count;            // samples ever added
+} vmctl_samples_t;
+
+//  Everything counted.
+typedef struct {
+    uint64_t boots;              // boots started (vm.booting or vm.failed follows)
+    uint64_t boots_ready;        // vm.ready after a boot
+    uint64_t boot_failures;      // vm.failed
+    uint64_t capacity_refusals;  // vm.failed "capacity"
+    uint64_t boots_joined;       // vm.boot for a boot already in progress
+    uint64_t reannounces;        // vm.boot for a VM already ready
+    uint64_t boots_unknown;      // vm.boot for a service with no (valid) config
+    uint64_t evictions;          // idle VMs stopped to make room
+    uint64_t stops_idle, stops_admin, stops_crash, stops_external, stops_failed;
+    uint64_t stop_fallbacks;     // a stop mode failed or timed out and destroy followed
+    uint64_t stop_failures;      // even destroy failed
+    uint64_t adoptions;          // running VMs taken over (reconcile, external start)
+    uint64_t status_fixes;       // stale statuses corrected at reconcile
+    uint64_t configs_invalid;    // stored service configs refused by proto_service_parse
+    uint64_t libvirt_reconnects; // connections made after the first
+    uint64_t libvirt_errors;     // jobs that failed
+    uint64_t traffic_checks;     // interface counter reads for idle
+    uint64_t traffic_kept;       // ... that found traffic and kept the VM up
+    uint64_t boot_ms_buckets[VMCTL_STATS_BUCKETS];  // cumulative, see vmctl_stats_bucket_ms
+    uint64_t boot_ms_sum;
+    vmctl_samples_t dispatch_us; // vm.boot received -> create/start/resume call
+    vmctl_samples_t announce_us; // readiness seen -> vm.ready published
+} vmctl_stats_t;
+
+//  The upper bound of histogram bucket INDEX in ms (the last is INT64_MAX: "+Inf").
+int64_t vmctl_stats_bucket_ms (size_t index);
+
+//  Count a successful boot that took BOOT_MS.
+void vmctl_stats_boot_ms (vmctl_stats_t *self, int64_t boot_ms);
+
+//  Add a latency sample.
+void vmctl_samples_add (vmctl_samples_t *self, int64_t value);
+
+//  The QUANTILE (0-100) of the samples kept, 0 when there are none.
+int64_t vmctl_samples_quantile (const vmctl_samples_t *self, int quantile);
+
+//  Add every counter of SELF to an svc.alive message.
+void vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg);
+
+#endif

@@ -1,0 +1,31 @@
+/*  vmctl_xml: libvirt domain XML, both ways.
+
+    Out: the transient domain a service's template describes, for virDomainCreateXML. Every
+    value from the service definition is escaped (a path or command line may hold any byte
+    the schema allows, including quotes and '<'). The shape is what QEMU's microvm and q35
+    machines need under TCG (see PLATFORM.md): direct kernel boot, a virtio interface on the
+    template's bridge, no USB controller, no memory balloon, ACPI for shutdown; on microvm the
+    interface sits on virtio-mmio since the machine has no PCI bus.
+
+    In: the live domain XML libvirt returns, from which vmctl reads the guest interface's MAC
+    and its host-side device (<target dev='vnet3'/>), which only exist once the domain runs.  */
+
+#ifndef VMCTL_XML_H_INCLUDED
+#define VMCTL_XML_H_INCLUDED
+
+#include "proto.h"
+
+//  The domain XML for SERVICE's template, named NAME, of libvirt domain TYPE ("qemu", "kvm").
+//  Returns a string the caller frees, or NULL when SERVICE has no template.
+char *vmctl_xml_domain (const proto_service_t *service, const char *name, const char *type);
+
+//  Read the interface whose MAC is WANTED (the first interface when WANTED is NULL or "") from
+//  a live domain XML: its MAC into MAC (PROTO_MAC_MAX + 1 bytes) and its host-side device into
+//  IFACE (PROTO_IFACE_MAX + 1 bytes; "" when libvirt gave none). Returns 0, or -1 when the XML
+//  does not parse or has no such interface (MAC and IFACE are then "").
+int vmctl_xml_interface (const char *xml, const char *wanted, char *mac, char *iface);
+
+//  Append TEXT to OUT with the five XML special characters escaped.
+void vmctl_xml_escape (FILE *out, const char *text);
+
+#endif
