@@ -86,6 +86,8 @@ typedef struct {
     int64_t after_ms, after_us;
     char fail_after_stop[PROTO_TEXT_MAX + 1];  // vm.failed to publish once stopped
     bool evicting;                       // stopped, or checked, to make room
+    bool stopped_seen;                   // libvirt said stopped while the shutdown call ran
+    bool grace_over;                     // the shutdown grace ended: destroy follows
     int64_t retry_stop_ms;               // FAILED with the domain up: try destroy again then
     //  Idle.
     int64_t last_used_ms;                // last query, traffic or readiness
@@ -755,6 +757,7 @@ s_stop (vmctl_fleet_t *self, s_vm_t *vm, proto_reason_t reason, proto_mode_t mod
                   proto_reason_name (reason));
     vm->stop_reason = reason;
     vm->stop_mode = mode;
+    vm->stopped_seen = vm->grace_over = false;
     zsys_info ("vmctl_fleet: stopping service=%s reason=%s mode=%s", vm->name,
                proto_reason_name (reason), proto_mode_name (mode));
     s_set_state (self, vm, PROTO_STATE_STOPPING);
@@ -842,16 +845,20 @@ s_on_stop_done (vmctl_fleet_t *self, s_vm_t *vm, vmctl_job_t *job)
     case VMCTL_JOB_DESTROY:
         if (job->rc)
             s_stop_failed (self, vm, job->error);
-        else
-            //  A shutdown whose grace ended finds the guest off when it obeyed after all.
-            s_stopped (self, vm, vm->stop_mode == PROTO_MODE_SHUTDOWN && job->was_off
-                                     ? PROTO_MODE_SHUTDOWN : PROTO_MODE_DESTROY);
+        else {
+            //  After a shutdown the guest may have powered off by itself: then that was the
+            //  mode; only a destroy that found it up after the grace is a fallback.
+            bool obeyed = vm->stop_mode == PROTO_MODE_SHUTDOWN && job->was_off;
+            if (vm->grace_over && !obeyed)
+                self->stats.stop_fallbacks++;
+            s_stopped (self, vm, obeyed ? PROTO_MODE_SHUTDOWN : PROTO_MODE_DESTROY);
+        }
         break;
     case VMCTL_JOB_SHUTDOWN:
         if (job->rc)
             s_fall_back (self, vm, job->error);
-        else if (self->config->shutdown_grace_ms == 0)
-            s_stop_step (self, vm, PROTO_MODE_DESTROY);
+        else if (self->config->shutdown_grace_ms == 0 || vm->stopped_seen)
+            s_stop_step (self, vm, PROTO_MODE_DESTROY);  // confirms it is off
         else {
             vm->step = S_STEP_GRACE;
             s_set_deadline (self, vm, zclock_mono () + self->config->shutdown_grace_ms);
@@ -1144,6 +1151,8 @@ s_on_event (vmctl_fleet_t *self, const vmctl_note_t *note)
                          || note->detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED;
         if (state == PROTO_STATE_STOPPING && vm->step == S_STEP_GRACE)
             s_stop_step (self, vm, PROTO_MODE_DESTROY);  // finds it off: mode shutdown
+        else if (state == PROTO_STATE_STOPPING && vm->step_mode == PROTO_MODE_SHUTDOWN)
+            vm->stopped_seen = true;  // before the shutdown call's own answer
         else if (state != PROTO_STATE_STOPPING)
             s_check (self, vm);
         break;
@@ -1442,7 +1451,7 @@ vmctl_fleet_tick (vmctl_fleet_t *self)
                 s_boot_timeout (self, vm);
         }
         else if (vm->status.state == PROTO_STATE_STOPPING && vm->step == S_STEP_GRACE) {
-            self->stats.stop_fallbacks++;
+            vm->grace_over = true;
             zsys_warning ("vmctl_fleet: still up after the shutdown grace, destroying "
                           "service=%s", vm->name);
             s_stop_step (self, vm, PROTO_MODE_DESTROY);

@@ -1,0 +1,116 @@
+/*  vmctl_config: defaults, every key, strictness.  */
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "vmctl_config.h"
+
+//  Apply TEXT (a JSON object) on top of the defaults. Returns the rc; ERROR says why.
+static int
+s_apply (vmctl_config_t *config, const char *text, proto_error_t *error)
+{
+    vmctl_config_defaults (config);
+    json_t *object = json_loads (text, JSON_REJECT_DUPLICATES, NULL);
+    cr_assert (not (eq (ptr, object, NULL)), "bad test JSON %s", text);
+    int rc = vmctl_config_apply (config, object, "vmctl.json", error);
+    json_decref (object);
+    return rc;
+}
+
+Test (vmctl_config, defaults)
+{
+    vmctl_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, vmctl_config_load (&config, NULL, &error), 0));
+    cr_assert (eq (str, config.uri, "qemu:///system"));
+    cr_assert (eq (str, config.instance, "1"));
+    cr_assert (eq (str, config.domain_prefix, "jitsu-"));
+    cr_assert (eq (str, config.domain_type, "qemu"));
+    cr_assert (eq (int, config.workers, 4));
+    cr_assert (eq (int, config.heartbeat_ms, 1000));
+    cr_assert (eq (int, config.shutdown_grace_ms, 10000));
+    cr_assert (eq (int, config.limits.max_running, 0));
+    cr_assert (eq (int, config.limits.max_booting, 0));
+    cr_assert (eq (int, config.limits.memory_budget_mib, 0));
+    cr_assert (config.limits.evict_idle);
+}
+
+Test (vmctl_config, every_key)
+{
+    vmctl_config_t config;
+    proto_error_t error;
+    int rc = s_apply (&config,
+                      "{\"uri\": \"test:///default\", \"instance\": \"7\", \"workers\": 2, "
+                      "\"domain_prefix\": \"j.\", \"domain_type\": \"kvm\", "
+                      "\"heartbeat_ms\": 500, \"statestore_heartbeat_ms\": 300, "
+                      "\"idle_check_ms\": 250, \"shutdown_grace_ms\": 0, "
+                      "\"probe_interval_ms\": 5, \"probe_attempt_ms\": 100, "
+                      "\"reconnect_min_ms\": 20, \"reconnect_max_ms\": 40, "
+                      "\"endpoints\": {\"run_dir\": \"/tmp/x\"}, "
+                      "\"limits\": {\"max_running\": 10, \"max_booting\": 3, "
+                      "\"memory_budget_mib\": 4096, \"evict_idle\": false}}",
+                      &error);
+    cr_assert (eq (int, rc, 0), "%s", error.text);
+    cr_assert (eq (str, config.uri, "test:///default"));
+    cr_assert (eq (str, config.instance, "7"));
+    cr_assert (eq (int, config.workers, 2));
+    cr_assert (eq (str, config.domain_prefix, "j."));
+    cr_assert (eq (str, config.domain_type, "kvm"));
+    cr_assert (eq (int, config.statestore_heartbeat_ms, 300));
+    cr_assert (eq (int, config.shutdown_grace_ms, 0));
+    cr_assert (eq (int, config.probe_attempt_ms, 100));
+    cr_assert (eq (int, config.reconnect_max_ms, 40));
+    cr_assert (eq (str, config.endpoints.bus_in, "ipc:///tmp/x/bus-in"));
+    cr_assert (eq (int, config.limits.max_running, 10));
+    cr_assert (eq (int, config.limits.max_booting, 3));
+    cr_assert (eq (int, config.limits.memory_budget_mib, 4096));
+    cr_assert (not (config.limits.evict_idle));
+}
+
+Test (vmctl_config, misspelt_key_is_refused)
+{
+    vmctl_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, s_apply (&config, "{\"url\": \"test:///default\"}", &error), -2));
+    cr_assert (not (eq (ptr, strstr (error.text, "url"), NULL)), "%s", error.text);
+    cr_assert (eq (int, s_apply (&config, "{\"limits\": {\"max_vms\": 1}}", &error), -2));
+    cr_assert (not (eq (ptr, strstr (error.text, "limits"), NULL)), "%s", error.text);
+}
+
+Test (vmctl_config, out_of_range_and_wrong_types_are_refused)
+{
+    vmctl_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, s_apply (&config, "{\"workers\": 0}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"heartbeat_ms\": \"1000\"}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"limits\": {\"evict_idle\": 1}}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"limits\": {\"max_running\": -1}}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"uri\": \"\"}", &error), -2));
+}
+
+Test (vmctl_config, domain_type_and_prefix_are_checked)
+{
+    vmctl_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, s_apply (&config, "{\"domain_type\": \"xen\"}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"domain_prefix\": \"a/b\"}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"domain_prefix\": \"\"}", &error), 0));
+    cr_assert (eq (int, s_apply (&config, "{\"reconnect_min_ms\": 500, "
+                                          "\"reconnect_max_ms\": 100}", &error), -2));
+}
+
+Test (vmctl_config, file_errors_name_the_file_and_line)
+{
+    char path[] = "/tmp/vmctl-config-XXXXXX";
+    int fd = mkstemp (path);
+    const char *text = "{\n  \"uri\": \"test:///default\",\n  \"uri\": \"x\"\n}\n";
+    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
+    close (fd);
+    vmctl_config_t config;
+    proto_error_t error;
+    int rc = vmctl_config_load (&config, path, &error);
+    unlink (path);
+    cr_assert (eq (int, rc, -2));
+    cr_assert (not (eq (ptr, strstr (error.text, path), NULL)), "%s", error.text);
+    cr_assert (not (eq (ptr, strstr (error.text, ":3:"), NULL)), "%s", error.text);
+}
