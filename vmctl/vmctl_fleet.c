@@ -73,6 +73,7 @@ typedef struct {
     int64_t event_us;
     proto_via_t via;
     int64_t ready_us;                    // when readiness was seen
+    int64_t created_us;                  // when the boot call returned (in the worker)
     bool probing;
     bool abandon;                        // the ready timeout passed while the boot job ran
     //  The stop.
@@ -392,8 +393,9 @@ s_boot_create (vmctl_fleet_t *self, s_vm_t *vm)
     vmctl_job_t *job = s_job (vm, VMCTL_JOB_BOOT);
     if (vm->service.template)
         job->xml = vmctl_xml_domain (&vm->service, vm->target, self->config->domain_type);
-    s_set_state (self, vm, PROTO_STATE_BOOTING);
+    //  The call first: the status write need not delay it.
     s_submit_change (self, vm, job);
+    s_set_state (self, vm, PROTO_STATE_BOOTING);
 }
 
 //  Build admission's view of every VM; the asking VM is never a candidate.
@@ -457,6 +459,11 @@ s_eviction_over (vmctl_fleet_t *self, s_vm_t *vm)
 static void
 s_boot_admit (vmctl_fleet_t *self, s_vm_t *vm)
 {
+    const vmctl_limits_t *limits = &self->config->limits;
+    if (!limits->max_running && !limits->max_booting && !limits->memory_budget_mib) {
+        s_boot_create (self, vm);  // no limit: nothing to count
+        return;
+    }
     s_vm_t **order;
     size_t count;
     vmctl_admit_vm_t *view = s_admit_view (self, vm, &order, &count);
@@ -529,10 +536,12 @@ s_announce (vmctl_fleet_t *self, s_vm_t *vm)
     int64_t now = zclock_mono ();
     int64_t boot_ms = now - vm->boot_ms;
     s_publish_ready (self, vm, vm->via, boot_ms);
-    //  The benchmark's second latency: readiness seen to vm.ready published. A response
-    //  delay is deliberate, so those boots are not sampled.
+    //  The benchmark's second latency: from the moment vmctl could say ready (readiness seen,
+    //  and the boot call returned: vm.booting must come first) to vm.ready published. A
+    //  response delay is deliberate, so those boots are not sampled.
+    int64_t could_us = vm->ready_us > vm->created_us ? vm->ready_us : vm->created_us;
     if (vm->service.response_delay_ms == 0 && vm->via != PROTO_VIA_RUNNING)
-        vmctl_samples_add (&self->stats.announce_us, zclock_usecs () - vm->ready_us);
+        vmctl_samples_add (&self->stats.announce_us, zclock_usecs () - could_us);
     vm->step = S_STEP_NONE;
     s_set_deadline (self, vm, 0);
     vm->last_used_ms = now;
@@ -586,6 +595,7 @@ s_on_boot_done (vmctl_fleet_t *self, s_vm_t *vm, vmctl_job_t *job)
     proto_copy (vm->iface, sizeof vm->iface, job->domain.iface);
     if (job->domain.memory_kib)
         vm->memory_kib = (int64_t) job->domain.memory_kib;
+    vm->created_us = job->done_us;
     if (job->booted != VMCTL_BOOTED_RUNNING && job->call_us)
         vmctl_samples_add (&self->stats.dispatch_us, job->call_us - vm->boot_us);
     zsys_info ("vmctl_fleet: started service=%s boot_id=%s how=%s domain=%s iface=%s", vm->name,

@@ -3,7 +3,8 @@
     Counters only grow. boot_ms goes into a cumulative histogram (boot_ms_le_N: boots that were
     ready within N ms). The two latencies the benchmark targets, vm.boot received to the
     libvirt call that starts the VM ("dispatch") and readiness seen to vm.ready published
-    ("announce"), keep their last VMCTL_STATS_SAMPLES values, of which svc.alive reports the
+    ("announce", from the moment both the readiness signal and the boot call's return are
+    in), keep their last VMCTL_STATS_SAMPLES values, of which svc.alive reports the
     median and the 99th percentile in microseconds.  */
 
 #ifndef VMCTL_STATS_H_INCLUDED

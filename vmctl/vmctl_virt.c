@@ -1,10 +1,20 @@
-/*  vmctl_virt: the libvirt actor, its workers, and the notes they send back.
+/*  vmctl_virt: the libvirt actor, the workers, and the notes they send.
 
-    Threads: the main thread (zloop) talks to the actor over the actor's pipe; the actor runs
-    virEventRunDefaultImpl () in a loop, with the pipe and the workers' result socket
-    registered as libvirt event handles; each worker waits on its own pipe for one job at a
-    time and pushes it back when done. Jobs travel as pointers: exactly one thread owns a job
-    at any moment.  */
+    Threads. The main thread owns this object: the job queue, which worker runs what, which
+    keys are busy, and a reference to the current connection. The actor thread owns the
+    connection itself and runs virEventRunDefaultImpl () in a loop, with its command pipe
+    registered as a libvirt event handle; it delivers lifecycle events, notices the connection
+    closing, and reconnects. Each worker waits on its own pipe for one job at a time. Jobs go
+    from the main thread straight to a worker and come straight back: every note (finished
+    job, event, connection change) is pushed to one PULL socket the main thread reads, so a
+    boot costs one thread hop each way. Jobs travel as pointers: exactly one thread owns a job
+    at any moment.
+
+    Connection references: the actor holds one; with each "connected" note it hands the main
+    thread another, which the main thread passes on (one more reference per job) to workers,
+    who drop theirs when the job is done. When the connection is lost the main thread sends its
+    reference back to the actor to be dropped there, since dropping the last reference of a
+    remote connection talks to libvirtd.  */
 
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
@@ -16,35 +26,40 @@
 
 #define S_HOUSEKEEPING_MS 100  // see s_on_housekeeping
 
+//  The main thread's side.
 struct _vmctl_virt_t {
-    zactor_t *actor;     // owned
-    size_t pending;      // jobs submitted and not yet read back
-};
-
-//  The actor's state; lives on the actor thread.
-typedef struct {
-    zsock_t *pipe;                        // borrowed from zactor
-    char uri[256];
-    int reconnect_min_ms;
-    int reconnect_max_ms;
-    int backoff_ms;                       // the next reconnect wait
-    virConnectPtr conn;                   // owned reference; NULL while disconnected
-    int lifecycle_id;                     // event callback id, -1 when none
-    int reconnect_timer;                  // libvirt timeout id, -1 when none
-    int drop_timer;                       // libvirt timeout id, -1 when none
-    int housekeeping_timer;
-    int pipe_watch;                       // libvirt handle ids
-    int results_watch;
-    int announced;                        // last connection state told: -1 none, 0 down, 1 up
-    char down_reason[PROTO_TEXT_MAX + 1]; // why we are not connected
-    char results_endpoint[64];
-    zsock_t *results;                     // owned: PULL, workers push finished jobs here
+    zactor_t *actor;                      // owned
+    char endpoint[64];                    // where notes are pushed
+    zsock_t *notes;                       // owned: PULL, bound
+    zsock_t *loopback;                    // owned: PUSH to NOTES, for jobs failed here
     size_t worker_count;
     zactor_t **workers;                   // owned
     vmctl_job_t **worker_jobs;            // the job each worker runs, NULL when idle (borrowed)
     zlistx_t *queue;                      // owned: vmctl_job_t * waiting, in submit order
     zhashx_t *running_keys;               // owned: keys of jobs at a worker
+    virConnectPtr conn;                   // a reference from the actor; NULL when down
+    char down_reason[PROTO_TEXT_MAX + 1]; // why there is no connection
     vmctl_fault_t faults[VMCTL_JOB_KINDS];
+    size_t pending;                       // jobs submitted and not yet read back
+};
+
+//  The actor's state; lives on the actor thread.
+typedef struct {
+    zsock_t *pipe;                        // borrowed from zactor
+    zsock_t *notes;                       // owned: PUSH to the main thread
+    char uri[256];
+    char endpoint[64];
+    int reconnect_min_ms;
+    int reconnect_max_ms;
+    int backoff_ms;                       // the next reconnect wait
+    virConnectPtr conn;                   // owned reference; NULL while disconnected
+    int lifecycle_id;                     // event callback id, -1 when none
+    int reconnect_timer;                  // libvirt timeout ids, -1 when none
+    int drop_timer;
+    int housekeeping_timer;
+    int pipe_watch;                       // libvirt handle id
+    int announced;                        // last connection state told: -1 none, 0 down, 1 up
+    char down_reason[PROTO_TEXT_MAX + 1];
     bool stopping;
     bool terminated;                      // $TERM already received
 } s_actor_t;
@@ -77,108 +92,60 @@ s_send_pointer (void *sock, const char *command, void *pointer)
     return zsock_send (sock, "sp", command, pointer);
 }
 
-//  Receive [COMMAND][pointer?] from SOCK; *POINTER is NULL when the second frame is absent.
-//  Returns the command (owned), or NULL when interrupted.
-static char *
-s_recv_pointer (void *sock, void **pointer)
+//  The pointer in FRAME, or NULL.
+static void *
+s_pointer (zframe_t *frame)
 {
-    *pointer = NULL;
-    zmsg_t *msg = zmsg_recv (sock);
-    if (!msg)
-        return NULL;
-    char *command = zmsg_popstr (msg);
-    zframe_t *frame = zmsg_pop (msg);
-    if (frame && zframe_size (frame) == sizeof (void *))
-        memcpy (pointer, zframe_data (frame), sizeof (void *));
-    zframe_destroy (&frame);
-    zmsg_destroy (&msg);
-    return command;
+    void *pointer = NULL;
+    if (frame && zframe_size (frame) == sizeof pointer)
+        memcpy (&pointer, zframe_data (frame), sizeof pointer);
+    return pointer;
 }
 
-//  Worker: run jobs until $TERM. ARGUMENT is the results endpoint.
+//  Workers -------------------------------------------------------------------------------
+
+//  Run jobs from the pipe until $TERM; push each back to ARGUMENT (the notes endpoint).
 static void
 s_worker (zsock_t *pipe, void *argument)
 {
-    zsock_t *results = zsock_new_push ((const char *) argument);
+    zsock_t *notes = zsock_new_push ((const char *) argument);
     zsock_signal (pipe, 0);
-    while (results) {
-        void *pointer;
-        char *command = s_recv_pointer (pipe, &pointer);
-        bool run = command && streq (command, "JOB") && pointer;
+    while (notes) {
+        zmsg_t *msg = zmsg_recv (pipe);
+        char *command = msg ? zmsg_popstr (msg) : NULL;
+        zframe_t *frame = msg ? zmsg_pop (msg) : NULL;
+        vmctl_job_t *job = (vmctl_job_t *) s_pointer (frame);
+        bool run = command && streq (command, "JOB") && job;
+        zframe_destroy (&frame);
         zstr_free (&command);
+        zmsg_destroy (&msg);
         if (!run)
             break;
-        vmctl_job_t *job = (vmctl_job_t *) pointer;
         vmctl_exec_run (job, (virConnectPtr) job->conn);
-        virConnectClose ((virConnectPtr) job->conn);  // the reference the actor took
+        virConnectClose ((virConnectPtr) job->conn);  // the job's own reference
         job->conn = NULL;
-        s_send_pointer (results, "DONE", job);
+        s_send_pointer (notes, "DONE", job);
     }
-    zsock_destroy (&results);
+    zsock_destroy (&notes);
 }
 
-static void s_drain (s_actor_t *self);
+//  The actor -----------------------------------------------------------------------------
+
 static void s_connect (s_actor_t *self);
 static void s_on_reconnect (int timer, void *opaque);
 static void s_on_close (virConnectPtr conn, int reason, void *opaque);
 
-//  Tell the main thread about the connection, once per change.
+//  Tell the main thread about the connection, once per change; "up" carries a reference.
 static void
 s_announce (s_actor_t *self, bool up)
 {
     if (self->announced == (up ? 1 : 0))
         return;
     self->announced = up ? 1 : 0;
-    zsock_send (self->pipe, "sis", "CONN", up ? 1 : 0, up ? "" : self->down_reason);
-}
-
-static void
-s_finish (s_actor_t *self, vmctl_job_t *job)
-{
-    s_send_pointer (self->pipe, "DONE", job);
-}
-
-//  Give waiting jobs to idle workers, keeping each key's jobs in order.
-static void
-s_dispatch (s_actor_t *self)
-{
-    zhashx_t *blocked = NULL;  // keys that already have an earlier job waiting
-    vmctl_job_t *job = (vmctl_job_t *) zlistx_first (self->queue);
-    while (job) {
-        bool keyed = job->key[0] != '\0';
-        if (keyed && (zhashx_lookup (self->running_keys, job->key)
-                      || (blocked && zhashx_lookup (blocked, job->key)))) {
-            if (!blocked)
-                blocked = zhashx_new ();
-            zhashx_insert (blocked, job->key, (void *) 1);
-            job = (vmctl_job_t *) zlistx_next (self->queue);
-            continue;
-        }
-        if (!self->conn) {
-            zlistx_detach_cur (self->queue);
-            snprintf (job->error, sizeof job->error, "%s", self->down_reason);
-            job->rc = -1;
-            job->done_us = zclock_usecs ();
-            s_finish (self, job);
-            job = (vmctl_job_t *) zlistx_next (self->queue);
-            continue;
-        }
-        size_t worker = 0;
-        while (worker < self->worker_count && self->worker_jobs[worker])
-            worker++;
-        if (worker == self->worker_count)
-            break;
-        zlistx_detach_cur (self->queue);
-        job->fault = self->faults[job->kind];
-        job->conn = self->conn;
+    if (up)
         virConnectRef (self->conn);
-        if (keyed)
-            zhashx_insert (self->running_keys, job->key, (void *) 1);
-        self->worker_jobs[worker] = job;
-        s_send_pointer (self->workers[worker], "JOB", job);
-        job = (vmctl_job_t *) zlistx_next (self->queue);
-    }
-    zhashx_destroy (&blocked);
+    zsock_send (self->notes, "sisp", "CONN", up ? 1 : 0, up ? "" : self->down_reason,
+                up ? (void *) self->conn : NULL);
 }
 
 static int
@@ -188,7 +155,7 @@ s_on_lifecycle (virConnectPtr conn, virDomainPtr dom, int event, int detail, voi
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     const char *name = virDomainGetName (dom);
     virDomainGetUUIDString (dom, uuid);
-    zsock_send (self->pipe, "sssii8", "EVENT", name ? name : "", uuid, event, detail,
+    zsock_send (self->notes, "sssii8", "EVENT", name ? name : "", uuid, event, detail,
                 (uint64_t) zclock_usecs ());
     return 0;
 }
@@ -229,7 +196,6 @@ s_on_drop (int timer, void *opaque)
     zsys_warning ("vmctl_virt: connection lost uri=%s reason=%s", self->uri, self->down_reason);
     s_disconnect (self);
     s_announce (self, false);
-    s_dispatch (self);  // jobs waiting now fail at once
     s_schedule_reconnect (self);
 }
 
@@ -241,8 +207,8 @@ s_on_close (virConnectPtr conn, int reason, void *opaque)
     s_actor_t *self = (s_actor_t *) opaque;
     static const char *const reasons[] = {"error", "end of file", "keepalive timeout",
                                           "closed by client"};
-    snprintf (self->down_reason, sizeof self->down_reason, "virConnectOpen: connection to %s "
-              "closed: %s", self->uri,
+    snprintf (self->down_reason, sizeof self->down_reason,
+              "virConnectOpen: connection to %s closed: %s", self->uri,
               reason >= 0 && reason < 4 ? reasons[reason] : "unknown reason");
     if (self->drop_timer < 0)
         self->drop_timer = virEventAddTimeout (0, s_on_drop, self, NULL);
@@ -270,7 +236,6 @@ s_connect (s_actor_t *self)
             zsys_warning ("vmctl_virt: cannot connect uri=%s error=%s", self->uri,
                           self->down_reason);
         s_announce (self, false);
-        s_dispatch (self);
         s_schedule_reconnect (self);
         return;
     }
@@ -288,7 +253,6 @@ s_connect (s_actor_t *self)
     self->backoff_ms = self->reconnect_min_ms;
     zsys_info ("vmctl_virt: connected uri=%s", self->uri);
     s_announce (self, true);
-    s_dispatch (self);
 }
 
 static void
@@ -302,66 +266,26 @@ s_on_command (s_actor_t *self)
         self->stopping = true;
         self->terminated = !command || streq (command, "$TERM");
     }
-    else if (streq (command, "JOB")) {
-        vmctl_job_t *job = NULL;
+    else if (streq (command, "UNREF")) {
+        //  The main thread's reference to a lost connection.
         zframe_t *frame = zmsg_pop (msg);
-        if (frame && zframe_size (frame) == sizeof job)
-            memcpy (&job, zframe_data (frame), sizeof job);
+        virConnectPtr conn = (virConnectPtr) s_pointer (frame);
         zframe_destroy (&frame);
-        if (job) {
-            zlistx_add_end (self->queue, job);
-            s_dispatch (self);
-        }
-    }
-    else if (streq (command, "FAULT")) {
-        char *kind = zmsg_popstr (msg);
-        char *fault = zmsg_popstr (msg);
-        int index = kind ? atoi (kind) : -1;
-        if (index >= 0 && index < VMCTL_JOB_KINDS && fault)
-            self->faults[index] = (vmctl_fault_t) atoi (fault);
-        zstr_free (&kind);
-        zstr_free (&fault);
+        if (conn)
+            virConnectClose (conn);
+        virResetLastError ();
     }
     zstr_free (&command);
     zmsg_destroy (&msg);
 }
 
-static void
-s_on_result (s_actor_t *self)
-{
-    void *pointer;
-    char *command = s_recv_pointer (self->results, &pointer);
-    zstr_free (&command);
-    vmctl_job_t *job = (vmctl_job_t *) pointer;
-    if (!job)
-        return;
-    for (size_t worker = 0; worker < self->worker_count; worker++)
-        if (self->worker_jobs[worker] == job)
-            self->worker_jobs[worker] = NULL;
-    if (job->key[0])
-        zhashx_delete (self->running_keys, job->key);
-    s_finish (self, job);
-    s_dispatch (self);
-}
-
-//  Handle whatever is readable. A ZeroMQ socket's fd only signals that its state may have
-//  changed, and sending on a socket can consume that signal, so every handler ends here and
-//  reads both sockets until ZMQ_EVENTS says they are empty.
+//  A ZeroMQ socket's fd only says that its state may have changed: read until ZMQ_EVENTS
+//  says the pipe is empty.
 static void
 s_drain (s_actor_t *self)
 {
-    bool progress = true;
-    while (progress && !self->stopping) {
-        progress = false;
-        while (!self->stopping && (zsock_events (self->pipe) & ZMQ_POLLIN)) {
-            s_on_command (self);
-            progress = true;
-        }
-        while (!self->stopping && (zsock_events (self->results) & ZMQ_POLLIN)) {
-            s_on_result (self);
-            progress = true;
-        }
-    }
+    while (!self->stopping && (zsock_events (self->pipe) & ZMQ_POLLIN))
+        s_on_command (self);
 }
 
 static void
@@ -370,8 +294,8 @@ s_on_fd (int watch, int fd, int events, void *opaque)
     s_drain ((s_actor_t *) opaque);
 }
 
-//  A safety net under s_drain: should an fd signal ever be missed, messages wait at most this
-//  long instead of forever.
+//  A safety net under s_drain: should an fd signal ever be missed, a command waits at most
+//  this long instead of forever.
 static void
 s_on_housekeeping (int timer, void *opaque)
 {
@@ -383,28 +307,16 @@ s_actor (zsock_t *pipe, void *argument)
 {
     s_actor_t *self = (s_actor_t *) argument;
     self->pipe = pipe;
-    self->queue = zlistx_new ();
-    self->running_keys = zhashx_new ();
-    snprintf (self->results_endpoint, sizeof self->results_endpoint, "inproc://vmctl-virt-%p",
-              (void *) self);
-    self->results = zsock_new_pull (self->results_endpoint);
-    self->workers = (zactor_t **) zmalloc (self->worker_count * sizeof (zactor_t *));
-    self->worker_jobs = (vmctl_job_t **) zmalloc (self->worker_count * sizeof (vmctl_job_t *));
     char connect_endpoint[80];
-    snprintf (connect_endpoint, sizeof connect_endpoint, ">%s", self->results_endpoint);
-    bool started = self->results != NULL;
-    for (size_t worker = 0; started && worker < self->worker_count; worker++) {
-        self->workers[worker] = zactor_new (s_worker, connect_endpoint);
-        started = self->workers[worker] != NULL;
-    }
+    snprintf (connect_endpoint, sizeof connect_endpoint, ">%s", self->endpoint);
+    self->notes = zsock_new_push (connect_endpoint);
+    bool started = self->notes != NULL;
     if (started) {
         self->pipe_watch = virEventAddHandle (zsock_fd (pipe), VIR_EVENT_HANDLE_READABLE, s_on_fd,
                                               self, NULL);
-        self->results_watch = virEventAddHandle (zsock_fd (self->results),
-                                                 VIR_EVENT_HANDLE_READABLE, s_on_fd, self, NULL);
         self->housekeeping_timer =
             virEventAddTimeout (S_HOUSEKEEPING_MS, s_on_housekeeping, self, NULL);
-        started = self->pipe_watch >= 0 && self->results_watch >= 0;
+        started = self->pipe_watch >= 0;
     }
     zsock_signal (pipe, 0);
     zstr_send (pipe, started ? "READY" : "FAILED");
@@ -418,22 +330,8 @@ s_actor (zsock_t *pipe, void *argument)
                 zclock_sleep (100);
             }
     }
-    //  Teardown: workers finish the call they are in; every job still here is freed.
-    for (size_t worker = 0; worker < self->worker_count; worker++)
-        zactor_destroy (&self->workers[worker]);
-    while (self->results && (zsock_events (self->results) & ZMQ_POLLIN)) {
-        void *pointer;
-        char *command = s_recv_pointer (self->results, &pointer);
-        zstr_free (&command);
-        vmctl_job_destroy ((vmctl_job_t **) &pointer);
-    }
-    for (vmctl_job_t *job = (vmctl_job_t *) zlistx_first (self->queue); job;
-         job = (vmctl_job_t *) zlistx_next (self->queue))
-        vmctl_job_destroy (&job);
     if (self->pipe_watch >= 0)
         virEventRemoveHandle (self->pipe_watch);
-    if (self->results_watch >= 0)
-        virEventRemoveHandle (self->results_watch);
     if (self->housekeeping_timer >= 0)
         virEventRemoveTimeout (self->housekeeping_timer);
     if (self->reconnect_timer >= 0)
@@ -441,24 +339,78 @@ s_actor (zsock_t *pipe, void *argument)
     if (self->drop_timer >= 0)
         virEventRemoveTimeout (self->drop_timer);
     s_disconnect (self);
-    zlistx_destroy (&self->queue);
-    zhashx_destroy (&self->running_keys);
-    zsock_destroy (&self->results);
-    free (self->workers);
-    free (self->worker_jobs);
-    if (started)
+    zsock_destroy (&self->notes);
+    if (!self->terminated)
         zstr_send (pipe, "STOPPED");
     //  zactor_destroy's $TERM ends the actor; the shim signals it back.
-    if (!self->terminated) {
-        while (true) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            zstr_free (&command);
-            if (term)
-                break;
-        }
+    while (!self->terminated) {
+        char *command = zstr_recv (pipe);
+        self->terminated = !command || streq (command, "$TERM");
+        zstr_free (&command);
     }
     free (self);
+}
+
+//  The main thread's side -----------------------------------------------------------------
+
+//  Hand JOB back through the notes socket, failed with REASON, without a libvirt call.
+static void
+s_fail_here (vmctl_virt_t *self, vmctl_job_t *job, const char *reason)
+{
+    snprintf (job->error, sizeof job->error, "%s", reason);
+    job->rc = -1;
+    job->done_us = zclock_usecs ();
+    s_send_pointer (self->loopback, "DONE", job);
+}
+
+//  Give waiting jobs to idle workers, keeping each key's jobs in order.
+static void
+s_dispatch (vmctl_virt_t *self)
+{
+    zhashx_t *blocked = NULL;  // keys that already have an earlier job waiting
+    vmctl_job_t *job = (vmctl_job_t *) zlistx_first (self->queue);
+    while (job) {
+        bool keyed = job->key[0] != '\0';
+        if (keyed && (zhashx_lookup (self->running_keys, job->key)
+                      || (blocked && zhashx_lookup (blocked, job->key)))) {
+            if (!blocked)
+                blocked = zhashx_new ();
+            zhashx_insert (blocked, job->key, (void *) 1);
+            job = (vmctl_job_t *) zlistx_next (self->queue);
+            continue;
+        }
+        if (!self->conn) {
+            zlistx_detach_cur (self->queue);
+            s_fail_here (self, job, self->down_reason);
+            job = (vmctl_job_t *) zlistx_next (self->queue);
+            continue;
+        }
+        size_t worker = 0;
+        while (worker < self->worker_count && self->worker_jobs[worker])
+            worker++;
+        if (worker == self->worker_count)
+            break;
+        zlistx_detach_cur (self->queue);
+        job->fault = self->faults[job->kind];
+        job->conn = self->conn;
+        virConnectRef (self->conn);
+        if (keyed)
+            zhashx_insert (self->running_keys, job->key, (void *) 1);
+        self->worker_jobs[worker] = job;
+        s_send_pointer (self->workers[worker], "JOB", job);
+        job = (vmctl_job_t *) zlistx_next (self->queue);
+    }
+    zhashx_destroy (&blocked);
+}
+
+//  Let go of the main thread's connection reference, in the actor's thread.
+static void
+s_release (vmctl_virt_t *self)
+{
+    if (!self->conn)
+        return;
+    s_send_pointer (self->actor, "UNREF", self->conn);
+    self->conn = NULL;
 }
 
 vmctl_virt_t *
@@ -471,31 +423,49 @@ vmctl_virt_new (const char *uri, int workers, int reconnect_min_ms, int reconnec
         return NULL;
     }
     pthread_once (&s_libvirt_once, s_libvirt_init);
-    s_actor_t *actor = (s_actor_t *) zmalloc (sizeof (s_actor_t));
-    snprintf (actor->uri, sizeof actor->uri, "%s", uri);
-    actor->worker_count = workers > 0 ? (size_t) workers : 1;
-    actor->reconnect_min_ms = reconnect_min_ms > 0 ? reconnect_min_ms : 100;
-    actor->reconnect_max_ms = reconnect_max_ms >= actor->reconnect_min_ms
-                                  ? reconnect_max_ms : actor->reconnect_min_ms;
-    actor->backoff_ms = actor->reconnect_min_ms;
-    actor->lifecycle_id = -1;
-    actor->reconnect_timer = actor->drop_timer = actor->housekeeping_timer = -1;
-    actor->pipe_watch = actor->results_watch = -1;
-    actor->announced = -1;
-    snprintf (actor->down_reason, sizeof actor->down_reason, "virConnectOpen: not connected");
-
     vmctl_virt_t *self = (vmctl_virt_t *) zmalloc (sizeof (vmctl_virt_t));
-    //  The actor owns ACTOR from here on, and frees it when it ends.
-    self->actor = zactor_new (s_actor, actor);
-    char *ready = self->actor ? zstr_recv (self->actor) : NULL;
-    bool started = ready && streq (ready, "READY");
-    zstr_free (&ready);
+    //  A new name each time: ZeroMQ releases an inproc name after its socket closes, later.
+    static atomic_uint s_instances;
+    snprintf (self->endpoint, sizeof self->endpoint, "inproc://vmctl-virt-%u",
+              atomic_fetch_add (&s_instances, 1));
+    snprintf (self->down_reason, sizeof self->down_reason, "virConnectOpen: not connected yet");
+    self->queue = zlistx_new ();
+    self->running_keys = zhashx_new ();
+    self->worker_count = workers > 0 ? (size_t) workers : 1;
+    self->workers = (zactor_t **) zmalloc (self->worker_count * sizeof (zactor_t *));
+    self->worker_jobs = (vmctl_job_t **) zmalloc (self->worker_count * sizeof (vmctl_job_t *));
+    self->notes = zsock_new_pull (self->endpoint);
+    char connect_endpoint[80];
+    snprintf (connect_endpoint, sizeof connect_endpoint, ">%s", self->endpoint);
+    self->loopback = zsock_new_push (connect_endpoint);
+    bool started = self->notes && self->loopback;
+    for (size_t worker = 0; started && worker < self->worker_count; worker++) {
+        self->workers[worker] = zactor_new (s_worker, self->endpoint);
+        started = self->workers[worker] != NULL;
+    }
+    if (started) {
+        s_actor_t *actor = (s_actor_t *) zmalloc (sizeof (s_actor_t));
+        snprintf (actor->uri, sizeof actor->uri, "%s", uri);
+        snprintf (actor->endpoint, sizeof actor->endpoint, "%s", self->endpoint);
+        actor->reconnect_min_ms = reconnect_min_ms > 0 ? reconnect_min_ms : 100;
+        actor->reconnect_max_ms = reconnect_max_ms >= actor->reconnect_min_ms
+                                      ? reconnect_max_ms : actor->reconnect_min_ms;
+        actor->backoff_ms = actor->reconnect_min_ms;
+        actor->lifecycle_id = -1;
+        actor->reconnect_timer = actor->drop_timer = actor->housekeeping_timer = -1;
+        actor->pipe_watch = -1;
+        actor->announced = -1;
+        snprintf (actor->down_reason, sizeof actor->down_reason,
+                  "virConnectOpen: not connected yet");
+        //  The actor owns ACTOR from here on, and frees it when it ends.
+        self->actor = zactor_new (s_actor, actor);
+        char *ready = self->actor ? zstr_recv (self->actor) : NULL;
+        started = ready && streq (ready, "READY");
+        zstr_free (&ready);
+    }
     if (!started) {
-        zsys_error ("vmctl_virt: the libvirt actor did not start uri=%s", uri);
-        zactor_destroy (&self->actor);
-        free (self);
-        atomic_store (&s_exists, false);
-        return NULL;
+        zsys_error ("vmctl_virt: the libvirt threads did not start uri=%s", uri);
+        vmctl_virt_destroy (&self);
     }
     return self;
 }
@@ -507,19 +477,47 @@ vmctl_virt_destroy (vmctl_virt_t **self_p)
     vmctl_virt_t *self = *self_p;
     if (!self)
         return;
-    //  Read everything the actor still sends, freeing finished jobs, until it says it is done.
-    zstr_send (self->actor, "STOP");
-    while (true) {
-        void *pointer;
-        char *command = s_recv_pointer (self->actor, &pointer);
-        bool done = !command || streq (command, "STOPPED");
+    //  The actor first: it stops delivering events and lets go of its reference.
+    if (self->actor) {
+        zstr_send (self->actor, "STOP");
+        while (true) {
+            char *command = zstr_recv (self->actor);
+            bool done = !command || streq (command, "STOPPED");
+            zstr_free (&command);
+            if (done)
+                break;
+        }
+        zactor_destroy (&self->actor);
+    }
+    //  Workers finish the call they are in; then every note still here is read and freed.
+    for (size_t worker = 0; worker < self->worker_count; worker++)
+        zactor_destroy (&self->workers[worker]);
+    while (self->notes && (zsock_events (self->notes) & ZMQ_POLLIN)) {
+        //  Finished jobs are freed; a connection reference handed over is dropped.
+        zmsg_t *msg = zmsg_recv (self->notes);
+        char *command = zmsg_popstr (msg);
+        zframe_t *last = zmsg_last (msg);
+        void *pointer = s_pointer (last);
         if (command && streq (command, "DONE"))
             vmctl_job_destroy ((vmctl_job_t **) &pointer);
+        else if (command && streq (command, "CONN") && zmsg_size (msg) == 3 && pointer)
+            virConnectClose ((virConnectPtr) pointer);
         zstr_free (&command);
-        if (done)
-            break;
+        zmsg_destroy (&msg);
     }
-    zactor_destroy (&self->actor);
+    for (vmctl_job_t *job = (vmctl_job_t *) zlistx_first (self->queue); job;
+         job = (vmctl_job_t *) zlistx_next (self->queue))
+        vmctl_job_destroy (&job);
+    //  Nothing else uses libvirt now: the last reference may be dropped here.
+    if (self->conn)
+        virConnectClose (self->conn);
+    virResetLastError ();
+    zsock_destroy (&self->loopback);
+    zsock_destroy (&self->notes);
+    zlistx_destroy (&self->queue);
+    zhashx_destroy (&self->running_keys);
+    free (self->workers);
+    free (self->worker_jobs);
     free (self);
     atomic_store (&s_exists, false);
     *self_p = NULL;
@@ -534,8 +532,9 @@ vmctl_virt_submit (vmctl_virt_t *self, vmctl_job_t **job_p)
     job->id = ++s_next_id;
     job->submitted_us = zclock_usecs ();
     self->pending++;
-    s_send_pointer (self->actor, "JOB", job);
+    zlistx_add_end (self->queue, job);
     *job_p = NULL;
+    s_dispatch (self);
 }
 
 int
@@ -543,22 +542,29 @@ vmctl_virt_recv (vmctl_virt_t *self, vmctl_note_t *note)
 {
     assert (self && note);
     memset (note, 0, sizeof *note);
-    if (!(zsock_events (self->actor) & ZMQ_POLLIN))
+    if (!(zsock_events (self->notes) & ZMQ_POLLIN))
         return -1;
-    zmsg_t *msg = zmsg_recv (self->actor);
+    zmsg_t *msg = zmsg_recv (self->notes);
     if (!msg)
         return -1;
     char *command = zmsg_popstr (msg);
     int rc = -1;
     if (command && streq (command, "DONE")) {
         zframe_t *frame = zmsg_pop (msg);
-        if (frame && zframe_size (frame) == sizeof note->job) {
-            memcpy (&note->job, zframe_data (frame), sizeof note->job);
+        note->job = (vmctl_job_t *) s_pointer (frame);
+        zframe_destroy (&frame);
+        if (note->job) {
             note->kind = VMCTL_NOTE_DONE;
             self->pending--;
+            for (size_t worker = 0; worker < self->worker_count; worker++)
+                if (self->worker_jobs[worker] == note->job) {
+                    self->worker_jobs[worker] = NULL;
+                    if (note->job->key[0])
+                        zhashx_delete (self->running_keys, note->job->key);
+                }
+            s_dispatch (self);
             rc = 0;
         }
-        zframe_destroy (&frame);
     }
     else if (command && streq (command, "EVENT")) {
         char *name = zmsg_popstr (msg);
@@ -584,9 +590,18 @@ vmctl_virt_recv (vmctl_virt_t *self, vmctl_note_t *note)
     else if (command && streq (command, "CONN")) {
         char *up = zmsg_popstr (msg);
         char *message = zmsg_popstr (msg);
+        zframe_t *frame = zmsg_pop (msg);
+        virConnectPtr conn = (virConnectPtr) s_pointer (frame);
+        zframe_destroy (&frame);
         note->kind = VMCTL_NOTE_CONNECTION;
-        note->up = up && atoi (up) == 1;
+        note->up = up && atoi (up) == 1 && conn;
         proto_copy (note->message, sizeof note->message, message ? message : "");
+        s_release (self);
+        if (note->up)
+            self->conn = conn;  // the actor took this reference for us
+        else
+            proto_copy (self->down_reason, sizeof self->down_reason, note->message);
+        s_dispatch (self);  // waiting jobs go to workers, or fail at once without libvirt
         zstr_free (&up);
         zstr_free (&message);
         rc = 0;
@@ -600,7 +615,7 @@ zsock_t *
 vmctl_virt_sock (vmctl_virt_t *self)
 {
     assert (self);
-    return (zsock_t *) self->actor;
+    return self->notes;
 }
 
 size_t
@@ -613,6 +628,6 @@ vmctl_virt_pending (vmctl_virt_t *self)
 void
 vmctl_virt_inject (vmctl_virt_t *self, vmctl_job_kind_t kind, vmctl_fault_t fault)
 {
-    assert (self);
-    zsock_send (self->actor, "sii", "FAULT", (int) kind, (int) fault);
+    assert (self && kind < VMCTL_JOB_KINDS);
+    self->faults[kind] = fault;
 }
