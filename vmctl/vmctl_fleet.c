@@ -112,6 +112,7 @@ struct _vmctl_fleet_t {
     int evicting;                        // evictions under way
     int64_t evicting_kib;
     int64_t next_deadline_ms;            // no VM deadline or held request is due before
+    int64_t list_after_ms;               // a failed reconcile is tried again from then
     vmctl_stats_t stats;
 };
 
@@ -244,8 +245,6 @@ static void s_apply_target (s_vm_t *vm);
 static void
 s_write_state (vmctl_fleet_t *self, s_vm_t *vm, proto_state_t state)
 {
-    zsys_debug ("vmctl_fleet: status %s service=%s boot_id=%s", proto_state_name (state), vm->name,
-               vm->status.boot_id);
     vm->status.state = state;
     vm->status.since = zclock_time ();
     if ((state == PROTO_STATE_OFF || state == PROTO_STATE_FAILED) && !vm->busy)
@@ -1061,7 +1060,9 @@ s_on_list (vmctl_fleet_t *self, vmctl_job_t *job)
     if (job->rc) {
         self->stats.libvirt_errors++;
         zsys_warning ("vmctl_fleet: cannot read domains error=%s", job->error);
-        return;  // the connection is in trouble: the next connection reconciles
+        if (!single)
+            self->list_after_ms = zclock_mono () + 1000;  // tried again, not every tick
+        return;
     }
     for (size_t index = 0; index < job->domain_count; index++) {
         const vmctl_domain_t *domain = &job->domains[index];
@@ -1425,9 +1426,10 @@ void
 vmctl_fleet_tick (vmctl_fleet_t *self)
 {
     assert (self);
-    if (self->connected && self->synced && !self->reconciled && !self->listing)
-        s_reconcile_all (self);
     int64_t now = zclock_mono ();
+    if (self->connected && self->synced && !self->reconciled && !self->listing
+        && now >= self->list_after_ms)
+        s_reconcile_all (self);
     if (now < self->next_deadline_ms)
         return;
     self->next_deadline_ms = INT64_MAX;

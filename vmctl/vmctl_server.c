@@ -205,6 +205,7 @@ static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
 {
     vmctl_server_t *self = (vmctl_server_t *) argument;
+    vmctl_status_flush (self->status);
     proto_msg_t msg;
     proto_pub_alive (self->pub, &msg);
     vmctl_stats_add_counters (vmctl_fleet_stats (self->fleet), &msg);

@@ -7,7 +7,9 @@ typedef struct {
     vmctl_status_t *owner;              // borrowed
     char service[PROTO_NAME_MAX + 1];
     bool in_flight;
+    json_t *sent;                       // owned: the value in flight
     json_t *next;                       // owned: the value to write once the one in flight ends
+    json_t *unstored;                   // owned: a value whose write failed, for flush
 } s_entry_t;
 
 struct _vmctl_status_t {
@@ -23,7 +25,9 @@ s_entry_destroy (void **item_p)
 {
     s_entry_t *entry = (s_entry_t *) *item_p;
     if (entry) {
+        json_decref (entry->sent);
         json_decref (entry->next);
+        json_decref (entry->unstored);
         free (entry);
     }
     *item_p = NULL;
@@ -37,13 +41,19 @@ s_on_reply (json_t *reply, void *argument)
     s_entry_t *entry = (s_entry_t *) argument;
     vmctl_status_t *self = entry->owner;
     entry->in_flight = false;
+    json_t *sent = entry->sent;
+    entry->sent = NULL;
     if (!reply || !json_is_true (json_object_get (reply, "ok"))) {
         self->failures++;
         const char *message = reply ? json_string_value (json_object_get (reply, "message"))
                                     : "no reply after every retry";
         zsys_error ("vmctl_status: status write failed service=%s error=%s", entry->service,
                     message ? message : "?");
+        //  Kept for vmctl_status_flush, unless a newer value is on its way anyway.
+        json_decref (entry->unstored);
+        entry->unstored = entry->next ? NULL : json_incref (sent);
     }
+    json_decref (sent);
     if (entry->next) {
         json_t *value = entry->next;
         entry->next = NULL;
@@ -66,6 +76,10 @@ s_send (s_entry_t *entry, json_t *value)
     json_t *request = json_pack ("{s:s, s:s, s:o, s:s}", "op", "put", "key", key, "value", value,
                                  "message", message);
     entry->in_flight = true;
+    json_decref (entry->unstored);
+    entry->unstored = NULL;
+    json_decref (entry->sent);
+    entry->sent = json_incref (value);
     self->writes++;
     if (proto_state_client_send (self->client, request, 0, 0, s_on_reply, entry)) {
         entry->in_flight = false;
@@ -116,6 +130,19 @@ vmctl_status_write (vmctl_status_t *self, const char *service, const proto_statu
         return;
     }
     s_send (entry, value);
+}
+
+void
+vmctl_status_flush (vmctl_status_t *self)
+{
+    assert (self);
+    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->entries); entry;
+         entry = (s_entry_t *) zhashx_next (self->entries))
+        if (entry->unstored && !entry->in_flight) {
+            json_t *value = entry->unstored;
+            entry->unstored = NULL;
+            s_send (entry, value);
+        }
 }
 
 uint64_t

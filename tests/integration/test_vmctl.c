@@ -437,6 +437,24 @@ Test (integration_vmctl, boot_with_jitsuctl_then_idle_stop_with_a_1s_ttl)
     cr_assert (eq (int, code, 0));
 }
 
+Test (integration_vmctl, status_is_stored_once_statestore_is_back)
+{
+    s_start_vmctl ("test:///default", NULL);
+    s_service ("sb", "{\"name\": \"sb\", \"dns\": [\"sb.example.org\"], \"ip\": \"127.0.0.1\", "
+                     "\"template\": {\"kernel\": \"/boot/vmlinux\", \"bridge\": \"br0\"}}");
+    test_stop (s_statestore, SIGKILL, 1000);
+    s_boot ("sb");
+    s_drop (s_expect ("vm.ready", "sb"));
+    //  Longer than the state client's retries (6 x 1 s): both writes (booting, then ready,
+    //  sent once the first was given up) are given up...
+    if (s_counter_becomes ("status_failures", 2) != 2)  // twice the 6 s: two waits
+        cr_assert (eq (i64, s_counter_becomes ("status_failures", 2), 2));
+    s_statestore = test_start_statestore (s_run_dir, NULL);
+    cr_assert (gt (int, s_statestore, 0));
+    //  ...and the last status is written again once statestore answers.
+    cr_assert (eq (int, s_state_becomes ("sb", PROTO_STATE_READY), PROTO_STATE_READY));
+}
+
 Test (integration_vmctl, check_config_accepts_and_refuses)
 {
     char good[512], bad[512];
