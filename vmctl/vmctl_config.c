@@ -4,11 +4,12 @@
      "statestore_heartbeat_ms": 1000, "workers": 4, "domain_prefix": "jitsu-",
      "domain_type": "qemu", "idle_check_ms": 1000, "shutdown_grace_ms": 10000,
      "probe_interval_ms": 20, "probe_attempt_ms": 500, "reconnect_min_ms": 100,
-     "reconnect_max_ms": 5000,
-     "limits": {"max_running": 0, "max_booting": 0, "memory_budget_mib": 0,
-                "evict_idle": true}}  */
+     "reconnect_max_ms": 5000, "max_running": 0, "max_booting": 0, "memory_budget_mib": 0,
+     "evict_idle": true}  */
 
 #include "vmctl_config.h"
+
+#define S_FIELDS_MAX 24
 
 void
 vmctl_config_defaults (vmctl_config_t *self)
@@ -43,16 +44,11 @@ s_is_token (const char *text)
     return true;
 }
 
-int
-vmctl_config_apply (vmctl_config_t *self, json_t *config, const char *where,
-                    proto_error_t *error)
+//  Fill FIELDS (S_FIELDS_MAX entries) with the table of keys, aimed at SELF.
+static void
+s_fields (vmctl_config_t *self, proto_config_field_t *fields)
 {
-    assert (self);
-    json_t *endpoints = NULL;
-    json_t *limits = NULL;
-    const proto_config_field_t fields[] = {
-        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
-        {"limits", PROTO_CONFIG_JSON, &limits, 0, 0, 0},
+    const proto_config_field_t table[] = {
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"uri", PROTO_CONFIG_STR, self->uri, sizeof self->uri, 1, 0},
         {"domain_prefix", PROTO_CONFIG_STR, self->domain_prefix, sizeof self->domain_prefix, 0,
@@ -68,24 +64,21 @@ vmctl_config_apply (vmctl_config_t *self, json_t *config, const char *where,
         {"probe_attempt_ms", PROTO_CONFIG_INT, &self->probe_attempt_ms, 0, 10, 60000},
         {"reconnect_min_ms", PROTO_CONFIG_INT, &self->reconnect_min_ms, 0, 10, 60000},
         {"reconnect_max_ms", PROTO_CONFIG_INT, &self->reconnect_max_ms, 0, 10, 600000},
+        {"max_running", PROTO_CONFIG_INT, &self->limits.max_running, 0, 0, 100000},
+        {"max_booting", PROTO_CONFIG_INT, &self->limits.max_booting, 0, 0, 100000},
+        {"memory_budget_mib", PROTO_CONFIG_INT, &self->limits.memory_budget_mib, 0, 0,
+         INT32_MAX},
+        {"evict_idle", PROTO_CONFIG_BOOL, &self->limits.evict_idle, 0, 0, 0},
         PROTO_CONFIG_END,
     };
-    if (proto_config_read (config, fields, where, error))
-        return -2;
-    if (limits) {
-        char context[PROTO_PATH_MAX + 16];
-        snprintf (context, sizeof context, "%s: limits", where);
-        const proto_config_field_t limit_fields[] = {
-            {"max_running", PROTO_CONFIG_INT, &self->limits.max_running, 0, 0, 100000},
-            {"max_booting", PROTO_CONFIG_INT, &self->limits.max_booting, 0, 0, 100000},
-            {"memory_budget_mib", PROTO_CONFIG_INT, &self->limits.memory_budget_mib, 0, 0,
-             INT32_MAX},
-            {"evict_idle", PROTO_CONFIG_BOOL, &self->limits.evict_idle, 0, 0, 0},
-            PROTO_CONFIG_END,
-        };
-        if (proto_config_read (limits, limit_fields, context, error))
-            return -2;
-    }
+    assert (sizeof table / sizeof table[0] <= S_FIELDS_MAX);
+    memcpy (fields, table, sizeof table);
+}
+
+//  What the table cannot say. WHERE names the file.
+static int
+s_check (vmctl_config_t *self, const char *where, proto_error_t *error)
+{
     if (!s_is_token (self->domain_prefix))
         return proto_error_set (error, PROTO_ERR_VALUE,
                                 "%s: domain_prefix: only letters, digits, '-', '_' and '.'",
@@ -96,7 +89,25 @@ vmctl_config_apply (vmctl_config_t *self, json_t *config, const char *where,
     if (self->reconnect_max_ms < self->reconnect_min_ms)
         return proto_error_set (error, PROTO_ERR_VALUE,
                                 "%s: reconnect_max_ms: must be >= reconnect_min_ms", where);
-    return proto_endpoints_configure (&self->endpoints, endpoints, where, error);
+    return 0;
+}
+
+int
+vmctl_config_apply (vmctl_config_t *self, json_t *config, const char *where,
+                    proto_error_t *error)
+{
+    assert (self);
+    proto_config_field_t fields[S_FIELDS_MAX];
+    s_fields (self, fields);
+    json_t *copy = json_copy (config);
+    json_t *endpoints = json_incref (json_object_get (copy, "endpoints"));
+    json_object_del (copy, "endpoints");
+    int rc = proto_config_read (copy, fields, where, error);
+    if (rc == 0)
+        rc = proto_endpoints_configure (&self->endpoints, endpoints, where, error);
+    json_decref (endpoints);
+    json_decref (copy);
+    return rc ? rc : s_check (self, where, error);
 }
 
 int
@@ -108,10 +119,8 @@ vmctl_config_load (vmctl_config_t *self, const char *path, proto_error_t *error)
         return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
     if (!path)
         return 0;
-    json_t *config = proto_config_load (path, error);
-    if (!config)
-        return -2;
-    int rc = vmctl_config_apply (self, config, path, error);
-    json_decref (config);
-    return rc;
+    proto_config_field_t fields[S_FIELDS_MAX];
+    s_fields (self, fields);
+    int rc = proto_config_file (path, fields, &self->endpoints, error);
+    return rc ? rc : s_check (self, path, error);
 }

@@ -52,7 +52,8 @@ void vmctl_config_defaults (vmctl_config_t *self);
 //  or -2 with ERROR naming the file and the field.
 int vmctl_config_load (vmctl_config_t *self, const char *path, proto_error_t *error);
 
-//  Apply a config object (borrowed) on top of SELF. WHERE names it in errors. Returns 0 or -2.
+//  Apply a config object (borrowed; the file's keys) on top of SELF, as vmctl_config_load does
+//  with a file. WHERE names it in errors. Returns 0 or -2.
 int vmctl_config_apply (vmctl_config_t *self, json_t *config, const char *where,
                         proto_error_t *error);
 

@@ -461,7 +461,7 @@ Test (integration_vmctl, check_config_accepts_and_refuses)
     snprintf (good, sizeof good, "%s/good.json", s_run_dir);
     snprintf (bad, sizeof bad, "%s/bad.json", s_run_dir);
     FILE *file = fopen (good, "w");
-    fputs ("{\"uri\": \"test:///default\", \"limits\": {\"max_running\": 4}}\n", file);
+    fputs ("{\"uri\": \"test:///default\", \"max_running\": 4}\n", file);
     fclose (file);
     file = fopen (bad, "w");
     fputs ("{\"uri\": \"test:///default\",\n \"limit\": {}}\n", file);

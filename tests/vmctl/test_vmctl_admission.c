@@ -20,7 +20,7 @@ s_expect_capacity (const char *service)
 
 Test (vmctl_admission, max_running_refuses_with_capacity)
 {
-    vt_start ("\"limits\": {\"max_running\": 1, \"evict_idle\": false}");
+    vt_start ("\"max_running\": 1, \"evict_idle\": false");
     vt_template_service ("a", 1, "");
     vt_template_service ("b", 2, "");
     vt_boot_ready ("a");
@@ -32,7 +32,7 @@ Test (vmctl_admission, max_running_refuses_with_capacity)
 
 Test (vmctl_admission, max_booting_refuses_with_capacity)
 {
-    vt_start ("\"limits\": {\"max_booting\": 1}");
+    vt_start ("\"max_booting\": 1");
     char extra[64];
     snprintf (extra, sizeof extra, "\"ready\": \"probe:%d\", ", vt_free_port ());
     vt_template_service ("a", 1, extra);  // stays booting: nothing listens
@@ -45,7 +45,7 @@ Test (vmctl_admission, max_booting_refuses_with_capacity)
 
 Test (vmctl_admission, memory_budget_refuses_with_capacity)
 {
-    vt_start ("\"limits\": {\"memory_budget_mib\": 200, \"evict_idle\": false}");
+    vt_start ("\"memory_budget_mib\": 200, \"evict_idle\": false");
     vt_template_service ("a", 1, "");  // 128 MiB each
     vt_template_service ("b", 2, "");
     vt_boot_ready ("a");
@@ -56,7 +56,7 @@ Test (vmctl_admission, memory_budget_refuses_with_capacity)
 
 Test (vmctl_admission, memory_budget_counts_a_defined_domains_memory)
 {
-    vt_start ("\"limits\": {\"memory_budget_mib\": 100, \"evict_idle\": false}");
+    vt_start ("\"memory_budget_mib\": 100, \"evict_idle\": false");
     vt_define ("m", "52:54:00:00:31:01");  // 64 MiB
     vt_domain_service ("m1", "m", "");
     vt_template_service ("b", 2, "\"template\": {\"kernel\": \"/k\", \"bridge\": \"br0\", "
@@ -69,7 +69,7 @@ Test (vmctl_admission, memory_budget_counts_a_defined_domains_memory)
 
 Test (vmctl_admission, least_recently_used_idle_vm_is_stopped_to_make_room)
 {
-    vt_start ("\"limits\": {\"max_running\": 2}");
+    vt_start ("\"max_running\": 2");
     //  Idle for eviction after the TTL (1 s), for the idle stop only after 60 s.
     const char *idle = "\"ttl\": 1, \"idle_timeout_s\": 60, \"idle_on\": \"dns\", ";
     vt_template_service ("a", 1, idle);
@@ -92,7 +92,7 @@ Test (vmctl_admission, least_recently_used_idle_vm_is_stopped_to_make_room)
 
 Test (vmctl_admission, recently_queried_vm_is_not_evicted)
 {
-    vt_start ("\"limits\": {\"max_running\": 1}");
+    vt_start ("\"max_running\": 1");
     vt_template_service ("a", 1, "\"ttl\": 60, \"idle_on\": \"dns\", ");
     vt_template_service ("b", 2, "");
     vt_boot_ready ("a");
@@ -104,7 +104,7 @@ Test (vmctl_admission, recently_queried_vm_is_not_evicted)
 
 Test (vmctl_admission, vm_with_traffic_is_not_evicted)
 {
-    vt_start ("\"limits\": {\"max_running\": 1}");
+    vt_start ("\"max_running\": 1");
     //  dns+traffic: the test driver's counters always move, so "a" is in use.
     vt_template_service ("a", 1, "\"ttl\": 1, \"idle_timeout_s\": 60, ");
     vt_template_service ("b", 2, "");
@@ -118,7 +118,7 @@ Test (vmctl_admission, vm_with_traffic_is_not_evicted)
 
 Test (vmctl_admission, suspended_vm_is_evicted_first)
 {
-    vt_start ("\"limits\": {\"max_running\": 2}");
+    vt_start ("\"max_running\": 2");
     vt_template_service ("a", 1, "\"ttl\": 1, \"idle_timeout_s\": 1, \"idle_on\": \"dns\", "
                                  "\"stop_mode\": \"suspend\", ");
     vt_template_service ("b", 2, "\"ttl\": 1, \"idle_timeout_s\": 60, \"idle_on\": \"dns\", ");
@@ -135,7 +135,7 @@ Test (vmctl_admission, suspended_vm_is_evicted_first)
 
 Test (vmctl_admission, failed_eviction_refuses_with_capacity)
 {
-    vt_start ("\"limits\": {\"max_running\": 1}");
+    vt_start ("\"max_running\": 1");
     vt_template_service ("a", 1, "\"ttl\": 1, \"idle_timeout_s\": 60, \"idle_on\": \"dns\", ");
     vt_template_service ("b", 2, "");
     vt_boot_ready ("a");

@@ -47,8 +47,8 @@ Test (vmctl_config, every_key)
                       "\"probe_interval_ms\": 5, \"probe_attempt_ms\": 100, "
                       "\"reconnect_min_ms\": 20, \"reconnect_max_ms\": 40, "
                       "\"endpoints\": {\"run_dir\": \"/tmp/x\"}, "
-                      "\"limits\": {\"max_running\": 10, \"max_booting\": 3, "
-                      "\"memory_budget_mib\": 4096, \"evict_idle\": false}}",
+                      "\"max_running\": 10, \"max_booting\": 3, "
+                      "\"memory_budget_mib\": 4096, \"evict_idle\": false}",
                       &error);
     cr_assert (eq (int, rc, 0), "%s", error.text);
     cr_assert (eq (str, config.uri, "test:///default"));
@@ -73,8 +73,9 @@ Test (vmctl_config, misspelt_key_is_refused)
     proto_error_t error;
     cr_assert (eq (int, s_apply (&config, "{\"url\": \"test:///default\"}", &error), -2));
     cr_assert (not (eq (ptr, strstr (error.text, "url"), NULL)), "%s", error.text);
-    cr_assert (eq (int, s_apply (&config, "{\"limits\": {\"max_vms\": 1}}", &error), -2));
-    cr_assert (not (eq (ptr, strstr (error.text, "limits"), NULL)), "%s", error.text);
+    cr_assert (eq (int, s_apply (&config, "{\"max_vms\": 1}", &error), -2));
+    cr_assert (not (eq (ptr, strstr (error.text, "max_vms"), NULL)), "%s", error.text);
+    cr_assert (eq (int, s_apply (&config, "{\"endpoints\": {\"bus\": \"x\"}}", &error), -2));
 }
 
 Test (vmctl_config, out_of_range_and_wrong_types_are_refused)
@@ -83,8 +84,8 @@ Test (vmctl_config, out_of_range_and_wrong_types_are_refused)
     proto_error_t error;
     cr_assert (eq (int, s_apply (&config, "{\"workers\": 0}", &error), -2));
     cr_assert (eq (int, s_apply (&config, "{\"heartbeat_ms\": \"1000\"}", &error), -2));
-    cr_assert (eq (int, s_apply (&config, "{\"limits\": {\"evict_idle\": 1}}", &error), -2));
-    cr_assert (eq (int, s_apply (&config, "{\"limits\": {\"max_running\": -1}}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"evict_idle\": 1}", &error), -2));
+    cr_assert (eq (int, s_apply (&config, "{\"max_running\": -1}", &error), -2));
     cr_assert (eq (int, s_apply (&config, "{\"uri\": \"\"}", &error), -2));
 }
 
