@@ -87,6 +87,7 @@ typedef struct {
     int64_t after_ms, after_us;
     char fail_after_stop[PROTO_TEXT_MAX + 1];  // vm.failed to publish once stopped
     bool evicting;                       // stopped, or checked, to make room
+    int64_t evicting_kib;                // what that eviction counts on freeing
     bool stopped_seen;                   // libvirt said stopped while the shutdown call ran
     bool grace_over;                     // the shutdown grace ended: destroy follows
     int64_t retry_stop_ms;               // FAILED with the domain up: try destroy again then
@@ -432,12 +433,14 @@ static void
 s_evict (vmctl_fleet_t *self, s_vm_t *victim, const char *why)
 {
     victim->evicting = true;
+    victim->evicting_kib = victim->memory_kib;
     self->evicting++;
-    self->evicting_kib += victim->memory_kib;
+    self->evicting_kib += victim->evicting_kib;
     zsys_info ("vmctl_fleet: evicting service=%s limit=%s", victim->name, why);
     bool check_traffic = !victim->paused && victim->service.idle_on == PROTO_IDLE_ON_DNS_TRAFFIC
                          && (victim->iface[0] || victim->mac[0]);
     if (check_traffic)
+        //  A reading already on its way (the baseline) answers this question as well.
         s_traffic (self, victim, S_TRAFFIC_EVICT);
     else {
         self->stats.evictions++;
@@ -452,7 +455,7 @@ s_eviction_over (vmctl_fleet_t *self, s_vm_t *vm)
         return;
     vm->evicting = false;
     self->evicting--;
-    self->evicting_kib -= vm->memory_kib;
+    self->evicting_kib -= vm->evicting_kib;
 }
 
 static void
@@ -1094,6 +1097,8 @@ s_on_traffic (vmctl_fleet_t *self, s_vm_t *vm, vmctl_job_t *job)
 {
     vm->traffic_pending = false;
     s_traffic_purpose_t purpose = (s_traffic_purpose_t) job->purpose;
+    if (vm->evicting)
+        purpose = S_TRAFFIC_EVICT;  // whatever this reading was for, eviction waits on it
     bool evict = purpose == S_TRAFFIC_EVICT;
     if (vm->status.state != PROTO_STATE_READY || vm->step != S_STEP_NONE || vm->busy) {
         if (evict) {
@@ -1344,8 +1349,7 @@ vmctl_fleet_on_probe (vmctl_fleet_t *self, const char *service, int64_t usecs)
     s_vm_t *vm = s_vm_get (self, service, false);
     if (!vm)
         return;
-    vm->probing = false;  // the owner ends the probe that called back
-    self->io.unprobe (self->io.arg, vm->name);
+    vm->probing = false;  // a probe that called back has ended
     if (vm->status.state == PROTO_STATE_BOOTING && vm->step == S_STEP_READYING)
         s_ready (self, vm, PROTO_VIA_PROBE, usecs);
 }

@@ -29,7 +29,8 @@ typedef struct {
     void (*status) (void *arg, const char *service, const proto_status_t *status);
     //  Run JOB (consumed) through libvirt; it comes back through vmctl_fleet_on_job.
     void (*submit) (void *arg, vmctl_job_t *job);
-    //  Start probing IP:PORT for SERVICE; success comes back through vmctl_fleet_on_probe.
+    //  Start probing IP:PORT for SERVICE; success comes back (once, the probe then ended)
+    //  through vmctl_fleet_on_probe.
     void (*probe) (void *arg, const char *service, const char *ip, int port);
     //  Stop probing for SERVICE (nothing when it does not probe).
     void (*unprobe) (void *arg, const char *service);

@@ -1,6 +1,6 @@
 /*  vmctl_server: sockets, timers and probes around vmctl_fleet.  */
 
-#include "vmctl_probe.h"
+#include "vmctl_prober.h"
 #include "vmctl_server.h"
 #include "vmctl_status.h"
 #include "vmctl_virt.h"
@@ -16,28 +16,10 @@ struct _vmctl_server_t {
     proto_replica_t *replica;         // owned: /services
     vmctl_virt_t *virt;               // owned
     vmctl_fleet_t *fleet;             // owned
-    zhashx_t *probes;                 // owned: service -> s_probe_t *
+    vmctl_prober_t *prober;           // owned: ready=probe connects, made at attach
     bool synced;
     int64_t malformed_logged_ms;
 };
-
-//  A running probe and whom to tell.
-typedef struct {
-    vmctl_server_t *server;           // borrowed
-    char service[PROTO_NAME_MAX + 1];
-    vmctl_probe_t *probe;             // owned
-} s_probe_t;
-
-static void
-s_probe_destroy (void **item_p)
-{
-    s_probe_t *probe = (s_probe_t *) *item_p;
-    if (probe) {
-        vmctl_probe_destroy (&probe->probe);
-        free (probe);
-    }
-    *item_p = NULL;
-}
 
 //  The fleet's hands ---------------------------------------------------------------------
 
@@ -69,36 +51,26 @@ s_io_submit (void *arg, vmctl_job_t *job)
 }
 
 static void
-s_on_probe_connected (void *arg, int64_t usecs)
+s_on_probe_connected (void *arg, const char *service, int64_t usecs)
 {
-    s_probe_t *probe = (s_probe_t *) arg;
-    //  The fleet ends this probe (and frees PROBE) from inside: nothing after this call.
-    vmctl_fleet_on_probe (probe->server->fleet, probe->service, usecs);
+    vmctl_server_t *self = (vmctl_server_t *) arg;
+    vmctl_fleet_on_probe (self->fleet, service, usecs);
 }
 
 static void
 s_io_unprobe (void *arg, const char *service)
 {
     vmctl_server_t *self = (vmctl_server_t *) arg;
-    zhashx_delete (self->probes, service);
+    if (self->prober)
+        vmctl_prober_stop (self->prober, service);
 }
 
 static void
 s_io_probe (void *arg, const char *service, const char *ip, int port)
 {
     vmctl_server_t *self = (vmctl_server_t *) arg;
-    s_io_unprobe (self, service);
-    s_probe_t *probe = (s_probe_t *) zmalloc (sizeof (s_probe_t));
-    probe->server = self;
-    proto_copy (probe->service, sizeof probe->service, service);
-    probe->probe = vmctl_probe_new (self->loop, ip, port, self->config.probe_interval_ms,
-                                    self->config.probe_attempt_ms, s_on_probe_connected, probe);
-    if (!probe->probe) {
+    if (!self->prober || vmctl_prober_start (self->prober, service, ip, port))
         zsys_error ("vmctl_server: cannot probe service=%s ip=%s", service, ip);
-        free (probe);
-        return;
-    }
-    zhashx_insert (self->probes, service, probe);
 }
 
 //  Inputs --------------------------------------------------------------------------------
@@ -227,7 +199,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
         {"libvirt_connected", gauges.connected},
         {"reconciled", gauges.reconciled},
         {"jobs_pending", (int64_t) vmctl_virt_pending (self->virt)},
-        {"probes", (int64_t) zhashx_size (self->probes)},
+        {"probes", (int64_t) vmctl_prober_running (self->prober)},
         {"status_writes", (int64_t) vmctl_status_writes (self->status)},
         {"status_failures", (int64_t) vmctl_status_failures (self->status)},
         {"status_coalesced", (int64_t) vmctl_status_coalesced (self->status)},
@@ -253,8 +225,6 @@ vmctl_server_new (const vmctl_config_t *config, bool verbose)
     vmctl_server_t *self = (vmctl_server_t *) zmalloc (sizeof (vmctl_server_t));
     self->config = *config;
     self->verbose = verbose;
-    self->probes = zhashx_new ();
-    zhashx_set_destructor (self->probes, s_probe_destroy);
     char author[PROTO_SRC_MAX + 8];
     snprintf (author, sizeof author, "vmctl/%s", config->instance);
     self->pub = proto_pub_new (config->endpoints.bus_in, "vmctl", config->instance);
@@ -295,7 +265,7 @@ vmctl_server_destroy (vmctl_server_t **self_p)
         return;
     //  Probes first (they live on the loop), then libvirt, then the bus and statestore; the
     //  state client goes before the status writer whose records its callbacks point to.
-    zhashx_destroy (&self->probes);
+    vmctl_prober_destroy (&self->prober);
     vmctl_virt_destroy (&self->virt);
     proto_replica_destroy (&self->replica);
     proto_state_client_destroy (&self->client);
@@ -312,7 +282,9 @@ vmctl_server_attach (vmctl_server_t *self, zloop_t *loop)
 {
     assert (self && loop);
     self->loop = loop;
-    if (proto_replica_attach (self->replica, loop)
+    self->prober = vmctl_prober_new (loop, self->config.probe_interval_ms,
+                                     self->config.probe_attempt_ms, s_on_probe_connected, self);
+    if (!self->prober || proto_replica_attach (self->replica, loop)
         || proto_state_client_attach (self->client, loop)
         || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
         || zloop_reader (loop, vmctl_virt_sock (self->virt), s_on_virt, self)
