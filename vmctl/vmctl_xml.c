@@ -25,6 +25,17 @@ vmctl_xml_escape (FILE *out, const char *text)
         case '"':
             fputs ("&quot;", out);
             break;
+        //  A parser turns these into spaces in attribute values (and CR into LF in text):
+        //  as character references they survive exactly (XML 1.0 section 3.3.3).
+        case '\t':
+            fputs ("&#9;", out);
+            break;
+        case '\n':
+            fputs ("&#10;", out);
+            break;
+        case '\r':
+            fputs ("&#13;", out);
+            break;
         default:
             fputc (*cursor, out);
         }

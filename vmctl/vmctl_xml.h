@@ -2,7 +2,8 @@
 
     Out: the transient domain a service's template describes, for virDomainCreateXML. Every
     value from the service definition is escaped (a path or command line may hold any byte
-    the schema allows, including quotes and '<'). The shape is what QEMU's microvm and q35
+    the schema allows, including quotes and '<') and reads back exactly. XML 1.0 cannot carry
+    other C0 control characters at all: libvirt then refuses the domain, with its message. The shape is what QEMU's microvm and q35
     machines need under TCG (see PLATFORM.md): direct kernel boot, a virtio interface on the
     template's bridge, no USB controller, no memory balloon, ACPI for shutdown; on microvm the
     interface sits on virtio-mmio since the machine has no PCI bus.
@@ -25,7 +26,8 @@ char *vmctl_xml_domain (const proto_service_t *service, const char *name, const 
 //  does not parse or has no such interface (MAC and IFACE are then "").
 int vmctl_xml_interface (const char *xml, const char *wanted, char *mac, char *iface);
 
-//  Append TEXT to OUT with the five XML special characters escaped.
+//  Append TEXT to OUT with the five XML special characters escaped, and tab, newline and
+//  carriage return as character references (a parser would normalise them).
 void vmctl_xml_escape (FILE *out, const char *text);
 
 #endif

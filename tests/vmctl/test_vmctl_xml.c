@@ -234,6 +234,18 @@ Test (vmctl_xml, mac_is_escaped)
     free (xml);
 }
 
+Test (vmctl_xml, whitespace_reads_back_exactly)
+{
+    strcpy (s_template.bridge, "b\tr\n0");
+    strcpy (s_template.cmdline, "a\r\nb\tc");
+    char *xml = s_generate ();
+    char *bridge = s_xpath (xml, "/domain/devices/interface/source/@bridge");
+    char *cmdline = s_xpath (xml, "/domain/os/cmdline");
+    cr_assert (eq (str, bridge, "b\tr\n0"), "attribute values are normalised by parsers");
+    cr_assert (eq (str, cmdline, "a\r\nb\tc"), "CR is turned into LF in text");
+    free (bridge), free (cmdline), free (xml);
+}
+
 //  libvirt's own schema accepts what we generate, on both machines.
 static void
 s_validate (const char *machine)
