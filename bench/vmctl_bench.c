@@ -8,7 +8,9 @@
     wall time until every VM of a phase is ready.
 
     Phases, each with a fresh bus, statestore and vmctl (4 workers, no admission limits):
-      sequential: N boots one after the other (the next vm.boot after the last vm.ready)
+      sequential: N boots back to back (the next vm.boot as soon as the last vm.ready came)
+      spaced:     N boots, GAP ms apart: each boot alone, not overlapping the previous
+                  boot's statestore commits (two per boot: booting, ready)
       burst:      M vm.boot published at once
 
     Run it with bench/vmctl.sh, which builds the release tree.  */
@@ -263,7 +265,7 @@ s_quantile (int64_t *values, int count, int quantile)
 }
 
 static int
-s_run (const char *name, int count, bool burst)
+s_run (const char *name, int count, bool burst, int gap_ms)
 {
     s_phase_t phase;
     if (s_phase_start (&phase, name) || s_define (&phase, name, count)) {
@@ -284,6 +286,8 @@ s_run (const char *name, int count, bool burst)
         for (int index = 0; index < count; index++) {
             s_boot (&phase, name, index);
             got += s_collect_ready (&phase, 1, boot_ms + index);
+            if (gap_ms)
+                zclock_sleep (gap_ms);
         }
     int64_t wall_us = zclock_usecs () - started;
     proto_msg_t alive;
@@ -309,13 +313,14 @@ int
 main (int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: vmctl_bench BUILD_DIR WORK_DIR [SEQUENTIAL [BURST]]\n");
+        fprintf (stderr, "usage: vmctl_bench BUILD_DIR WORK_DIR [N [M [GAP_MS]]]\n");
         return 2;
     }
     s_build = argv[1];
     s_work = argv[2];
     int sequential = argc > 3 ? atoi (argv[3]) : 500;
     int burst = argc > 4 ? atoi (argv[4]) : 100;
+    int gap_ms = argc > 5 ? atoi (argv[5]) : 5;
     zsys_init ();
     zsys_set_logstream (stderr);
     printf ("| phase      | boots |  wall ms | boot_ms | boot_ms | dispatch µs  | dispatch µs  "
@@ -324,7 +329,8 @@ main (int argc, char **argv)
             "|          p50 |          p99 |\n");
     printf ("|------------|-------|----------|---------|---------|--------------|--------------"
             "|--------------|--------------|\n");
-    int rc = s_run ("sequential", sequential, false);
-    rc |= s_run ("burst", burst, true);
+    int rc = s_run ("sequential", sequential, false, 0);
+    rc |= s_run ("spaced", sequential, false, gap_ms);
+    rc |= s_run ("burst", burst, true, 0);
     return rc ? 1 : 0;
 }
