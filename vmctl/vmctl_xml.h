@@ -3,10 +3,11 @@
     Out: the transient domain a service's template describes, for virDomainCreateXML. Every
     value from the service definition is escaped (a path or command line may hold any byte
     the schema allows, including quotes and '<') and reads back exactly. XML 1.0 cannot carry
-    other C0 control characters at all: libvirt then refuses the domain, with its message. The shape is what QEMU's microvm and q35
-    machines need under TCG (see PLATFORM.md): direct kernel boot, a virtio interface on the
-    template's bridge, no USB controller, no memory balloon, ACPI for shutdown; on microvm the
-    interface sits on virtio-mmio since the machine has no PCI bus.
+    other C0 control characters at all: libvirt then refuses the domain, with its message.
+    The shape is what QEMU's microvm and q35 machines need under TCG (see PLATFORM.md): direct
+    kernel boot, a virtio interface on the template's bridge, no USB controller, no memory
+    balloon, ACPI for shutdown; on microvm the interface sits on virtio-mmio since the machine
+    has no PCI bus.
 
     In: the live domain XML libvirt returns, from which vmctl reads the guest interface's MAC
     and its host-side device (<target dev='vnet3'/>), which only exist once the domain runs.  */
