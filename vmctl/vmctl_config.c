@@ -21,6 +21,7 @@ vmctl_config_defaults (vmctl_config_t *self)
     strcpy (self->uri, VMCTL_URI_DEFAULT);
     strcpy (self->domain_prefix, VMCTL_DOMAIN_PREFIX_DEFAULT);
     strcpy (self->domain_type, VMCTL_DOMAIN_TYPE_DEFAULT);
+    strcpy (self->serve, "all");
     self->heartbeat_ms = VMCTL_HEARTBEAT_MS_DEFAULT;
     self->statestore_heartbeat_ms = VMCTL_HEARTBEAT_MS_DEFAULT;
     self->workers = VMCTL_WORKERS_DEFAULT;
@@ -54,6 +55,7 @@ s_fields (vmctl_config_t *self, proto_config_field_t *fields)
         {"domain_prefix", PROTO_CONFIG_STR, self->domain_prefix, sizeof self->domain_prefix, 0,
          0},
         {"domain_type", PROTO_CONFIG_STR, self->domain_type, sizeof self->domain_type, 1, 0},
+        {"serve", PROTO_CONFIG_STR, self->serve, sizeof self->serve, 1, 0},
         {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
         {"statestore_heartbeat_ms", PROTO_CONFIG_INT, &self->statestore_heartbeat_ms, 0, 100,
          60000},
@@ -83,6 +85,10 @@ s_check (vmctl_config_t *self, const char *where, proto_error_t *error)
         return proto_error_set (error, PROTO_ERR_VALUE,
                                 "%s: domain_prefix: only letters, digits, '-', '_' and '.'",
                                 where);
+    if (!streq (self->serve, "all") && !streq (self->serve, "template")
+        && !streq (self->serve, "domain"))
+        return proto_error_set (error, PROTO_ERR_VALUE,
+                                "%s: serve: expected all, template or domain", where);
     if (!streq (self->domain_type, "qemu") && !streq (self->domain_type, "kvm"))
         return proto_error_set (error, PROTO_ERR_VALUE, "%s: domain_type: expected qemu or kvm",
                                 where);

@@ -33,6 +33,8 @@ typedef struct {
     char uri[VMCTL_URI_MAX + 1];         // libvirt connection URI
     char domain_prefix[32];              // transient domains are named PREFIX + service
     char domain_type[16];                // <domain type=...> of template domains
+    char serve[16];                      // "all", "template" or "domain": which services
+                                         // this instance manages (one vmctl per hypervisor)
     int heartbeat_ms;                    // svc.alive period
     int statestore_heartbeat_ms;         // statestore's, for the replica's silence detection
     int workers;                         // threads making blocking libvirt calls

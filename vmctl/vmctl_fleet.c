@@ -102,6 +102,8 @@ struct _vmctl_fleet_t {
     const vmctl_config_t *config;        // borrowed
     vmctl_fleet_io_t io;
     zhashx_t *vms;                       // owned: name -> s_vm_t *
+    zhashx_t *foreign;                   // owned: services another instance serves (config
+                                         // serve), ignored whatever arrives about them
     zlistx_t *waiting;                   // s_vm_t * in S_STEP_CAPACITY, in arrival order
     bool synced;                         // the replica has every service
     bool connected;                      // libvirt is connected
@@ -1188,6 +1190,7 @@ vmctl_fleet_new (const vmctl_config_t *config, const vmctl_fleet_io_t *io)
     self->io = *io;
     self->vms = zhashx_new ();
     zhashx_set_destructor (self->vms, s_vm_destroy);
+    self->foreign = zhashx_new ();
     self->waiting = zlistx_new ();
     self->startup = true;
     snprintf (self->down_reason, sizeof self->down_reason, "virConnectOpen: not connected yet");
@@ -1203,14 +1206,26 @@ vmctl_fleet_destroy (vmctl_fleet_t **self_p)
         return;
     zlistx_destroy (&self->waiting);
     zhashx_destroy (&self->vms);
+    zhashx_destroy (&self->foreign);
     free (self);
     *self_p = NULL;
+}
+
+//  Whether this instance manages SERVICE: config "serve" splits services between a vmctl for
+//  transient QEMU domains (template) and one for defined domains (domain), e.g. LXC.
+static bool
+s_serves (vmctl_fleet_t *self, const proto_service_t *service)
+{
+    const char *serve = self->config->serve;
+    return streq (serve, "all") || (streq (serve, "template") == (service->template != NULL));
 }
 
 void
 vmctl_fleet_on_config (vmctl_fleet_t *self, const char *name, json_t *value)
 {
     assert (self && name);
+    if (!value)
+        zhashx_delete (self->foreign, name);
     s_vm_t *vm = s_vm_get (self, name, value != NULL);
     if (!vm)
         return;
@@ -1238,6 +1253,14 @@ vmctl_fleet_on_config (vmctl_fleet_t *self, const char *name, json_t *value)
         proto_service_reset (&parsed);
         goto invalid;
     }
+    if (!s_serves (self, &parsed)) {
+        proto_service_reset (&parsed);
+        zhashx_update (self->foreign, name, (void *) 1);
+        vmctl_fleet_on_config (self, name, NULL);  // stop managing it if we did
+        zhashx_update (self->foreign, name, (void *) 1);
+        return;
+    }
+    zhashx_delete (self->foreign, name);
     char target[PROTO_DOMAIN_MAX + 1];
     if (parsed.domain[0])
         strcpy (target, parsed.domain);
@@ -1275,7 +1298,7 @@ void
 vmctl_fleet_on_stored_status (vmctl_fleet_t *self, const char *name, json_t *value)
 {
     assert (self && name);
-    if (!self->startup || !value)
+    if (!self->startup || !value || zhashx_lookup (self->foreign, name))
         return;  // after the first reconcile, vmctl's own writes coming back
     s_vm_t *vm = s_vm_get (self, name, true);
     if (!vm)
@@ -1302,6 +1325,8 @@ void
 vmctl_fleet_on_boot (vmctl_fleet_t *self, const proto_vm_boot_t *boot, int64_t received_us)
 {
     assert (self && boot);
+    if (zhashx_lookup (self->foreign, boot->service))
+        return;  // another vmctl's
     s_vm_t *vm = s_vm_get (self, boot->service, false);
     if (!vm || !vm->configured) {
         if (self->synced) {

@@ -265,3 +265,30 @@ Test (vmctl_boot, counters_and_boot_ms_histogram_in_svc_alive)
     cr_assert (eq (i64, vt_counter ("vms_ready"), 1));
     cr_assert (eq (i64, vt_counter ("libvirt_connected"), 1));
 }
+
+Test (vmctl_boot, an_instance_serving_templates_leaves_defined_domains_alone)
+{
+    vt_start ("\"serve\": \"template\"");
+    vt_define ("other", "52:54:00:00:41:01");
+    vt_domain_service ("d", "other", "");
+    vt_template_service ("t", 41, "");
+    vt_boot ("d");
+    vt_boot_ready ("t");
+    //  The defined-domain service belongs to another vmctl: nothing is done or said about it.
+    cr_assert (eq (ptr, (void *) vt_wait ("vm.failed", "d", 500), NULL));
+    cr_assert (eq (int, vt_count ("vm.booting", "d"), 0));
+    cr_assert (eq (int, vt_domain_state ("other"), VIR_DOMAIN_SHUTOFF));
+    cr_assert (eq (i64, vt_counter ("boots_unknown"), 0), "no warning either");
+}
+
+Test (vmctl_boot, an_instance_serving_defined_domains_leaves_templates_alone)
+{
+    vt_start ("\"serve\": \"domain\"");
+    vt_define ("mine", "52:54:00:00:42:01");
+    vt_domain_service ("d", "mine", "");
+    vt_template_service ("t", 42, "");
+    vt_boot ("t");
+    vt_boot_ready ("d");
+    cr_assert (eq (int, vt_count ("vm.booting", "t"), 0));
+    cr_assert (eq (int, vt_domain_state ("jitsu-t"), -1));
+}
