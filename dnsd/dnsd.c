@@ -44,12 +44,12 @@ main (int argc, char **argv)
         goto cleanup;
     zsys_info ("dnsd: started instance=%s port=%d bus_in=%s state=%s", config.instance,
                dnsd_server_port (server), config.endpoints.bus_in, config.endpoints.state);
-    zloop_start (loop);
-    rc = zsys_interrupted ? 0 : 1;  // the loop ends on SIGTERM, or when a handler failed
+    rc = zloop_start (loop) == 0 ? 0 : 1;  // 0: SIGTERM; -1: a handler failed
     zsys_info ("dnsd: stopping queries=%" PRIu64, dnsd_server_queries (server));
 cleanup:
-    zloop_destroy (&loop);
+    //  The server first: its sockets leave the loop they are registered with.
     dnsd_server_destroy (&server);
+    zloop_destroy (&loop);
     dnsd_config_reset (&config);
     return rc;
 }

@@ -38,9 +38,9 @@ s_names (json_t *list, size_t max, uint8_t (*wire)[DNSD_NAME_MAX], size_t *lengt
         if (size < 2)
             return proto_error_set (error, PROTO_ERR_VALUE, "%s: %s[%zu]: not a DNS name", where,
                                     field, index);
-        length[index] = (size_t)size;
+        length[index] = (size_t) size;
     }
-    return (int)json_array_size (list);
+    return (int) json_array_size (list);
 }
 
 static void
@@ -50,7 +50,7 @@ s_zone_defaults (dnsd_zone_config_t *zone, const dnsd_zone_config_t *template)
         *zone = *template;
     else {
         memset (zone, 0, sizeof *zone);
-        zone->ns_length[0] = (size_t)dnsd_name_from_text ("localhost", zone->ns[0]);
+        zone->ns_length[0] = (size_t) dnsd_name_from_text ("localhost", zone->ns[0]);
         zone->ns_count = 1;
         zone->ttl = S_SOA_TTL_DEFAULT;
         zone->refresh = S_SOA_REFRESH_DEFAULT;
@@ -94,19 +94,19 @@ s_zone (dnsd_zone_config_t *zone, json_t *object, const dnsd_config_t *config, s
                                 "%s: name: \"%s\" is not a DNS name "
                                 "below the root",
                                 where, name);
-    zone->apex_length = (size_t)length;
+    zone->apex_length = (size_t) length;
     if (*hostmaster) {
         length = dnsd_name_from_text (hostmaster, zone->hostmaster);
         if (length < 2)
             return proto_error_set (error, PROTO_ERR_VALUE, "%s: hostmaster: not a DNS name",
                                     where);
-        zone->hostmaster_length = (size_t)length;
+        zone->hostmaster_length = (size_t) length;
     }
     if (ns) {
         int count = s_names (ns, DNSD_ZONE_NS_MAX, zone->ns, zone->ns_length, where, "ns", error);
         if (count < 0)
             return -2;
-        zone->ns_count = (size_t)count;
+        zone->ns_count = (size_t) count;
     }
     for (size_t index = 0; index < position; index++)
         if (config->zones[index].apex_length == zone->apex_length
@@ -123,7 +123,7 @@ s_upstream (dnsd_upstream_t *upstream, const char *text, const char *where, size
 {
     char address[PROTO_ADDR_MAX + 1];
     const char *at = strchr (text, '@');
-    size_t length = at ? (size_t)(at - text) : strlen (text);
+    size_t length = at ? (size_t) (at - text) : strlen (text);
     long port = 53;
     if (at) {
         char *end;
@@ -136,16 +136,16 @@ s_upstream (dnsd_upstream_t *upstream, const char *text, const char *where, size
     memcpy (address, text, length);
     address[length] = '\0';
     memset (&upstream->address, 0, sizeof upstream->address);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&upstream->address;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&upstream->address;
+    struct sockaddr_in *v4 = (struct sockaddr_in *) &upstream->address;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &upstream->address;
     if (inet_pton (AF_INET, address, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t)port);
+        v4->sin_port = htons ((uint16_t) port);
         upstream->length = sizeof *v4;
     }
     else if (inet_pton (AF_INET6, address, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t)port);
+        v6->sin6_port = htons ((uint16_t) port);
         upstream->length = sizeof *v6;
     }
     else
@@ -211,7 +211,7 @@ s_lists (dnsd_config_t *self, json_t *listen, json_t *upstreams, json_t *zones, 
                              self->derived.ns_length, path, "nameservers", error);
         if (count < 0)
             return -2;
-        self->derived.ns_count = (size_t)count;
+        self->derived.ns_count = (size_t) count;
     }
     if (zones) {
         if (!json_is_array (zones) || json_array_size (zones) > DNSD_ZONES_MAX)
@@ -219,8 +219,8 @@ s_lists (dnsd_config_t *self, json_t *listen, json_t *upstreams, json_t *zones, 
                                     "%s: zones: a list of at most %d "
                                     "zones",
                                     path, DNSD_ZONES_MAX);
-        self->zones = (dnsd_zone_config_t *)zmalloc ((json_array_size (zones) + 1)
-                                                     * sizeof (dnsd_zone_config_t));
+        self->zones = (dnsd_zone_config_t *) zmalloc ((json_array_size (zones) + 1)
+                                                      * sizeof (dnsd_zone_config_t));
         size_t index;
         json_t *item;
         json_array_foreach (zones, index, item)

@@ -46,7 +46,8 @@ struct _dnsd_forward_t {
     int fds[DNSD_UPSTREAM_MAX];  // UDP sockets, each connected to its upstream
     int timeout_ms;
     int retries;
-    s_pending_t *pool;  // owned: forwards_max entries
+    size_t next_upstream;  // round robin: the upstream a new query tries first
+    s_pending_t *pool;     // owned: forwards_max entries
     size_t pool_size;
     uint32_t *free_stack;  // owned: indexes of free entries
     size_t free_count;
@@ -62,22 +63,22 @@ struct _dnsd_forward_t {
 dnsd_forward_t *
 dnsd_forward_new (const dnsd_config_t *config, dnsd_forward_fn *fn, void *arg)
 {
-    dnsd_forward_t *self = (dnsd_forward_t *)zmalloc (sizeof (dnsd_forward_t));
+    dnsd_forward_t *self = (dnsd_forward_t *) zmalloc (sizeof (dnsd_forward_t));
     self->upstream_count = config->upstream_count;
     memcpy (self->upstreams, config->upstreams, sizeof self->upstreams);
     self->timeout_ms = config->forward_timeout_ms;
     self->retries = config->forward_retries;
     self->fn = fn;
     self->fn_arg = arg;
-    self->pool_size = (size_t)config->forwards_max;
-    self->pool = (s_pending_t *)zmalloc (self->pool_size * sizeof (s_pending_t));
-    self->free_stack = (uint32_t *)zmalloc (self->pool_size * sizeof (uint32_t));
-    self->ids = (uint32_t *)zmalloc (65536 * sizeof (uint32_t));
-    self->buffer = (uint8_t *)zmalloc (S_ANSWER_MAX);
+    self->pool_size = (size_t) config->forwards_max;
+    self->pool = (s_pending_t *) zmalloc (self->pool_size * sizeof (s_pending_t));
+    self->free_stack = (uint32_t *) zmalloc (self->pool_size * sizeof (uint32_t));
+    self->ids = (uint32_t *) zmalloc (65536 * sizeof (uint32_t));
+    self->buffer = (uint8_t *) zmalloc (S_ANSWER_MAX);
     for (size_t index = 0; index < self->pool_size; index++) {
         self->pool[index].owner = self;
         self->pool[index].tcp_fd = -1;
-        self->free_stack[self->free_count++] = (uint32_t)(self->pool_size - 1 - index);
+        self->free_stack[self->free_count++] = (uint32_t) (self->pool_size - 1 - index);
     }
     for (size_t index = 0; index < DNSD_UPSTREAM_MAX; index++)
         self->fds[index] = -1;
@@ -85,7 +86,8 @@ dnsd_forward_new (const dnsd_config_t *config, dnsd_forward_fn *fn, void *arg)
         const dnsd_upstream_t *upstream = &self->upstreams[index];
         int fd = socket (upstream->address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         self->fds[index] = fd;
-        if (fd < 0 || connect (fd, (const struct sockaddr *)&upstream->address, upstream->length)) {
+        if (fd < 0
+            || connect (fd, (const struct sockaddr *) &upstream->address, upstream->length)) {
             zsys_error ("dnsd_forward: cannot reach upstream=%s: %s", upstream->text,
                         strerror (errno));
             dnsd_forward_destroy (&self);
@@ -176,7 +178,7 @@ s_free (dnsd_forward_t *self, s_pending_t *pending)
     free (pending->query);
     pending->query = NULL;
     pending->used = false;
-    self->free_stack[self->free_count++] = (uint32_t)(pending - self->pool);
+    self->free_stack[self->free_count++] = (uint32_t) (pending - self->pool);
 }
 
 //  Answer PENDING's client with SERVFAIL and forget it.
@@ -228,21 +230,21 @@ dnsd_forward_query (dnsd_forward_t *self, const uint8_t *packet, size_t size, si
     pending->used = true;
     uint16_t id;
     do
-        id = (uint16_t)arc4random_uniform (65536);
+        id = (uint16_t) arc4random_uniform (65536);
     while (self->ids[id]);
-    self->ids[id] = (uint32_t)(pending - self->pool) + 1;
+    self->ids[id] = (uint32_t) (pending - self->pool) + 1;
     pending->id = id;
     pending->peer = *peer;
-    pending->query = (uint8_t *)malloc (size);
+    pending->query = (uint8_t *) malloc (size);
     assert (pending->query);
     memcpy (pending->query, packet, size);
     pending->size = size;
     dnsd_query_parse (&pending->parsed, pending->query, size);  // qname now borrows our copy
-    pending->query[0] = (uint8_t)(id >> 8);
-    pending->query[1] = (uint8_t)id;
+    pending->query[0] = (uint8_t) (id >> 8);
+    pending->query[1] = (uint8_t) id;
     pending->limit = limit;
     pending->tries = 1;
-    pending->upstream = (size_t)arc4random_uniform ((uint32_t)self->upstream_count);
+    pending->upstream = self->next_upstream++ % self->upstream_count;  // take turns
     pending->phase = S_UDP;
     s_send_udp (self, pending);
 }
@@ -280,8 +282,8 @@ s_matches (s_pending_t *pending, const uint8_t *answer, size_t size)
 static void
 s_deliver (dnsd_forward_t *self, s_pending_t *pending, uint8_t *answer, size_t size)
 {
-    answer[0] = (uint8_t)(pending->parsed.id >> 8);
-    answer[1] = (uint8_t)pending->parsed.id;
+    answer[0] = (uint8_t) (pending->parsed.id >> 8);
+    answer[1] = (uint8_t) pending->parsed.id;
     if (size > pending->limit) {
         //  Header and question only, TC set: the client retries over TCP.
         size_t question = pending->parsed.question_end - DNSD_HEADER_SIZE;
@@ -307,7 +309,7 @@ s_start_tcp (dnsd_forward_t *self, s_pending_t *pending)
     const dnsd_upstream_t *upstream = &self->upstreams[pending->upstream];
     int fd = socket (upstream->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0
-        || (connect (fd, (const struct sockaddr *)&upstream->address, upstream->length)
+        || (connect (fd, (const struct sockaddr *) &upstream->address, upstream->length)
             && errno != EINPROGRESS)) {
         if (fd >= 0)
             close (fd);
@@ -317,10 +319,10 @@ s_start_tcp (dnsd_forward_t *self, s_pending_t *pending)
     self->stats.tcp++;
     pending->tcp_fd = fd;
     pending->phase = S_TCP_WRITE;
-    pending->tcp_buffer = (uint8_t *)malloc (2 + S_ANSWER_MAX);
+    pending->tcp_buffer = (uint8_t *) malloc (2 + S_ANSWER_MAX);
     assert (pending->tcp_buffer);
-    pending->tcp_buffer[0] = (uint8_t)(pending->size >> 8);
-    pending->tcp_buffer[1] = (uint8_t)pending->size;
+    pending->tcp_buffer[0] = (uint8_t) (pending->size >> 8);
+    pending->tcp_buffer[1] = (uint8_t) pending->size;
     memcpy (pending->tcp_buffer + 2, pending->query, pending->size);
     pending->tcp_size = 2 + pending->size;
     pending->tcp_done = 0;
@@ -333,7 +335,7 @@ s_start_tcp (dnsd_forward_t *self, s_pending_t *pending)
 static int
 s_on_tcp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    s_pending_t *pending = (s_pending_t *)arg;
+    s_pending_t *pending = (s_pending_t *) arg;
     dnsd_forward_t *self = pending->owner;
     if (!pending->used || pending->tcp_fd != item->fd)
         return 0;  // finished earlier in this round of the loop
@@ -346,7 +348,7 @@ s_on_tcp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             s_servfail (self, pending);
             return 0;
         }
-        pending->tcp_done += (size_t)sent;
+        pending->tcp_done += (size_t) sent;
         if (pending->tcp_done == pending->tcp_size) {
             pending->phase = S_TCP_READ;
             pending->tcp_done = 0;
@@ -366,11 +368,11 @@ s_on_tcp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         s_servfail (self, pending);
         return 0;
     }
-    pending->tcp_done += (size_t)got;
+    pending->tcp_done += (size_t) got;
     if (pending->tcp_done < pending->tcp_size)
         return 0;
     if (pending->tcp_size == 2) {
-        pending->tcp_size = 2 + (size_t)((pending->tcp_buffer[0] << 8) | pending->tcp_buffer[1]);
+        pending->tcp_size = 2 + (size_t) ((pending->tcp_buffer[0] << 8) | pending->tcp_buffer[1]);
         if (pending->tcp_size > 2)
             return 0;
     }
@@ -390,14 +392,14 @@ s_on_tcp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 static int
 s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    dnsd_forward_t *self = (dnsd_forward_t *)arg;
+    dnsd_forward_t *self = (dnsd_forward_t *) arg;
     for (int count = 0; count < S_RECV_BATCH; count++) {
         ssize_t got = recv (item->fd, self->buffer, S_ANSWER_MAX, MSG_DONTWAIT);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
             break;  // EAGAIN, or an ICMP error for an earlier send: the timeout handles it
-        size_t size = (size_t)got;
+        size_t size = (size_t) got;
         if (size < DNSD_HEADER_SIZE) {
             self->stats.bogus++;
             continue;
@@ -419,7 +421,7 @@ s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
-    dnsd_forward_t *self = (dnsd_forward_t *)arg;
+    dnsd_forward_t *self = (dnsd_forward_t *) arg;
     int64_t now = zclock_mono ();
     while (self->head && self->head->deadline <= now) {
         s_pending_t *pending = self->head;
@@ -449,7 +451,7 @@ dnsd_forward_attach (dnsd_forward_t *self, zloop_t *loop)
     int interval = self->timeout_ms / 10 > 5 ? self->timeout_ms / 10 : 5;
     if (interval > 50)
         interval = 50;
-    return zloop_timer (loop, (size_t)interval, 0, s_on_tick, self) < 0 ? -1 : 0;
+    return zloop_timer (loop, (size_t) interval, 0, s_on_tick, self) < 0 ? -1 : 0;
 }
 
 size_t

@@ -1,12 +1,12 @@
 /*  dnsd_forward: names outside the served zones, asked of the configured upstreams.
 
     Each query goes out over UDP with a fresh random id (the client's is restored in the
-    answer), is retried on the next upstream after forward_timeout_ms, up to forward_retries
-    times, and fails with SERVFAIL after that. An answer counts only if ldns parses it and its
-    question is the one asked, from a socket connected to the upstream asked. A truncated
-    answer to a TCP client is fetched again over TCP; a UDP client gets it truncated, as sent,
-    and retries over TCP itself (RFC 7766 section 5). Answers larger than the client takes
-    over UDP are cut to a TC answer.  */
+    answer), new queries taking the upstreams in turn; it is retried on the next upstream after
+    forward_timeout_ms, up to forward_retries times, and fails with SERVFAIL after that. An
+    answer counts only if ldns parses it, its question is the one asked, and it came on a
+    socket connected to one of the upstreams. A truncated answer to a TCP client is fetched
+    again over TCP; a UDP client gets it truncated, as sent, and retries over TCP itself
+    (RFC 7766 section 5). Answers larger than the client takes over UDP are cut to TC.  */
 
 #ifndef DNSD_FORWARD_H_INCLUDED
 #define DNSD_FORWARD_H_INCLUDED

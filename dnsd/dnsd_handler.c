@@ -15,7 +15,7 @@ dnsd_handler_new (dnsd_table_t *table, dnsd_summon_t *summon, bool forwarding)
 {
     assert (table);
     assert (summon);
-    dnsd_handler_t *self = (dnsd_handler_t *)zmalloc (sizeof (dnsd_handler_t));
+    dnsd_handler_t *self = (dnsd_handler_t *) zmalloc (sizeof (dnsd_handler_t));
     self->table = table;
     self->summon = summon;
     self->forwarding = forwarding;
@@ -85,13 +85,13 @@ s_records (dnsd_handler_t *self, dnsd_response_t *response, const dnsd_query_t *
             uint8_t rdata[DNSD_SOA_RDATA_MAX];
             size_t length = dnsd_zone_soa (zone, dnsd_table_serial (self->table), rdata);
             dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_SOA,
-                               zone->ttl, rdata, (uint16_t)length);
+                               zone->ttl, rdata, (uint16_t) length);
         }
         if (s_wants (qtype, DNSD_TYPE_NS))
             for (size_t index = 0; index < zone->config->ns_count; index++)
                 dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_NS,
                                    zone->ttl, zone->config->ns[index],
-                                   (uint16_t)zone->config->ns_length[index]);
+                                   (uint16_t) zone->config->ns_length[index]);
     }
     if (s_wants (qtype, DNSD_TYPE_PTR))
         for (size_t index = 0; index < node->ptr_count; index++) {
@@ -99,7 +99,7 @@ s_records (dnsd_handler_t *self, dnsd_response_t *response, const dnsd_query_t *
             if (service->primary_length)
                 dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_PTR,
                                    service->ttl, service->primary,
-                                   (uint16_t)service->primary_length);
+                                   (uint16_t) service->primary_length);
         }
 }
 
@@ -200,7 +200,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
         size_t length = dnsd_zone_soa (zone, dnsd_table_serial (self->table), rdata);
         dnsd_response_add (&response, DNSD_SECTION_AUTHORITY,
                            dnsd_response_suffix (&query, zone->apex_length), DNSD_TYPE_SOA,
-                           zone->negative_ttl, rdata, (uint16_t)length);
+                           zone->negative_ttl, rdata, (uint16_t) length);
         if (response.overflow)
             self->stats.truncated++;
         return s_answer (self, outcome, dnsd_response_finish (&response, &query, rcode), rcode);

@@ -21,7 +21,7 @@ dnsd_name_from_text (const char *text, uint8_t *wire)
     int rc = -1;
     if (length >= 1 && length <= DNSD_NAME_MAX) {
         memcpy (wire, ldns_rdf_data (name), length);
-        rc = (int)length;
+        rc = (int) length;
     }
     ldns_rdf_deep_free (name);
     return rc;
@@ -48,7 +48,7 @@ dnsd_name_to_text (const uint8_t *wire, char *text, size_t size)
             if (isalnum (byte) || byte == '-' || byte == '_') {
                 if (used + 1 >= size)
                     return -1;
-                text[used++] = (char)byte;
+                text[used++] = (char) byte;
             }
             else {
                 if (used + 4 >= size)
@@ -114,19 +114,19 @@ dnsd_name_reverse (int family, const uint8_t *address, uint8_t *wire)
         for (int index = 3; index >= 0; index--) {
             char label[4];
             int size = snprintf (label, sizeof label, "%u", address[index]);
-            wire[length++] = (uint8_t)size;
-            memcpy (wire + length, label, (size_t)size);
-            length += (size_t)size;
+            wire[length++] = (uint8_t) size;
+            memcpy (wire + length, label, (size_t) size);
+            length += (size_t) size;
         }
         memcpy (wire + length, "\7in-addr\4arpa", 14);
-        return (int)(length + 14);
+        return (int) (length + 14);
     }
     for (int index = 15; index >= 0; index--) {
         wire[length++] = 1;
-        wire[length++] = (uint8_t)digits[address[index] & 0x0f];
+        wire[length++] = (uint8_t) digits[address[index] & 0x0f];
         wire[length++] = 1;
-        wire[length++] = (uint8_t)digits[address[index] >> 4];
+        wire[length++] = (uint8_t) digits[address[index] >> 4];
     }
     memcpy (wire + length, "\3ip6\4arpa", 10);
-    return (int)(length + 10);
+    return (int) (length + 10);
 }

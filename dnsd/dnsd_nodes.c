@@ -21,8 +21,8 @@ struct _dnsd_nodes_t {
 dnsd_nodes_t *
 dnsd_nodes_new (void)
 {
-    dnsd_nodes_t *self = (dnsd_nodes_t *)zmalloc (sizeof (dnsd_nodes_t));
-    self->slots = (s_slot_t *)zmalloc (S_SLOTS_MIN * sizeof (s_slot_t));
+    dnsd_nodes_t *self = (dnsd_nodes_t *) zmalloc (sizeof (dnsd_nodes_t));
+    self->slots = (s_slot_t *) zmalloc (S_SLOTS_MIN * sizeof (s_slot_t));
     self->mask = S_SLOTS_MIN - 1;
     return self;
 }
@@ -79,7 +79,7 @@ s_grow (dnsd_nodes_t *self)
 {
     size_t count = self->mask + 1;
     s_slot_t *old = self->slots;
-    self->slots = (s_slot_t *)zmalloc (2 * count * sizeof (s_slot_t));
+    self->slots = (s_slot_t *) zmalloc (2 * count * sizeof (s_slot_t));
     self->mask = 2 * count - 1;
     for (size_t index = 0; index < count; index++)
         if (old[index].node)
@@ -100,7 +100,7 @@ dnsd_nodes_ref (dnsd_nodes_t *self, const uint8_t *name, size_t length)
         if (!node) {
             if (2 * (self->size + 1) > self->mask + 1)
                 s_grow (self);
-            node = (dnsd_node_t *)zmalloc (sizeof (dnsd_node_t) + suffix_length);
+            node = (dnsd_node_t *) zmalloc (sizeof (dnsd_node_t) + suffix_length);
             node->hash = hash;
             node->length = suffix_length;
             memcpy (node->name, suffix, suffix_length);
@@ -163,7 +163,7 @@ dnsd_node_add (dnsd_node_t *node, dnsd_service_t *service, bool ptr)
 {
     dnsd_service_t ***array = ptr ? &node->ptrs : &node->owners;
     size_t *count = ptr ? &node->ptr_count : &node->owner_count;
-    *array = (dnsd_service_t **)realloc (*array, (*count + 1) * sizeof (dnsd_service_t *));
+    *array = (dnsd_service_t **) realloc (*array, (*count + 1) * sizeof (dnsd_service_t *));
     assert (*array);
     (*array)[(*count)++] = service;
 }

@@ -9,7 +9,7 @@
 static inline uint16_t
 s_u16 (const uint8_t *bytes)
 {
-    return (uint16_t)((bytes[0] << 8) | bytes[1]);
+    return (uint16_t) ((bytes[0] << 8) | bytes[1]);
 }
 
 //  The question name at OFFSET, labels only (RFC 1035 section 4.1.2; a compression pointer
@@ -26,7 +26,7 @@ s_read_qname (dnsd_query_t *self, const uint8_t *packet, size_t size, size_t off
         uint8_t length = packet[offset];
         if (length > DNSD_LABEL_MAX)
             return 0;  // a pointer (0xC0) or a reserved label type (0x40, 0x80)
-        if (offset - start + 1 + length > DNSD_NAME_MAX || offset + 1 + (size_t)length > size)
+        if (offset - start + 1 + length > DNSD_NAME_MAX || offset + 1 + (size_t) length > size)
             return 0;
         self->lower[offset - start] = length;
         hash = (hash ^ length) * 16777619u;
@@ -37,7 +37,7 @@ s_read_qname (dnsd_query_t *self, const uint8_t *packet, size_t size, size_t off
             self->lower[offset - start + index] = byte;
             hash = (hash ^ byte) * 16777619u;
         }
-        offset += 1 + (size_t)length;
+        offset += 1 + (size_t) length;
         if (length == 0)
             break;
     }

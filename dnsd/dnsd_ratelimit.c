@@ -21,7 +21,7 @@ struct _dnsd_ratelimit_t {
 dnsd_ratelimit_t *
 dnsd_ratelimit_new (int rate, int burst, int prefix_rate, int prefix_burst)
 {
-    dnsd_ratelimit_t *self = (dnsd_ratelimit_t *)zmalloc (sizeof (dnsd_ratelimit_t));
+    dnsd_ratelimit_t *self = (dnsd_ratelimit_t *) zmalloc (sizeof (dnsd_ratelimit_t));
     self->rate = rate;
     self->burst = burst;
     self->prefix_rate = prefix_rate;
@@ -66,11 +66,11 @@ dnsd_ratelimit_allow (dnsd_ratelimit_t *self, const struct sockaddr *client, int
     size_t length = 0;
     if (client->sa_family == AF_INET) {
         key[0] = 4;
-        memcpy (key + 1, &((const struct sockaddr_in *)client)->sin_addr, 3);
+        memcpy (key + 1, &((const struct sockaddr_in *) client)->sin_addr, 3);
         length = 4;
     }
     else if (client->sa_family == AF_INET6) {
-        const struct in6_addr *address = &((const struct sockaddr_in6 *)client)->sin6_addr;
+        const struct in6_addr *address = &((const struct sockaddr_in6 *) client)->sin6_addr;
         if (IN6_IS_ADDR_V4MAPPED (address)) {
             key[0] = 4;
             memcpy (key + 1, address->s6_addr + 12, 3);

@@ -9,17 +9,17 @@
 static inline void
 s_put16 (uint8_t *bytes, uint16_t value)
 {
-    bytes[0] = (uint8_t)(value >> 8);
-    bytes[1] = (uint8_t)value;
+    bytes[0] = (uint8_t) (value >> 8);
+    bytes[1] = (uint8_t) value;
 }
 
 static inline void
 s_put32 (uint8_t *bytes, uint32_t value)
 {
-    bytes[0] = (uint8_t)(value >> 24);
-    bytes[1] = (uint8_t)(value >> 16);
-    bytes[2] = (uint8_t)(value >> 8);
-    bytes[3] = (uint8_t)value;
+    bytes[0] = (uint8_t) (value >> 24);
+    bytes[1] = (uint8_t) (value >> 16);
+    bytes[2] = (uint8_t) (value >> 8);
+    bytes[3] = (uint8_t) value;
 }
 
 void
@@ -32,7 +32,7 @@ dnsd_response_begin (dnsd_response_t *self, uint8_t *buffer, size_t max, const d
     self->counts[0] = self->counts[1] = self->counts[2] = 0;
     //  Opcode (0), RD and CD come back as sent; AD is never set: dnsd does not validate.
     uint16_t flags =
-        DNSD_FLAG_QR | (query->flags & (DNSD_FLAG_RD | DNSD_FLAG_CD)) | (uint16_t)(rcode & 0x0f);
+        DNSD_FLAG_QR | (query->flags & (DNSD_FLAG_RD | DNSD_FLAG_CD)) | (uint16_t) (rcode & 0x0f);
     if (authoritative)
         flags |= DNSD_FLAG_AA;
     s_put16 (buffer, query->id);
@@ -51,13 +51,13 @@ dnsd_response_add (dnsd_response_t *self, dnsd_section_t section, uint16_t owner
                    uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlength)
 {
     //  Keep room for the OPT record finish may append; a record is never split.
-    size_t need = 2 + 10 + (size_t)rdlength;
+    size_t need = 2 + 10 + (size_t) rdlength;
     if (self->overflow || self->size + need + S_OPT_SIZE > self->max) {
         self->overflow = true;
         return;
     }
     uint8_t *out = self->data + self->size;
-    s_put16 (out, (uint16_t)(0xc000 | owner_offset));
+    s_put16 (out, (uint16_t) (0xc000 | owner_offset));
     s_put16 (out + 2, type);
     s_put16 (out + 4, DNSD_CLASS_IN);
     s_put32 (out + 6, ttl);
@@ -70,13 +70,13 @@ dnsd_response_add (dnsd_response_t *self, dnsd_section_t section, uint16_t owner
 uint16_t
 dnsd_response_suffix (const dnsd_query_t *query, size_t zone_length)
 {
-    return (uint16_t)(DNSD_HEADER_SIZE + query->qname_length - zone_length);
+    return (uint16_t) (DNSD_HEADER_SIZE + query->qname_length - zone_length);
 }
 
 void
 dnsd_response_set_rcode (dnsd_response_t *self, int rcode)
 {
-    self->data[3] = (uint8_t)((self->data[3] & 0xf0) | (rcode & 0x0f));
+    self->data[3] = (uint8_t) ((self->data[3] & 0xf0) | (rcode & 0x0f));
 }
 
 size_t
@@ -94,8 +94,8 @@ dnsd_response_finish (dnsd_response_t *self, const dnsd_query_t *query, int rcod
         out[0] = 0;
         s_put16 (out + 1, DNSD_TYPE_OPT);
         s_put16 (out + 3, DNSD_EDNS_PAYLOAD);
-        out[5] = (uint8_t)(rcode >> 4);  // extended RCODE: the upper 8 of 12 bits
-        out[6] = 0;                      // version 0
+        out[5] = (uint8_t) (rcode >> 4);  // extended RCODE: the upper 8 of 12 bits
+        out[6] = 0;                       // version 0
         out[7] = query->edns_do ? 0x80 : 0;
         out[8] = 0;
         s_put16 (out + 9, 0);
@@ -113,10 +113,10 @@ dnsd_response_error (uint8_t *buffer, const uint8_t *packet, int rcode)
 {
     //  NSD's query_error: QR and RCODE set, AD cleared, the question dropped; for FORMERR
     //  (query_formerr) every flag but RD is cleared first, the opcode kept.
-    uint16_t flags = (uint16_t)((packet[2] << 8) | packet[3]);
+    uint16_t flags = (uint16_t) ((packet[2] << 8) | packet[3]);
     if (rcode == DNSD_RCODE_FORMERR)
-        flags &= (uint16_t)(DNSD_FLAG_RD | 0x7800);
-    flags = (uint16_t)((flags & ~(DNSD_FLAG_AD | 0x000f)) | DNSD_FLAG_QR | (rcode & 0x0f));
+        flags &= (uint16_t) (DNSD_FLAG_RD | 0x7800);
+    flags = (uint16_t) ((flags & ~(DNSD_FLAG_AD | 0x000f)) | DNSD_FLAG_QR | (rcode & 0x0f));
     buffer[0] = packet[0];
     buffer[1] = packet[1];
     s_put16 (buffer + 2, flags);

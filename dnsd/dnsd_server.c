@@ -124,12 +124,12 @@ dnsd_server_t *
 dnsd_server_new (const dnsd_config_t *config, bool verbose)
 {
     assert (config);
-    dnsd_server_t *self = (dnsd_server_t *)zmalloc (sizeof (dnsd_server_t));
+    dnsd_server_t *self = (dnsd_server_t *) zmalloc (sizeof (dnsd_server_t));
     self->config = config;
     self->verbose = verbose;
     self->tick_timer = -1;
     self->sync_timer = -1;
-    self->answer = (uint8_t *)zmalloc (65535);
+    self->answer = (uint8_t *) zmalloc (65535);
     self->tcp = dnsd_tcp_new (config->tcp_clients_max, config->tcp_idle_ms, s_on_tcp_message, self);
     int rc = config->port ? s_bind (self, config->port, false) : s_bind_any (self);
     if (rc) {
@@ -139,7 +139,7 @@ dnsd_server_new (const dnsd_config_t *config, bool verbose)
     self->table = dnsd_table_new (config);
     self->summon = dnsd_summon_new (self->table, config);
     self->handler = dnsd_handler_new (self->table, self->summon, dnsd_config_forwarding (config));
-    self->waitlist = dnsd_waitlist_new ((size_t)config->waiting_max);
+    self->waitlist = dnsd_waitlist_new ((size_t) config->waiting_max);
     if (dnsd_config_forwarding (config)) {
         self->forward = dnsd_forward_new (config, s_on_forward_answer, self);
         if (!self->forward)
@@ -211,7 +211,7 @@ s_send (dnsd_server_t *self, const dnsd_peer_t *peer, const uint8_t *answer, siz
 static void
 s_on_forward_answer (void *arg, const dnsd_peer_t *peer, const uint8_t *answer, size_t size)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     dnsd_handler_count (self->handler, answer, size);
     s_send (self, peer, answer, size);
 }
@@ -237,9 +237,10 @@ s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const uint8_t *pac
             && dnsd_name_to_text (query.lower, qname, sizeof qname) == 0)
             proto_copy (msg.vm_boot.qname, sizeof msg.vm_boot.qname, qname);
         strcpy (msg.vm_boot.qtype, qtype == DNSD_TYPE_AAAA ? "AAAA" : "A");
-        const void *address = client->sa_family == AF_INET
-                                  ? (const void *)&((const struct sockaddr_in *)client)->sin_addr
-                                  : (const void *)&((const struct sockaddr_in6 *)client)->sin6_addr;
+        const void *address =
+            client->sa_family == AF_INET
+                ? (const void *) &((const struct sockaddr_in *) client)->sin_addr
+                : (const void *) &((const struct sockaddr_in6 *) client)->sin6_addr;
         inet_ntop (client->sa_family, address, msg.vm_boot.client, sizeof msg.vm_boot.client);
     }
     proto_copy (msg.vm_boot.request_id, sizeof msg.vm_boot.request_id, service->request_id);
@@ -252,7 +253,7 @@ s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const uint8_t *pac
 static void
 s_publish_hits (dnsd_service_t *service, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_MSG_DNS_HITS);
     proto_copy (msg.dns_hits.service, sizeof msg.dns_hits.service, service->name);
@@ -288,7 +289,7 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
 {
     if (outcome->boot)
         s_publish_boot (self, outcome->service, packet, size, outcome->qtype,
-                        (const struct sockaddr *)&peer->address);
+                        (const struct sockaddr *) &peer->address);
     switch (verdict) {
     case DNSD_VERDICT_ANSWER:
         s_send (self, peer, answer, outcome->size);
@@ -325,7 +326,7 @@ s_context (dnsd_server_t *self, dnsd_context_t *context, const struct sockaddr *
 static int
 s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    s_listener_t *listener = (s_listener_t *)arg;
+    s_listener_t *listener = (s_listener_t *) arg;
     dnsd_server_t *self = listener->server;
     dnsd_udp_t *udp = listener->udp;
     for (int round = 0; round < S_UDP_ROUNDS; round++) {
@@ -356,7 +357,7 @@ s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             }
             if (self->verbose)
                 zsys_debug ("dnsd_server: udp query size=%zu verdict=%d rcode=%d", size,
-                            (int)verdict, outcome.rcode);
+                            (int) verdict, outcome.rcode);
         }
         dnsd_udp_flush (udp);
         if (count < DNSD_UDP_BATCH)
@@ -368,14 +369,14 @@ s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 static void
 s_on_tcp_message (void *arg, const dnsd_peer_t *peer, const uint8_t *message, size_t size)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     dnsd_context_t context;
-    s_context (self, &context, (const struct sockaddr *)&peer->address, true);
+    s_context (self, &context, (const struct sockaddr *) &peer->address, true);
     dnsd_outcome_t outcome;
     dnsd_verdict_t verdict = dnsd_handler_process (self->handler, message, size, &context,
                                                    self->answer, 65535, &outcome);
     if (self->verbose)
-        zsys_debug ("dnsd_server: tcp query size=%zu verdict=%d rcode=%d", size, (int)verdict,
+        zsys_debug ("dnsd_server: tcp query size=%zu verdict=%d rcode=%d", size, (int) verdict,
                     outcome.rcode);
     s_act (self, verdict, &outcome, message, size, peer, self->answer);
 }
@@ -384,7 +385,7 @@ s_on_tcp_message (void *arg, const dnsd_peer_t *peer, const uint8_t *message, si
 static void
 s_on_release (dnsd_waiter_t *waiter, bool expired, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     if (expired) {
         self->stats.released_deadline++;
         if (waiter->service->config.mask == PROTO_MASK_READY)
@@ -393,7 +394,7 @@ s_on_release (dnsd_waiter_t *waiter, bool expired, void *arg)
     else
         self->stats.released++;
     dnsd_context_t context;
-    s_context (self, &context, (const struct sockaddr *)&waiter->peer.address, waiter->peer.tcp);
+    s_context (self, &context, (const struct sockaddr *) &waiter->peer.address, waiter->peer.tcp);
     context.release = true;
     dnsd_outcome_t outcome;
     size_t max = waiter->peer.tcp ? 65535 : DNSD_EDNS_PAYLOAD;
@@ -405,7 +406,7 @@ s_on_release (dnsd_waiter_t *waiter, bool expired, void *arg)
 static void
 s_on_boot_due (dnsd_service_t *service, bool expired, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     if (expired) {
         zsys_warning ("dnsd_server: no vm.ready in time service=%s ready_timeout_ms=%d waiting=%zu",
                       service->name, service->config.ready_timeout_ms, service->waiting);
@@ -418,7 +419,7 @@ s_on_boot_due (dnsd_service_t *service, bool expired, void *arg)
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     int64_t now = zclock_mono ();
     dnsd_waitlist_expire (self->waitlist, now, s_on_release, self);
     dnsd_summon_tick (self->summon, now, s_on_boot_due, self);
@@ -432,9 +433,9 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 static int
 s_on_hits (zloop_t *loop, int timer_id, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     dnsd_table_take_hits (self->table, zclock_mono (), s_publish_hits, self);
-    dnsd_table_set_serial (self->table, (uint32_t)proto_replica_rev (self->replica));
+    dnsd_table_set_serial (self->table, (uint32_t) proto_replica_rev (self->replica));
     return 0;
 }
 
@@ -460,16 +461,16 @@ s_state (dnsd_server_t *self, dnsd_service_t *service, proto_state_t state, int6
 static void
 s_on_state (const char *key, json_t *value, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     const char *prefix = "/services/";
     if (strncmp (key, prefix, strlen (prefix)) != 0)
         return;
     const char *name = key + strlen (prefix);
     const char *slash = strchr (name, '/');
-    if (!slash || slash == name || (size_t)(slash - name) > PROTO_NAME_MAX)
+    if (!slash || slash == name || (size_t) (slash - name) > PROTO_NAME_MAX)
         return;
     char service_name[PROTO_NAME_MAX + 1];
-    memcpy (service_name, name, (size_t)(slash - name));
+    memcpy (service_name, name, (size_t) (slash - name));
     service_name[slash - name] = '\0';
     const char *field = slash + 1;
 
@@ -526,7 +527,7 @@ s_on_state (const char *key, json_t *value, void *arg)
 static int
 s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
     for (int count = 0; count < S_BUS_BATCH; count++) {
@@ -589,7 +590,7 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
 static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     const dnsd_handler_stats_t *handler = dnsd_handler_stats (self->handler);
     const dnsd_summon_stats_t *summon = dnsd_summon_stats (self->summon);
     const dnsd_tcp_stats_t *tcp = dnsd_tcp_stats (self->tcp);
@@ -610,65 +611,65 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         const char *name;
         int64_t value;
     } counters[] = {
-        {"queries", (int64_t)handler->queries},
-        {"queries_udp", (int64_t)received},
-        {"queries_tcp", (int64_t)tcp->messages},
-        {"answers_noerror", (int64_t)handler->answers[DNSD_RCODE_NOERROR]},
-        {"answers_formerr", (int64_t)handler->answers[DNSD_RCODE_FORMERR]},
-        {"answers_servfail", (int64_t)handler->answers[DNSD_RCODE_SERVFAIL]},
-        {"answers_nxdomain", (int64_t)handler->answers[DNSD_RCODE_NXDOMAIN]},
-        {"answers_notimp", (int64_t)handler->answers[DNSD_RCODE_NOTIMP]},
-        {"answers_refused", (int64_t)handler->answers[DNSD_RCODE_REFUSED]},
-        {"answers_badvers", (int64_t)handler->answers_badvers},
-        {"nodata", (int64_t)handler->nodata},
-        {"truncated", (int64_t)handler->truncated},
-        {"dropped", (int64_t)(handler->dropped_short + handler->dropped_response + oversized
-                              + self->stats.tcp_dropped)},
-        {"dropped_short", (int64_t)handler->dropped_short},
-        {"dropped_response", (int64_t)handler->dropped_response},
-        {"dropped_oversized", (int64_t)oversized},
-        {"udp_sent", (int64_t)sent},
-        {"udp_send_failures", (int64_t)send_failures},
-        {"forwarded", (int64_t)handler->forwarded},
-        {"forward_answers", (int64_t)forward->answers},
-        {"forward_retries", (int64_t)forward->retries},
-        {"forward_servfail", (int64_t)forward->servfail},
-        {"forward_full", (int64_t)forward->full},
-        {"forward_tcp", (int64_t)forward->tcp},
-        {"forward_truncated", (int64_t)forward->truncated},
-        {"forward_bogus", (int64_t)forward->bogus},
-        {"forward_pending", (int64_t)(self->forward ? dnsd_forward_pending (self->forward) : 0)},
-        {"service_queries", (int64_t)handler->service_queries},
-        {"held", (int64_t)handler->held},
-        {"hold_refused", (int64_t)handler->hold_refused},
-        {"waiting", (int64_t)dnsd_waitlist_size (self->waitlist)},
-        {"released", (int64_t)self->stats.released},
-        {"released_deadline", (int64_t)self->stats.released_deadline},
-        {"ready_timeouts", (int64_t)self->stats.ready_timeouts},
-        {"boots_triggered", (int64_t)summon->boots},
-        {"boots_republished", (int64_t)summon->republished},
-        {"boots_rate_limited", (int64_t)summon->rate_limited},
-        {"wake_denied", (int64_t)summon->wake_denied},
-        {"boot_timeouts", (int64_t)summon->boot_timeouts},
-        {"boots_failed", (int64_t)summon->boots_failed},
-        {"boots_joined", (int64_t)self->stats.foreign_boots},
-        {"stale_states", (int64_t)summon->stale_ignored},
-        {"hits_published", (int64_t)self->stats.hits_published},
-        {"services", (int64_t)dnsd_table_defined (self->table)},
-        {"names", (int64_t)dnsd_table_names (self->table)},
-        {"zones", (int64_t)dnsd_table_zones (self->table)},
-        {"invalid_configs", (int64_t)self->stats.invalid_configs},
-        {"invalid_statuses", (int64_t)self->stats.invalid_statuses},
-        {"tcp_accepted", (int64_t)tcp->accepted},
-        {"tcp_refused", (int64_t)tcp->refused},
-        {"tcp_idle_closed", (int64_t)tcp->idle_closed},
-        {"tcp_lost", (int64_t)tcp->lost},
-        {"tcp_connections", (int64_t)dnsd_tcp_connections (self->tcp)},
-        {"bus_received", (int64_t)proto_sub_received (self->sub)},
-        {"bus_malformed", (int64_t)proto_sub_malformed (self->sub)},
-        {"bus_gaps", (int64_t)proto_sub_gaps (self->sub)},
+        {"queries", (int64_t) handler->queries},
+        {"queries_udp", (int64_t) received},
+        {"queries_tcp", (int64_t) tcp->messages},
+        {"answers_noerror", (int64_t) handler->answers[DNSD_RCODE_NOERROR]},
+        {"answers_formerr", (int64_t) handler->answers[DNSD_RCODE_FORMERR]},
+        {"answers_servfail", (int64_t) handler->answers[DNSD_RCODE_SERVFAIL]},
+        {"answers_nxdomain", (int64_t) handler->answers[DNSD_RCODE_NXDOMAIN]},
+        {"answers_notimp", (int64_t) handler->answers[DNSD_RCODE_NOTIMP]},
+        {"answers_refused", (int64_t) handler->answers[DNSD_RCODE_REFUSED]},
+        {"answers_badvers", (int64_t) handler->answers_badvers},
+        {"nodata", (int64_t) handler->nodata},
+        {"truncated", (int64_t) handler->truncated},
+        {"dropped", (int64_t) (handler->dropped_short + handler->dropped_response + oversized
+                               + self->stats.tcp_dropped)},
+        {"dropped_short", (int64_t) handler->dropped_short},
+        {"dropped_response", (int64_t) handler->dropped_response},
+        {"dropped_oversized", (int64_t) oversized},
+        {"udp_sent", (int64_t) sent},
+        {"udp_send_failures", (int64_t) send_failures},
+        {"forwarded", (int64_t) handler->forwarded},
+        {"forward_answers", (int64_t) forward->answers},
+        {"forward_retries", (int64_t) forward->retries},
+        {"forward_servfail", (int64_t) forward->servfail},
+        {"forward_full", (int64_t) forward->full},
+        {"forward_tcp", (int64_t) forward->tcp},
+        {"forward_truncated", (int64_t) forward->truncated},
+        {"forward_bogus", (int64_t) forward->bogus},
+        {"forward_pending", (int64_t) (self->forward ? dnsd_forward_pending (self->forward) : 0)},
+        {"service_queries", (int64_t) handler->service_queries},
+        {"held", (int64_t) handler->held},
+        {"hold_refused", (int64_t) handler->hold_refused},
+        {"waiting", (int64_t) dnsd_waitlist_size (self->waitlist)},
+        {"released", (int64_t) self->stats.released},
+        {"released_deadline", (int64_t) self->stats.released_deadline},
+        {"ready_timeouts", (int64_t) self->stats.ready_timeouts},
+        {"boots_triggered", (int64_t) summon->boots},
+        {"boots_republished", (int64_t) summon->republished},
+        {"boots_rate_limited", (int64_t) summon->rate_limited},
+        {"wake_denied", (int64_t) summon->wake_denied},
+        {"boot_timeouts", (int64_t) summon->boot_timeouts},
+        {"boots_failed", (int64_t) summon->boots_failed},
+        {"boots_joined", (int64_t) self->stats.foreign_boots},
+        {"stale_states", (int64_t) summon->stale_ignored},
+        {"hits_published", (int64_t) self->stats.hits_published},
+        {"services", (int64_t) dnsd_table_defined (self->table)},
+        {"names", (int64_t) dnsd_table_names (self->table)},
+        {"zones", (int64_t) dnsd_table_zones (self->table)},
+        {"invalid_configs", (int64_t) self->stats.invalid_configs},
+        {"invalid_statuses", (int64_t) self->stats.invalid_statuses},
+        {"tcp_accepted", (int64_t) tcp->accepted},
+        {"tcp_refused", (int64_t) tcp->refused},
+        {"tcp_idle_closed", (int64_t) tcp->idle_closed},
+        {"tcp_lost", (int64_t) tcp->lost},
+        {"tcp_connections", (int64_t) dnsd_tcp_connections (self->tcp)},
+        {"bus_received", (int64_t) proto_sub_received (self->sub)},
+        {"bus_malformed", (int64_t) proto_sub_malformed (self->sub)},
+        {"bus_gaps", (int64_t) proto_sub_gaps (self->sub)},
         {"replica_rev", proto_replica_rev (self->replica)},
-        {"replica_resyncs", (int64_t)proto_replica_resyncs (self->replica)},
+        {"replica_resyncs", (int64_t) proto_replica_resyncs (self->replica)},
         {"serving", self->serving ? 1 : 0},
         {"port", self->port},
     };
@@ -727,13 +728,13 @@ s_serve (dnsd_server_t *self)
 static int
 s_on_sync_check (zloop_t *loop, int timer_id, void *arg)
 {
-    dnsd_server_t *self = (dnsd_server_t *)arg;
+    dnsd_server_t *self = (dnsd_server_t *) arg;
     if (!proto_replica_synced (self->replica)
         && zclock_mono () - self->started < self->config->sync_wait_ms)
         return 0;
     zloop_timer_end (loop, timer_id);
     self->sync_timer = -1;
-    dnsd_table_set_serial (self->table, (uint32_t)proto_replica_rev (self->replica));
+    dnsd_table_set_serial (self->table, (uint32_t) proto_replica_rev (self->replica));
     return s_serve (self);
 }
 
@@ -746,7 +747,7 @@ dnsd_server_attach (dnsd_server_t *self, zloop_t *loop)
     if (proto_replica_attach (self->replica, loop)
         || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
         || (self->forward && dnsd_forward_attach (self->forward, loop))
-        || zloop_timer (loop, (size_t)self->config->heartbeat_ms, 0, s_on_heartbeat, self) < 0
+        || zloop_timer (loop, (size_t) self->config->heartbeat_ms, 0, s_on_heartbeat, self) < 0
         || zloop_timer (loop, S_HITS_MS, 0, s_on_hits, self) < 0)
         return -1;
     self->sync_timer = zloop_timer (loop, S_SYNC_CHECK_MS, 0, s_on_sync_check, self);

@@ -5,7 +5,7 @@
 dnsd_service_t *
 dnsd_service_new (const char *name)
 {
-    dnsd_service_t *self = (dnsd_service_t *)zmalloc (sizeof (dnsd_service_t));
+    dnsd_service_t *self = (dnsd_service_t *) zmalloc (sizeof (dnsd_service_t));
     if (proto_copy (self->name, sizeof self->name, name)) {
         free (self);
         return NULL;

@@ -14,7 +14,7 @@ dnsd_summon_t *
 dnsd_summon_new (dnsd_table_t *table, const dnsd_config_t *config)
 {
     assert (table);
-    dnsd_summon_t *self = (dnsd_summon_t *)zmalloc (sizeof (dnsd_summon_t));
+    dnsd_summon_t *self = (dnsd_summon_t *) zmalloc (sizeof (dnsd_summon_t));
     self->table = table;
     self->boot_retry_ms = config->boot_retry_ms;
     self->ratelimit = dnsd_ratelimit_new (config->boot_rate, config->boot_burst,

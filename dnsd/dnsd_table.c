@@ -20,20 +20,20 @@ struct _dnsd_table_t {
 static void
 s_service_destroy (void **item_p)
 {
-    dnsd_service_destroy ((dnsd_service_t **)item_p);
+    dnsd_service_destroy ((dnsd_service_t **) item_p);
 }
 
 dnsd_table_t *
 dnsd_table_new (const dnsd_config_t *config)
 {
     assert (config);
-    dnsd_table_t *self = (dnsd_table_t *)zmalloc (sizeof (dnsd_table_t));
+    dnsd_table_t *self = (dnsd_table_t *) zmalloc (sizeof (dnsd_table_t));
     self->config = config;
     self->nodes = dnsd_nodes_new ();
     self->services = zhashx_new ();
     zhashx_set_destructor (self->services, s_service_destroy);
     self->serial = 1;
-    self->configured = (dnsd_zone_t **)zmalloc ((config->zone_count + 1) * sizeof (void *));
+    self->configured = (dnsd_zone_t **) zmalloc ((config->zone_count + 1) * sizeof (void *));
     for (size_t index = 0; index < config->zone_count; index++) {
         const dnsd_zone_config_t *zone_config = &config->zones[index];
         dnsd_zone_t *zone =
@@ -56,8 +56,8 @@ dnsd_table_destroy (dnsd_table_t **self_p)
     dnsd_table_t *self = *self_p;
     if (!self)
         return;
-    for (dnsd_service_t *service = (dnsd_service_t *)zhashx_first (self->services); service;
-         service = (dnsd_service_t *)zhashx_next (self->services))
+    for (dnsd_service_t *service = (dnsd_service_t *) zhashx_first (self->services); service;
+         service = (dnsd_service_t *) zhashx_next (self->services))
         if (service->defined)
             s_unregister (self, service);
     zhashx_destroy (&self->services);
@@ -135,12 +135,12 @@ s_reverse_names (dnsd_table_t *self, dnsd_service_t *service, uint8_t names[2][D
 {
     int count = 0;
     int length = dnsd_name_reverse (AF_INET, service->ip, names[count]);
-    if (s_configured_zone (self, names[count], (size_t)length))
-        lengths[count++] = (size_t)length;
+    if (s_configured_zone (self, names[count], (size_t) length))
+        lengths[count++] = (size_t) length;
     if (service->has_ip6) {
         length = dnsd_name_reverse (AF_INET6, service->ip6, names[count]);
-        if (s_configured_zone (self, names[count], (size_t)length))
-            lengths[count++] = (size_t)length;
+        if (s_configured_zone (self, names[count], (size_t) length))
+            lengths[count++] = (size_t) length;
     }
     return count;
 }
@@ -155,20 +155,20 @@ s_names (dnsd_table_t *self, dnsd_service_t *service, bool remove)
         if (length < 2)
             continue;  // proto_service accepted it, ldns did not: never registered
         const uint8_t *apex = NULL;
-        size_t apex_length = s_derived_apex (self, wire, (size_t)length, &apex);
+        size_t apex_length = s_derived_apex (self, wire, (size_t) length, &apex);
         if (remove) {
-            dnsd_node_t *node = dnsd_nodes_lookup (self->nodes, wire, (size_t)length,
-                                                   dnsd_name_hash (wire, (size_t)length));
+            dnsd_node_t *node = dnsd_nodes_lookup (self->nodes, wire, (size_t) length,
+                                                   dnsd_name_hash (wire, (size_t) length));
             assert (node);
             dnsd_node_remove (node, service, false);
-            dnsd_nodes_unref (self->nodes, wire, (size_t)length);
+            dnsd_nodes_unref (self->nodes, wire, (size_t) length);
             if (apex_length)
                 s_zone_unref (self, apex, apex_length);
             continue;
         }
         if (apex_length)
             s_zone_ref (self, apex, apex_length);
-        dnsd_node_t *node = dnsd_nodes_ref (self->nodes, wire, (size_t)length);
+        dnsd_node_t *node = dnsd_nodes_ref (self->nodes, wire, (size_t) length);
         dnsd_node_add (node, service, false);
         if (node->owner_count > 1 && node->owners[0] != service)
             zsys_warning ("dnsd_table: name claimed twice name=%s service=%s answered_by=%s",
@@ -238,9 +238,9 @@ dnsd_table_define (dnsd_table_t *self, const char *name, json_t *value, proto_er
     service->has_ip6 = *parsed.ip6 != '\0';
     if (service->has_ip6)
         memcpy (service->ip6, ip6, 16);
-    service->ttl = (uint32_t)parsed.ttl;
+    service->ttl = (uint32_t) parsed.ttl;
     int length = dnsd_name_from_text (parsed.dns[0], service->primary);
-    service->primary_length = length > 0 ? (size_t)length : 0;
+    service->primary_length = length > 0 ? (size_t) length : 0;
     service->defined = true;
     self->defined++;
     s_register (self, service);
@@ -264,14 +264,14 @@ dnsd_service_t *
 dnsd_table_service (dnsd_table_t *self, const char *name)
 {
     assert (self);
-    return (dnsd_service_t *)zhashx_lookup (self->services, name);
+    return (dnsd_service_t *) zhashx_lookup (self->services, name);
 }
 
 dnsd_service_t *
 dnsd_table_ensure (dnsd_table_t *self, const char *name)
 {
     assert (self);
-    dnsd_service_t *service = (dnsd_service_t *)zhashx_lookup (self->services, name);
+    dnsd_service_t *service = (dnsd_service_t *) zhashx_lookup (self->services, name);
     if (!service) {
         service = dnsd_service_new (name);
         if (service)
@@ -405,8 +405,8 @@ void
 dnsd_table_foreach (dnsd_table_t *self, dnsd_table_fn *fn, void *arg)
 {
     assert (self);
-    for (dnsd_service_t *service = (dnsd_service_t *)zhashx_first (self->services); service;
-         service = (dnsd_service_t *)zhashx_next (self->services))
+    for (dnsd_service_t *service = (dnsd_service_t *) zhashx_first (self->services); service;
+         service = (dnsd_service_t *) zhashx_next (self->services))
         fn (service, arg);
 }
 

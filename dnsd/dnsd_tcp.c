@@ -49,16 +49,16 @@ struct _dnsd_tcp_t {
 dnsd_tcp_t *
 dnsd_tcp_new (int clients_max, int idle_ms, dnsd_tcp_fn *fn, void *arg)
 {
-    dnsd_tcp_t *self = (dnsd_tcp_t *)zmalloc (sizeof (dnsd_tcp_t));
+    dnsd_tcp_t *self = (dnsd_tcp_t *) zmalloc (sizeof (dnsd_tcp_t));
     self->clients_max = clients_max;
     self->idle_ms = idle_ms;
     self->fn = fn;
     self->fn_arg = arg;
-    self->connections = (s_connection_t *)zmalloc ((size_t)clients_max * sizeof (s_connection_t));
+    self->connections = (s_connection_t *) zmalloc ((size_t) clients_max * sizeof (s_connection_t));
     for (int index = 0; index < clients_max; index++) {
         self->connections[index].fd = -1;
         self->connections[index].owner = self;
-        self->connections[index].index = (uint32_t)index;
+        self->connections[index].index = (uint32_t) index;
     }
     return self;
 }
@@ -92,16 +92,16 @@ dnsd_tcp_listen (dnsd_tcp_t *self, const char *address, int port, bool reuseport
     struct sockaddr_storage storage;
     memset (&storage, 0, sizeof storage);
     socklen_t length;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&storage;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&storage;
+    struct sockaddr_in *v4 = (struct sockaddr_in *) &storage;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &storage;
     if (inet_pton (AF_INET, address, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t)port);
+        v4->sin_port = htons ((uint16_t) port);
         length = sizeof *v4;
     }
     else if (inet_pton (AF_INET6, address, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t)port);
+        v6->sin6_port = htons ((uint16_t) port);
         length = sizeof *v6;
     }
     else {
@@ -116,7 +116,7 @@ dnsd_tcp_listen (dnsd_tcp_t *self, const char *address, int port, bool reuseport
     if ((reuseport && setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on))
         || (storage.ss_family == AF_INET6
             && setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on))
-        || bind (fd, (struct sockaddr *)&storage, length) || listen (fd, 128)) {
+        || bind (fd, (struct sockaddr *) &storage, length) || listen (fd, 128)) {
         int saved = errno;
         close (fd);
         errno = saved;
@@ -124,10 +124,10 @@ dnsd_tcp_listen (dnsd_tcp_t *self, const char *address, int port, bool reuseport
     }
     struct sockaddr_storage bound;
     socklen_t bound_length = sizeof bound;
-    getsockname (fd, (struct sockaddr *)&bound, &bound_length);
+    getsockname (fd, (struct sockaddr *) &bound, &bound_length);
     self->listeners[self->listener_count++] = fd;
-    return ntohs (bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-                                             : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    return ntohs (bound.ss_family == AF_INET ? ((struct sockaddr_in *) &bound)->sin_port
+                                             : ((struct sockaddr_in6 *) &bound)->sin6_port);
 }
 
 int
@@ -163,7 +163,7 @@ s_poll (dnsd_tcp_t *self, s_connection_t *connection, bool writing)
 {
     zmq_pollitem_t item = {NULL, connection->fd, 0, 0};
     zloop_poller_end (self->loop, &item);
-    item.events = (short)((connection->eof ? 0 : ZMQ_POLLIN) | (writing ? ZMQ_POLLOUT : 0));
+    item.events = (short) ((connection->eof ? 0 : ZMQ_POLLIN) | (writing ? ZMQ_POLLOUT : 0));
     connection->writing = writing;
     if (item.events) {
         zloop_poller (self->loop, &item, s_on_connection, connection);
@@ -213,7 +213,7 @@ s_flush (dnsd_tcp_t *self, s_connection_t *connection)
             s_close (self, connection);
             return -1;
         }
-        connection->out_sent += (size_t)sent;
+        connection->out_sent += (size_t) sent;
         connection->active = zclock_mono ();
     }
     connection->out_size = connection->out_sent = 0;
@@ -233,7 +233,7 @@ s_messages (dnsd_tcp_t *self, s_connection_t *connection)
 {
     size_t offset = 0;
     while (connection->in_size - offset >= 2 && !connection->doomed) {
-        size_t length = (size_t)((connection->in[offset] << 8) | connection->in[offset + 1]);
+        size_t length = (size_t) ((connection->in[offset] << 8) | connection->in[offset + 1]);
         if (connection->in_size - offset < 2 + length)
             break;
         if (connection->pending >= DNSD_TCP_PENDING_MAX) {
@@ -246,7 +246,7 @@ s_messages (dnsd_tcp_t *self, s_connection_t *connection)
         memset (&peer, 0, sizeof peer);
         peer.tcp = true;
         peer.fd = -1;
-        peer.connection = ((uint64_t)connection->generation << 32) | connection->index;
+        peer.connection = ((uint64_t) connection->generation << 32) | connection->index;
         memcpy (&peer.address, &connection->address, connection->length);
         peer.length = connection->length;
         self->fn (self->fn_arg, &peer, connection->in + offset + 2, length);
@@ -259,7 +259,7 @@ s_messages (dnsd_tcp_t *self, s_connection_t *connection)
 static int
 s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    s_connection_t *connection = (s_connection_t *)arg;
+    s_connection_t *connection = (s_connection_t *) arg;
     dnsd_tcp_t *self = connection->owner;
     if (connection->fd < 0 || connection->fd != item->fd)
         return 0;  // closed earlier in this round of the loop
@@ -270,12 +270,12 @@ s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     //  Room for a whole message of the length announced, or a chunk.
     size_t need = connection->in_size + S_READ_CHUNK;
     if (connection->in_size >= 2) {
-        size_t whole = 2 + (size_t)((connection->in[0] << 8) | connection->in[1]);
+        size_t whole = 2 + (size_t) ((connection->in[0] << 8) | connection->in[1]);
         if (whole > need)
             need = whole;
     }
     if (need > connection->in_capacity) {
-        connection->in = (uint8_t *)realloc (connection->in, need);
+        connection->in = (uint8_t *) realloc (connection->in, need);
         assert (connection->in);
         connection->in_capacity = need;
     }
@@ -292,7 +292,7 @@ s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         s_poll (self, connection, connection->writing);
         return 0;
     }
-    connection->in_size += (size_t)got;
+    connection->in_size += (size_t) got;
     connection->active = zclock_mono ();
     connection->busy = true;
     s_messages (self, connection);
@@ -305,12 +305,12 @@ s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 static int
 s_on_listener (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    dnsd_tcp_t *self = (dnsd_tcp_t *)arg;
+    dnsd_tcp_t *self = (dnsd_tcp_t *) arg;
     for (int count = 0; count < S_ACCEPT_BATCH; count++) {
         struct sockaddr_storage address;
         socklen_t length = sizeof address;
         int fd =
-            accept4 (item->fd, (struct sockaddr *)&address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            accept4 (item->fd, (struct sockaddr *) &address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             break;
         s_connection_t *connection = NULL;
@@ -338,7 +338,7 @@ s_on_listener (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
-    dnsd_tcp_t *self = (dnsd_tcp_t *)arg;
+    dnsd_tcp_t *self = (dnsd_tcp_t *) arg;
     int64_t now = zclock_mono ();
     for (int index = 0; index < self->clients_max; index++) {
         s_connection_t *connection = &self->connections[index];
@@ -364,15 +364,15 @@ dnsd_tcp_attach (dnsd_tcp_t *self, zloop_t *loop)
         zloop_poller_set_tolerant (loop, &item);
     }
     int interval = self->idle_ms / 4 > 50 ? self->idle_ms / 4 : 50;
-    return zloop_timer (loop, (size_t)interval, 0, s_on_tick, self) < 0 ? -1 : 0;
+    return zloop_timer (loop, (size_t) interval, 0, s_on_tick, self) < 0 ? -1 : 0;
 }
 
 static s_connection_t *
 s_connection (dnsd_tcp_t *self, const dnsd_peer_t *peer)
 {
-    uint32_t index = (uint32_t)peer->connection;
-    uint32_t generation = (uint32_t)(peer->connection >> 32);
-    if (index >= (uint32_t)self->clients_max)
+    uint32_t index = (uint32_t) peer->connection;
+    uint32_t generation = (uint32_t) (peer->connection >> 32);
+    if (index >= (uint32_t) self->clients_max)
         return NULL;
     s_connection_t *connection = &self->connections[index];
     if (connection->fd < 0 || connection->generation != generation || connection->doomed)
@@ -391,12 +391,12 @@ dnsd_tcp_send (dnsd_tcp_t *self, const dnsd_peer_t *peer, const uint8_t *answer,
     }
     size_t need = connection->out_size + 2 + size;
     if (need > connection->out_capacity) {
-        connection->out = (uint8_t *)realloc (connection->out, need);
+        connection->out = (uint8_t *) realloc (connection->out, need);
         assert (connection->out);
         connection->out_capacity = need;
     }
-    connection->out[connection->out_size] = (uint8_t)(size >> 8);
-    connection->out[connection->out_size + 1] = (uint8_t)size;
+    connection->out[connection->out_size] = (uint8_t) (size >> 8);
+    connection->out[connection->out_size + 1] = (uint8_t) size;
     memcpy (connection->out + connection->out_size + 2, answer, size);
     connection->out_size = need;
     if (connection->pending > 0)

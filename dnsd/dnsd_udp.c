@@ -34,16 +34,16 @@ static socklen_t
 s_address (const char *address, int port, struct sockaddr_storage *storage)
 {
     memset (storage, 0, sizeof *storage);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)storage;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)storage;
+    struct sockaddr_in *v4 = (struct sockaddr_in *) storage;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) storage;
     if (inet_pton (AF_INET, address, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t)port);
+        v4->sin_port = htons ((uint16_t) port);
         return sizeof *v4;
     }
     if (inet_pton (AF_INET6, address, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t)port);
+        v6->sin6_port = htons ((uint16_t) port);
         return sizeof *v6;
     }
     return 0;
@@ -58,7 +58,7 @@ dnsd_udp_new (const char *address, int port, bool reuseport)
         errno = EINVAL;
         return NULL;
     }
-    dnsd_udp_t *self = (dnsd_udp_t *)zmalloc (sizeof (dnsd_udp_t));
+    dnsd_udp_t *self = (dnsd_udp_t *) zmalloc (sizeof (dnsd_udp_t));
     self->family = storage.ss_family;
     self->fd = socket (self->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (self->fd < 0)
@@ -74,25 +74,25 @@ dnsd_udp_new (const char *address, int port, bool reuseport)
         //  An IPv6 socket serves IPv6 only: "0.0.0.0" and "::" can then both be listed.
         if (setsockopt (self->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on))
             goto failed;
-        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&storage;
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &storage;
         self->wildcard = IN6_IS_ADDR_UNSPECIFIED (&v6->sin6_addr);
         if (self->wildcard && setsockopt (self->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on))
             goto failed;
     }
     else {
-        struct sockaddr_in *v4 = (struct sockaddr_in *)&storage;
+        struct sockaddr_in *v4 = (struct sockaddr_in *) &storage;
         self->wildcard = v4->sin_addr.s_addr == htonl (INADDR_ANY);
         if (self->wildcard && setsockopt (self->fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on))
             goto failed;
     }
-    if (bind (self->fd, (struct sockaddr *)&storage, length))
+    if (bind (self->fd, (struct sockaddr *) &storage, length))
         goto failed;
     struct sockaddr_storage bound;
     socklen_t bound_length = sizeof bound;
-    if (getsockname (self->fd, (struct sockaddr *)&bound, &bound_length))
+    if (getsockname (self->fd, (struct sockaddr *) &bound, &bound_length))
         goto failed;
-    self->port = ntohs (self->family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-                                                : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    self->port = ntohs (self->family == AF_INET ? ((struct sockaddr_in *) &bound)->sin_port
+                                                : ((struct sockaddr_in6 *) &bound)->sin6_port);
     for (int index = 0; index < DNSD_UDP_BATCH; index++) {
         self->in_iov[index].iov_base = self->queries[index];
         self->in_iov[index].iov_len = DNSD_UDP_QUERY_MAX;
@@ -167,7 +167,7 @@ dnsd_udp_receive (dnsd_udp_t *self)
             self->in[index].msg_len = 0;
             self->stats.oversized++;
         }
-    self->stats.received += (uint64_t)self->received;
+    self->stats.received += (uint64_t) self->received;
     return self->received;
 }
 
@@ -182,7 +182,7 @@ dnsd_udp_query (dnsd_udp_t *self, int index, size_t *size)
 const struct sockaddr *
 dnsd_udp_client (dnsd_udp_t *self, int index)
 {
-    return (const struct sockaddr *)&self->clients[index];
+    return (const struct sockaddr *) &self->clients[index];
 }
 
 //  The destination address of query INDEX on a wildcard socket, into PEER.
@@ -228,7 +228,7 @@ dnsd_udp_answer_buffer (dnsd_udp_t *self, int index)
 static void
 s_prepare (struct msghdr *header, const dnsd_peer_t *peer, uint8_t *control)
 {
-    header->msg_name = (void *)&peer->address;
+    header->msg_name = (void *) &peer->address;
     header->msg_namelen = peer->length;
     header->msg_control = NULL;
     header->msg_controllen = 0;
@@ -287,7 +287,7 @@ dnsd_udp_flush (dnsd_udp_t *self)
     assert (self);
     int done = 0;
     while (done < self->queued) {
-        int sent = sendmmsg (self->fd, self->out + done, (unsigned)(self->queued - done), 0);
+        int sent = sendmmsg (self->fd, self->out + done, (unsigned) (self->queued - done), 0);
         if (sent < 0) {
             if (errno == EINTR)
                 continue;
@@ -297,7 +297,7 @@ dnsd_udp_flush (dnsd_udp_t *self)
             continue;
         }
         done += sent;
-        self->stats.sent += (uint64_t)sent;
+        self->stats.sent += (uint64_t) sent;
     }
     self->queued = 0;
     return done;
@@ -311,7 +311,7 @@ dnsd_udp_send (dnsd_udp_t *self, const dnsd_peer_t *peer, const uint8_t *data, s
     memset (&header, 0, sizeof header);
     uint8_t control[S_CONTROL_SIZE];
     s_prepare (&header, peer, control);
-    struct iovec iov = {(void *)data, size};
+    struct iovec iov = {(void *) data, size};
     header.msg_iov = &iov;
     header.msg_iovlen = 1;
     ssize_t sent;

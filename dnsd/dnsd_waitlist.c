@@ -11,7 +11,7 @@ struct _dnsd_waitlist_t {
 dnsd_waitlist_t *
 dnsd_waitlist_new (size_t max)
 {
-    dnsd_waitlist_t *self = (dnsd_waitlist_t *)zmalloc (sizeof (dnsd_waitlist_t));
+    dnsd_waitlist_t *self = (dnsd_waitlist_t *) zmalloc (sizeof (dnsd_waitlist_t));
     self->max = max;
     return self;
 }
@@ -77,10 +77,10 @@ dnsd_waitlist_add (dnsd_waitlist_t *self, dnsd_service_t *service, const dnsd_pe
     assert (self);
     if (self->size >= self->max)
         return -1;
-    dnsd_waiter_t *waiter = (dnsd_waiter_t *)zmalloc (sizeof (dnsd_waiter_t));
+    dnsd_waiter_t *waiter = (dnsd_waiter_t *) zmalloc (sizeof (dnsd_waiter_t));
     waiter->service = service;
     waiter->peer = *peer;
-    waiter->message = (uint8_t *)malloc (size ? size : 1);
+    waiter->message = (uint8_t *) malloc (size ? size : 1);
     assert (waiter->message);
     memcpy (waiter->message, message, size);
     waiter->size = size;

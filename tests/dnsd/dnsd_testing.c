@@ -59,15 +59,15 @@ const struct sockaddr *
 dt_client (struct sockaddr_storage *storage, const char *address)
 {
     memset (storage, 0, sizeof *storage);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)storage;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)storage;
+    struct sockaddr_in *v4 = (struct sockaddr_in *) storage;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) storage;
     if (inet_pton (AF_INET, address, &v4->sin_addr) == 1)
         v4->sin_family = AF_INET;
     else {
         cr_assert (eq (int, inet_pton (AF_INET6, address, &v6->sin6_addr), 1));
         v6->sin6_family = AF_INET6;
     }
-    return (const struct sockaddr *)storage;
+    return (const struct sockaddr *) storage;
 }
 
 json_t *

@@ -13,7 +13,7 @@ s_load (dnsd_config_t *config, const char *text, proto_error_t *error)
 {
     strcpy (s_path, "/tmp/dnsd-config-XXXXXX");
     int fd = mkstemp (s_path);
-    cr_assert (eq (sz, (size_t)write (fd, text, strlen (text)), strlen (text)));
+    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
     close (fd);
     int rc = dnsd_config_load (config, s_path, error);
     unlink (s_path);

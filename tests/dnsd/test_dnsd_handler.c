@@ -85,7 +85,7 @@ s_teardown (void)
 static dnsd_verdict_t
 s_process (const uint8_t *wire, size_t size, bool tcp, dnsd_outcome_t *outcome)
 {
-    dnsd_context_t context = {(const struct sockaddr *)&s_client, tcp, false, true, 1000, 500};
+    dnsd_context_t context = {(const struct sockaddr *) &s_client, tcp, false, true, 1000, 500};
     return dnsd_handler_process (s_handler, wire, size, &context, s_answer,
                                  tcp ? sizeof s_answer : DNSD_EDNS_PAYLOAD, outcome);
 }
@@ -101,7 +101,7 @@ s_ask (const char *name, const char *type, bool edns)
                name, type);
     cr_assert (le (sz, outcome.size, edns ? DNSD_EDNS_PAYLOAD : 512));
     ldns_pkt *packet = dt_parse (s_answer, outcome.size);
-    cr_assert (eq (int, (int)ldns_pkt_get_rcode (packet), outcome.rcode));
+    cr_assert (eq (int, (int) ldns_pkt_get_rcode (packet), outcome.rcode));
     return packet;
 }
 
@@ -128,7 +128,7 @@ static void
 s_expect_rdata (ldns_pkt *packet, ldns_pkt_section section, size_t index, const char *expected)
 {
     char *text = dt_rdata (packet, section, index);
-    cr_assert (eq (str, text, (char *)expected));
+    cr_assert (eq (str, text, (char *) expected));
     free (text);
 }
 
@@ -339,7 +339,7 @@ Test (dnsd_handler, an_address_query_for_a_sleeping_service_waits_and_boots)
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
     cr_assert (not(outcome.boot), "single flight");
     //  Released: answered whatever the state.
-    dnsd_context_t context = {(const struct sockaddr *)&s_client, false, true, true, 2000, 900};
+    dnsd_context_t context = {(const struct sockaddr *) &s_client, false, true, true, 2000, 900};
     cr_assert (eq (int,
                    dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),
                    DNSD_VERDICT_ANSWER));
@@ -366,7 +366,7 @@ Test (dnsd_handler, a_full_waitlist_means_an_answer_now)
 {
     uint8_t wire[512];
     size_t size = dt_query (wire, "sleepy.example.org.", "AAAA", false);
-    dnsd_context_t context = {(const struct sockaddr *)&s_client, false, false, false, 1000, 500};
+    dnsd_context_t context = {(const struct sockaddr *) &s_client, false, false, false, 1000, 500};
     dnsd_outcome_t outcome;
     cr_assert (eq (int,
                    dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),

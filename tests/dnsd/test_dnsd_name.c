@@ -42,9 +42,9 @@ Test (dnsd_name, odd_bytes_are_escaped_and_bad_names_refused)
 Test (dnsd_name, a_name_is_under_its_zones_on_label_boundaries_only)
 {
     uint8_t name[DNSD_NAME_MAX], zone[DNSD_NAME_MAX], other[DNSD_NAME_MAX];
-    size_t name_length = (size_t)dnsd_name_from_text ("www.example.org", name);
-    size_t zone_length = (size_t)dnsd_name_from_text ("example.org", zone);
-    size_t other_length = (size_t)dnsd_name_from_text ("ample.org", other);
+    size_t name_length = (size_t) dnsd_name_from_text ("www.example.org", name);
+    size_t zone_length = (size_t) dnsd_name_from_text ("example.org", zone);
+    size_t other_length = (size_t) dnsd_name_from_text ("ample.org", other);
     cr_assert (dnsd_name_is_under (name, name_length, zone, zone_length));
     cr_assert (dnsd_name_is_under (zone, zone_length, zone, zone_length));
     cr_assert (not(dnsd_name_is_under (zone, zone_length, name, name_length)));
@@ -57,12 +57,12 @@ Test (dnsd_name, reverse_names_follow_rfc_1035_and_3596)
     char text[DNSD_NAME_TEXT_MAX];
     const uint8_t v4[4] = {10, 0, 0, 10};
     int length = dnsd_name_reverse (AF_INET, v4, wire);
-    cr_assert (eq (sz, (size_t)length, dnsd_name_length (wire)));
+    cr_assert (eq (sz, (size_t) length, dnsd_name_length (wire)));
     dnsd_name_to_text (wire, text, sizeof text);
     cr_assert (eq (str, text, "10.0.0.10.in-addr.arpa"));
     const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x1f};
     length = dnsd_name_reverse (AF_INET6, v6, wire);
-    cr_assert (eq (sz, (size_t)length, dnsd_name_length (wire)));
+    cr_assert (eq (sz, (size_t) length, dnsd_name_length (wire)));
     dnsd_name_to_text (wire, text, sizeof text);
     cr_assert (
         eq (str, text, "f.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"));

@@ -11,7 +11,7 @@ s_lookup (dnsd_nodes_t *nodes, const char *text)
     uint8_t wire[DNSD_NAME_MAX];
     int length = dnsd_name_from_text (text, wire);
     cr_assert (gt (int, length, 0));
-    return dnsd_nodes_lookup (nodes, wire, (size_t)length, dnsd_name_hash (wire, (size_t)length));
+    return dnsd_nodes_lookup (nodes, wire, (size_t) length, dnsd_name_hash (wire, (size_t) length));
 }
 
 static void
@@ -20,9 +20,9 @@ s_ref (dnsd_nodes_t *nodes, const char *text, bool add)
     uint8_t wire[DNSD_NAME_MAX];
     int length = dnsd_name_from_text (text, wire);
     if (add)
-        dnsd_nodes_ref (nodes, wire, (size_t)length);
+        dnsd_nodes_ref (nodes, wire, (size_t) length);
     else
-        dnsd_nodes_unref (nodes, wire, (size_t)length);
+        dnsd_nodes_unref (nodes, wire, (size_t) length);
 }
 
 Test (dnsd_nodes, a_name_brings_its_ancestors_and_takes_them_away)
@@ -74,8 +74,8 @@ Test (dnsd_nodes, owners_keep_their_order)
     dnsd_nodes_t *nodes = dnsd_nodes_new ();
     uint8_t wire[DNSD_NAME_MAX];
     int length = dnsd_name_from_text ("www.example.org", wire);
-    dnsd_node_t *node = dnsd_nodes_ref (nodes, wire, (size_t)length);
-    dnsd_service_t *first = (dnsd_service_t *)0x10, *second = (dnsd_service_t *)0x20;
+    dnsd_node_t *node = dnsd_nodes_ref (nodes, wire, (size_t) length);
+    dnsd_service_t *first = (dnsd_service_t *) 0x10, *second = (dnsd_service_t *) 0x20;
     dnsd_node_add (node, first, false);
     dnsd_node_add (node, second, false);
     dnsd_node_add (node, second, true);
@@ -86,6 +86,6 @@ Test (dnsd_nodes, owners_keep_their_order)
     cr_assert (eq (sz, node->ptr_count, 1));
     dnsd_node_remove (node, second, false);
     dnsd_node_remove (node, second, true);
-    dnsd_nodes_unref (nodes, wire, (size_t)length);
+    dnsd_nodes_unref (nodes, wire, (size_t) length);
     dnsd_nodes_destroy (&nodes);
 }

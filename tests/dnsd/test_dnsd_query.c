@@ -12,8 +12,8 @@ s_header (uint8_t *wire, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, 
 {
     uint16_t words[6] = {0xabcd, flags, qd, an, ns, ar};
     for (int index = 0; index < 6; index++) {
-        wire[2 * index] = (uint8_t)(words[index] >> 8);
-        wire[2 * index + 1] = (uint8_t)words[index];
+        wire[2 * index] = (uint8_t) (words[index] >> 8);
+        wire[2 * index + 1] = (uint8_t) words[index];
     }
     return 12;
 }
@@ -33,7 +33,7 @@ static size_t
 s_opt (uint8_t *wire, size_t offset, uint16_t payload, uint8_t version, bool dnssec_ok)
 {
     uint8_t opt[11] = {
-        0, 0, 41, (uint8_t)(payload >> 8), (uint8_t)payload, 0, version, dnssec_ok ? 0x80 : 0,
+        0, 0, 41, (uint8_t) (payload >> 8), (uint8_t) payload, 0, version, dnssec_ok ? 0x80 : 0,
         0, 0, 0};
     memcpy (wire + offset, opt, sizeof opt);
     return offset + sizeof opt;
@@ -96,7 +96,7 @@ Test (dnsd_query, other_opcodes_are_not_implemented)
 {
     uint8_t wire[512];
     for (int opcode = 1; opcode < 16; opcode++) {
-        size_t size = s_question (wire, s_header (wire, (uint16_t)(opcode << 11), 1, 0, 0, 0));
+        size_t size = s_question (wire, s_header (wire, (uint16_t) (opcode << 11), 1, 0, 0, 0));
         dnsd_query_t query;
         cr_assert (eq (int, dnsd_query_parse (&query, wire, size), DNSD_QUERY_NOTIMP));
     }

@@ -16,7 +16,7 @@ Test (dnsd_response, an_answer_echoes_the_question_and_points_into_it)
     dnsd_response_t response;
     dnsd_response_begin (&response, answer, sizeof answer, &query, query_wire, 0, true);
     dnsd_response_add (&response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A, 30,
-                       (const uint8_t *)"\12\0\0\12", 4);
+                       (const uint8_t *) "\12\0\0\12", 4);
     size_t length = dnsd_response_finish (&response, &query, 0);
     cr_assert (eq (sz, length, size + 16));
     ldns_pkt *packet = dt_parse (answer, length);
@@ -89,7 +89,7 @@ Test (dnsd_response, errors_are_a_header_like_nsd_sends)
     cr_assert (eq (u8, answer[3], 0x01));
     for (int index = 4; index < 12; index++)
         cr_assert (eq (u8, answer[index], 0), "every count zero");
-    query_wire[2] = (uint8_t)(0x05 << 3) | 0x01;  // opcode UPDATE, RD
+    query_wire[2] = (uint8_t) (0x05 << 3) | 0x01;  // opcode UPDATE, RD
     dnsd_response_error (answer, query_wire, DNSD_RCODE_NOTIMP);
     cr_assert (eq (u8, answer[2], 0x80 | (0x05 << 3) | 0x01), "opcode kept");
     cr_assert (eq (u8, answer[3], 0x04));

@@ -17,7 +17,7 @@ s_setup (void)
     int fd = mkstemp (path);
     const char *text = "{\"zones\": [{\"name\": \"example.net\", \"ns\": [\"ns1.example.net\"]},"
                        " {\"name\": \"0.0.10.in-addr.arpa\"}]}";
-    cr_assert (eq (sz, (size_t)write (fd, text, strlen (text)), strlen (text)));
+    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
     close (fd);
     proto_error_t error;
     cr_assert (eq (int, dnsd_config_load (&s_config, path, &error), 0), "%s", error.text);
@@ -46,7 +46,7 @@ s_node (const char *text)
 {
     uint8_t wire[DNSD_NAME_MAX];
     int length = dnsd_name_from_text (text, wire);
-    return dnsd_table_node (s_table, wire, (size_t)length, dnsd_name_hash (wire, (size_t)length));
+    return dnsd_table_node (s_table, wire, (size_t) length, dnsd_name_hash (wire, (size_t) length));
 }
 
 static const dnsd_zone_t *
@@ -54,7 +54,7 @@ s_zone (const char *text)
 {
     uint8_t wire[DNSD_NAME_MAX];
     int length = dnsd_name_from_text (text, wire);
-    return dnsd_table_zone (s_table, wire, (size_t)length);
+    return dnsd_table_zone (s_table, wire, (size_t) length);
 }
 
 static char *
@@ -73,8 +73,8 @@ Test (dnsd_table, configured_zones_exist_from_the_start)
 {
     cr_assert (eq (sz, dnsd_table_zones (s_table), 2));
     cr_assert (eq (str, s_apex (s_zone ("anything.example.net")), "example.net"));
-    cr_assert (eq (ptr, (void *)s_zone ("example.com"), NULL));
-    cr_assert (not(eq (ptr, (void *)s_node ("example.net")->apex, NULL)));
+    cr_assert (eq (ptr, (void *) s_zone ("example.com"), NULL));
+    cr_assert (not(eq (ptr, (void *) s_node ("example.net")->apex, NULL)));
 }
 
 Test (dnsd_table, a_service_name_outside_the_zones_derives_its_parent)
@@ -82,7 +82,7 @@ Test (dnsd_table, a_service_name_outside_the_zones_derives_its_parent)
     s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
                      "\"ip6\":\"2001:db8::10\",\"domain\":\"www\",\"ttl\":30}");
     const dnsd_node_t *node = s_node ("WWW.EXAMPLE.ORG");
-    cr_assert (not(eq (ptr, (void *)node, NULL)));
+    cr_assert (not(eq (ptr, (void *) node, NULL)));
     cr_assert (eq (sz, node->owner_count, 1));
     dnsd_service_t *service = node->owners[0];
     cr_assert (eq (str, service->name, "www"));
@@ -100,7 +100,7 @@ Test (dnsd_table, a_name_under_a_top_level_domain_is_its_own_zone)
     s_define ("bare", "{\"name\":\"bare\",\"dns\":[\"example.com\"],\"ip\":\"10.0.0.2\","
                       "\"domain\":\"bare\"}");
     cr_assert (eq (str, s_apex (s_zone ("example.com")), "example.com"));
-    cr_assert (eq (ptr, (void *)s_zone ("other.com"), NULL), "never the whole TLD");
+    cr_assert (eq (ptr, (void *) s_zone ("other.com"), NULL), "never the whole TLD");
 }
 
 Test (dnsd_table, a_name_in_a_configured_zone_derives_nothing)
@@ -118,11 +118,11 @@ Test (dnsd_table, a_service_address_in_a_reverse_zone_gets_a_ptr)
     s_define ("far", "{\"name\":\"far\",\"dns\":[\"far.example.org\"],\"ip\":\"10.9.0.1\","
                      "\"domain\":\"far\"}");
     const dnsd_node_t *node = s_node ("10.0.0.10.in-addr.arpa");
-    cr_assert (not(eq (ptr, (void *)node, NULL)));
+    cr_assert (not(eq (ptr, (void *) node, NULL)));
     cr_assert (eq (sz, node->ptr_count, 1));
     cr_assert (eq (int, memcmp (node->ptrs[0]->primary, "\3www\7example\3org", 17), 0),
                "the first name is the PTR target");
-    cr_assert (eq (ptr, (void *)s_node ("1.0.9.10.in-addr.arpa"), NULL), "outside the zone");
+    cr_assert (eq (ptr, (void *) s_node ("1.0.9.10.in-addr.arpa"), NULL), "outside the zone");
 }
 
 Test (dnsd_table, redefining_and_undefining_move_and_remove_names)
@@ -131,11 +131,11 @@ Test (dnsd_table, redefining_and_undefining_move_and_remove_names)
                      "\"domain\":\"www\"}");
     s_define ("www", "{\"name\":\"www\",\"dns\":[\"web.example.com\"],\"ip\":\"10.0.0.11\","
                      "\"domain\":\"www\"}");
-    cr_assert (eq (ptr, (void *)s_node ("www.example.org"), NULL));
-    cr_assert (eq (ptr, (void *)s_zone ("www.example.org"), NULL), "derived zone gone");
-    cr_assert (not(eq (ptr, (void *)s_node ("web.example.com"), NULL)));
+    cr_assert (eq (ptr, (void *) s_node ("www.example.org"), NULL));
+    cr_assert (eq (ptr, (void *) s_zone ("www.example.org"), NULL), "derived zone gone");
+    cr_assert (not(eq (ptr, (void *) s_node ("web.example.com"), NULL)));
     dnsd_table_undefine (s_table, "www");
-    cr_assert (eq (ptr, (void *)s_node ("web.example.com"), NULL));
+    cr_assert (eq (ptr, (void *) s_node ("web.example.com"), NULL));
     cr_assert (eq (sz, dnsd_table_zones (s_table), 2));
     cr_assert (eq (sz, dnsd_table_defined (s_table), 0));
     //  Only the configured apexes (and their ancestors) are left.
@@ -154,7 +154,7 @@ Test (dnsd_table, an_invalid_definition_is_refused_and_serves_nothing)
     proto_error_t error;
     cr_assert (eq (int, dnsd_table_define (s_table, "www", bad, &error), -2));
     cr_assert (not(eq (ptr, strstr (error.text, "ip"), NULL)), "%s", error.text);
-    cr_assert (eq (ptr, (void *)s_node ("www.example.org"), NULL));
+    cr_assert (eq (ptr, (void *) s_node ("www.example.org"), NULL));
     json_decref (bad);
     bad = dt_json ("{\"name\":\"other\",\"dns\":[\"x.example.org\"],\"ip\":\"10.0.0.1\","
                    "\"domain\":\"x\"}");
@@ -180,7 +180,7 @@ Test (dnsd_table, a_name_claimed_twice_is_answered_by_the_first_until_it_goes)
 static void
 s_collect (dnsd_service_t *service, void *arg)
 {
-    int64_t *total = (int64_t *)arg;
+    int64_t *total = (int64_t *) arg;
     *total += service->hits;
 }
 
