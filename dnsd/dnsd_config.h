@@ -69,7 +69,7 @@ typedef struct {
     int heartbeat_ms;                         // svc.alive period
     int statestore_heartbeat_ms;              // statestore's, for the replica
     int boot_retry_ms;                        // re-publish an unanswered vm.boot
-    int boot_rate, boot_burst;                // boots per second, all clients
+    int boot_rate, boot_burst;                // boots per second, all clients (0: burst only)
     int boot_prefix_rate, boot_prefix_burst;  // ... per client /24 or /64
     int waiting_max;                          // queries held for booting services
     int tcp_clients_max;
