@@ -119,13 +119,16 @@ df_start_dnsd (const char *instance, int port, const char *extra)
     return -1;
 }
 
-pid_t
-df_dnsd_pid (const char *instance)
+bool
+df_stop_dnsd (const char *instance)
 {
     for (int index = 0; index < S_INSTANCES_MAX; index++)
-        if (s_instances[index].pid > 0 && streq (s_instances[index].name, instance))
-            return s_instances[index].pid;
-    return -1;
+        if (s_instances[index].pid > 0 && streq (s_instances[index].name, instance)) {
+            int status = test_stop (s_instances[index].pid, SIGTERM, 5000);
+            s_instances[index].pid = 0;  // reaped: never signalled again
+            return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+        }
+    return false;
 }
 
 int

@@ -28,8 +28,8 @@ void df_teardown (void);
 //  Returns the port, or -1 when it did not start (its log is RUN_DIR/dnsd-INSTANCE.log).
 int df_start_dnsd (const char *instance, int port, const char *extra);
 
-//  The PID of dnsd instance INSTANCE, or -1.
-pid_t df_dnsd_pid (const char *instance);
+//  Stop dnsd instance INSTANCE with SIGTERM. Returns true when it exited with status 0.
+bool df_stop_dnsd (const char *instance);
 
 //  Run jitsuctl with arguments (NULL-terminated); its output goes to RUN_DIR/ctl.out.
 //  Returns its exit status.
