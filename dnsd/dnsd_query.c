@@ -96,6 +96,7 @@ dnsd_query_parse (dnsd_query_t *self, const uint8_t *packet, size_t size)
         offset += rdlength;
     }
     //  Trailing bytes after the last record are ignored, as NSD ignores them.
+    self->records_end = offset;
     if (self->edns && self->edns_version != 0)
         return DNSD_QUERY_BADVERS;
     return DNSD_QUERY_OK;

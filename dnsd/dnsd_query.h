@@ -70,6 +70,7 @@ typedef struct {
     uint16_t qtype;
     uint16_t qclass;
     size_t question_end;    // offset just after the question
+    size_t records_end;     // offset just after the last record read (OK and BADVERS)
     bool edns;              // an OPT record came with it
     uint16_t edns_payload;  // its UDP payload size, at least 512
     uint8_t edns_version;
