@@ -17,7 +17,7 @@
 #define S_SYNC_CHECK_MS 20
 #define S_PORT_TRIES    32  // port 0: exclusive ports tried
 #define S_BUS_BATCH     256
-#define S_UDP_ROUNDS    8  // batches per wake-up before the bus gets a turn
+#define S_UDP_ROUNDS    16  // batches per wake-up before the bus gets a turn
 
 //  One UDP socket and its server, for the poller.
 typedef struct {
@@ -322,7 +322,9 @@ s_context (dnsd_server_t *self, dnsd_context_t *context, const struct sockaddr *
     context->mono_ms = zclock_mono ();
 }
 
-//  The hot path: a batch of UDP queries in, a batch of answers out.
+//  The hot path: batches of UDP queries in, batches of answers out, until the socket is empty
+//  (a query that arrived while the last batch was answered is read without another poll) or
+//  S_UDP_ROUNDS batches were handled.
 static int
 s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -360,8 +362,6 @@ s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
                             (int) verdict, outcome.rcode);
         }
         dnsd_udp_flush (udp);
-        if (count < DNSD_UDP_BATCH)
-            break;
     }
     return 0;
 }
@@ -594,10 +594,11 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     const dnsd_handler_stats_t *handler = dnsd_handler_stats (self->handler);
     const dnsd_summon_stats_t *summon = dnsd_summon_stats (self->summon);
     const dnsd_tcp_stats_t *tcp = dnsd_tcp_stats (self->tcp);
-    uint64_t received = 0, oversized = 0, sent = 0, send_failures = 0;
+    uint64_t received = 0, batches = 0, oversized = 0, sent = 0, send_failures = 0;
     for (size_t index = 0; index < self->listener_count; index++) {
         const dnsd_udp_stats_t *udp = dnsd_udp_stats (self->listeners[index].udp);
         received += udp->received;
+        batches += udp->batches;
         oversized += udp->oversized;
         sent += udp->sent;
         send_failures += udp->send_failures;
@@ -628,6 +629,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"dropped_short", (int64_t) handler->dropped_short},
         {"dropped_response", (int64_t) handler->dropped_response},
         {"dropped_oversized", (int64_t) oversized},
+        {"udp_batches", (int64_t) batches},
         {"udp_sent", (int64_t) sent},
         {"udp_send_failures", (int64_t) send_failures},
         {"forwarded", (int64_t) handler->forwarded},

@@ -168,6 +168,7 @@ dnsd_udp_receive (dnsd_udp_t *self)
             self->stats.oversized++;
         }
     self->stats.received += (uint64_t) self->received;
+    self->stats.batches += self->received > 0;
     return self->received;
 }
 

@@ -21,6 +21,7 @@ typedef struct _dnsd_udp_t dnsd_udp_t;
 //  Counters (svc.alive).
 typedef struct {
     uint64_t received;       // datagrams read
+    uint64_t batches;        // recvmmsg calls that read some: received / batches = batch size
     uint64_t oversized;      // longer than DNSD_UDP_QUERY_MAX: dropped
     uint64_t sent;           // answers sent
     uint64_t send_failures;  // answers the kernel refused (buffer full, unreachable)
