@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 
 #include "dnsd_forward.h"
 #include "dnsd_handler.h"
@@ -60,6 +61,8 @@ struct _dnsd_server_t {
     uint64_t boot_sequence;  // request ids
     uint8_t *answer;         // owned: 65535 bytes for one-off answers
     int64_t invalid_logged;  // monotonic ms: invalid configs are logged once a second
+    size_t changes;          // replica changes since the heap was last trimmed
+    uint64_t resyncs;        // replica snapshots seen at the last trim
     s_stats_t stats;
 };
 
@@ -388,7 +391,7 @@ s_on_release (dnsd_waiter_t *waiter, bool expired, void *arg)
     dnsd_server_t *self = (dnsd_server_t *) arg;
     if (expired) {
         self->stats.released_deadline++;
-        if (waiter->service->config.mask == PROTO_MASK_READY)
+        if (waiter->service->mask == PROTO_MASK_READY)
             self->stats.ready_timeouts++;
     }
     else
@@ -409,7 +412,7 @@ s_on_boot_due (dnsd_service_t *service, bool expired, void *arg)
     dnsd_server_t *self = (dnsd_server_t *) arg;
     if (expired) {
         zsys_warning ("dnsd_server: no vm.ready in time service=%s ready_timeout_ms=%d waiting=%zu",
-                      service->name, service->config.ready_timeout_ms, service->waiting);
+                      service->name, service->ready_timeout_ms, service->waiting);
         dnsd_waitlist_release (self->waitlist, service, s_on_release, self);
     }
     else
@@ -430,12 +433,22 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  A snapshot of thousands of services, or a burst of state.changed, leaves megabytes of
+//  freed JSON that glibc keeps; give it back once the burst is over.
+#define S_TRIM_CHANGES 256
+
 static int
 s_on_hits (zloop_t *loop, int timer_id, void *arg)
 {
     dnsd_server_t *self = (dnsd_server_t *) arg;
     dnsd_table_take_hits (self->table, zclock_mono (), s_publish_hits, self);
     dnsd_table_set_serial (self->table, (uint32_t) proto_replica_rev (self->replica));
+    uint64_t resyncs = proto_replica_resyncs (self->replica);
+    if (self->changes >= S_TRIM_CHANGES || resyncs != self->resyncs) {
+        malloc_trim (0);
+        self->changes = 0;
+        self->resyncs = resyncs;
+    }
     return 0;
 }
 
@@ -462,6 +475,7 @@ static void
 s_on_state (const char *key, json_t *value, void *arg)
 {
     dnsd_server_t *self = (dnsd_server_t *) arg;
+    self->changes++;
     const char *prefix = "/services/";
     if (strncmp (key, prefix, strlen (prefix)) != 0)
         return;
@@ -587,6 +601,19 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
 //  Heartbeat
 //  ---------------------------------------------------------------------------------------
 
+//  Resident memory in KiB (from /proc/self/statm), or 0.
+static int64_t
+s_rss_kib (void)
+{
+    long pages_total = 0, pages_resident = 0;
+    FILE *file = fopen ("/proc/self/statm", "r");
+    if (file && fscanf (file, "%ld %ld", &pages_total, &pages_resident) != 2)
+        pages_resident = 0;
+    if (file)
+        fclose (file);
+    return (int64_t) pages_resident * (sysconf (_SC_PAGESIZE) / 1024);
+}
+
 static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
 {
@@ -606,6 +633,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     static const dnsd_forward_stats_t no_forward;
     const dnsd_forward_stats_t *forward =
         self->forward ? dnsd_forward_stats (self->forward) : &no_forward;
+    struct mallinfo2 heap = mallinfo2 ();
     proto_msg_t msg;
     proto_pub_alive (self->pub, &msg);
     struct {
@@ -672,6 +700,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"bus_gaps", (int64_t) proto_sub_gaps (self->sub)},
         {"replica_rev", proto_replica_rev (self->replica)},
         {"replica_resyncs", (int64_t) proto_replica_resyncs (self->replica)},
+        {"rss_kib", s_rss_kib ()},
+        {"heap_used_kib", (int64_t) (heap.uordblks + heap.hblkhd) / 1024},
         {"serving", self->serving ? 1 : 0},
         {"port", self->port},
     };

@@ -14,13 +14,19 @@ typedef struct _dnsd_waiter_t dnsd_waiter_t;
 
 struct _dnsd_service_t {
     char name[PROTO_NAME_MAX + 1];
-    bool defined;            // a valid /services/NAME/config is in force
-    proto_service_t config;  // owned contents: the parsed definition
-    uint8_t ip[4];           // the A record's RDATA
-    uint8_t ip6[16];         // the AAAA record's RDATA, when has_ip6
+    bool defined;     // a valid /services/NAME/config is in force
+    uint8_t ip[4];    // the A record's RDATA
+    uint8_t ip6[16];  // the AAAA record's RDATA, when has_ip6
     bool has_ip6;
     uint32_t ttl;
-    uint8_t primary[255];  // the first DNS name, wire: the PTR target
+    proto_mask_t mask;
+    int response_delay_ms;
+    int ready_timeout_ms;
+    proto_cidr_t *wake;  // owned; wake_count 0: everyone may wake it
+    size_t wake_count;
+    char **dns;  // owned: its names, lowercase text, as proto_service parsed them
+    size_t dns_count;
+    uint8_t *primary;  // owned: dns[0] in wire form, the PTR target
     size_t primary_length;
 
     //  Whether the VM runs: the newest of /services/NAME/status and vm.* events wins.
@@ -54,6 +60,16 @@ dnsd_service_t *dnsd_service_new (const char *name);
 
 //  Free the service and its definition. NULL-safe.
 void dnsd_service_destroy (dnsd_service_t **self_p);
+
+//  Take over the definition in PARSED (valid, addresses checked): its lists move here and
+//  PARSED is reset. Any earlier definition is dropped first.
+void dnsd_service_define (dnsd_service_t *self, proto_service_t *parsed);
+
+//  Drop the definition: the service is undefined again (its runtime state stays).
+void dnsd_service_undefine (dnsd_service_t *self);
+
+//  Whether a client at ADDRESS may wake the service (its wake list, or everyone).
+bool dnsd_service_may_wake (const dnsd_service_t *self, const struct sockaddr *address);
 
 //  Whether the VM is known to run: the answer goes out at once.
 static inline bool

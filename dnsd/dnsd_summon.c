@@ -54,7 +54,7 @@ dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct so
     if (qtype != DNSD_TYPE_A && qtype != DNSD_TYPE_AAAA)
         return;  // only address queries mean someone wants to connect
     if (!service->in_flight) {
-        if (!proto_service_may_wake (&service->config, client)) {
+        if (!dnsd_service_may_wake (service, client)) {
             self->stats.wake_denied++;
             return;
         }
@@ -66,16 +66,16 @@ dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct so
         self->stats.boots++;
         decision->boot = true;
     }
-    switch (service->config.mask) {
+    switch (service->mask) {
     case PROTO_MASK_DELAY:
-        if (service->config.response_delay_ms > 0) {
+        if (service->response_delay_ms > 0) {
             decision->wait = true;
-            decision->deadline = mono_ms + service->config.response_delay_ms;
+            decision->deadline = mono_ms + service->response_delay_ms;
         }
         break;
     case PROTO_MASK_READY:
         decision->wait = true;
-        decision->deadline = service->boot_started + service->config.ready_timeout_ms;
+        decision->deadline = service->boot_started + service->ready_timeout_ms;
         break;
     case PROTO_MASK_NONE:
     case PROTO_MASK_SYNJITSU:
@@ -132,7 +132,7 @@ dnsd_summon_tick (dnsd_summon_t *self, int64_t mono_ms, dnsd_summon_fn *fn, void
     dnsd_service_t *next;
     for (dnsd_service_t *service = dnsd_table_flight_first (self->table); service; service = next) {
         next = service->flight_next;
-        if (mono_ms - service->boot_started >= service->config.ready_timeout_ms) {
+        if (mono_ms - service->boot_started >= service->ready_timeout_ms) {
             self->stats.boot_timeouts++;
             dnsd_table_flight_remove (self->table, service);
             fn (service, true, arg);

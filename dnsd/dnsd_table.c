@@ -149,9 +149,9 @@ s_reverse_names (dnsd_table_t *self, dnsd_service_t *service, uint8_t names[2][D
 static void
 s_names (dnsd_table_t *self, dnsd_service_t *service, bool remove)
 {
-    for (size_t index = 0; index < service->config.dns_count; index++) {
+    for (size_t index = 0; index < service->dns_count; index++) {
         uint8_t wire[DNSD_NAME_MAX];
-        int length = dnsd_name_from_text (service->config.dns[index], wire);
+        int length = dnsd_name_from_text (service->dns[index], wire);
         if (length < 2)
             continue;  // proto_service accepted it, ldns did not: never registered
         const uint8_t *apex = NULL;
@@ -172,7 +172,7 @@ s_names (dnsd_table_t *self, dnsd_service_t *service, bool remove)
         dnsd_node_add (node, service, false);
         if (node->owner_count > 1 && node->owners[0] != service)
             zsys_warning ("dnsd_table: name claimed twice name=%s service=%s answered_by=%s",
-                          service->config.dns[index], service->name, node->owners[0]->name);
+                          service->dns[index], service->name, node->owners[0]->name);
     }
     uint8_t reverse[2][DNSD_NAME_MAX];
     size_t lengths[2];
@@ -227,21 +227,12 @@ dnsd_table_define (dnsd_table_t *self, const char *name, json_t *value, proto_er
     }
     if (service->defined) {
         s_unregister (self, service);
-        service->defined = false;
+        dnsd_service_undefine (service);
         self->defined--;
     }
-    proto_service_reset (&service->config);
     if (rc)
         return rc;
-    service->config = parsed;  // takes over the lists parsed owns
-    memcpy (service->ip, ip, 4);
-    service->has_ip6 = *parsed.ip6 != '\0';
-    if (service->has_ip6)
-        memcpy (service->ip6, ip6, 16);
-    service->ttl = (uint32_t) parsed.ttl;
-    int length = dnsd_name_from_text (parsed.dns[0], service->primary);
-    service->primary_length = length > 0 ? (size_t) length : 0;
-    service->defined = true;
+    dnsd_service_define (service, &parsed);
     self->defined++;
     s_register (self, service);
     return 0;
@@ -255,8 +246,7 @@ dnsd_table_undefine (dnsd_table_t *self, const char *name)
     if (!service || !service->defined)
         return;
     s_unregister (self, service);
-    proto_service_reset (&service->config);
-    service->defined = false;
+    dnsd_service_undefine (service);
     self->defined--;
 }
 
