@@ -343,6 +343,8 @@ s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         for (int index = 0; index < count; index++) {
             size_t size;
             const uint8_t *packet = dnsd_udp_query (udp, index, &size);
+            if (!packet)
+                continue;
             context.client = dnsd_udp_client (udp, index);
             uint8_t *answer = dnsd_udp_answer_buffer (udp, index);
             dnsd_outcome_t outcome;

@@ -163,10 +163,7 @@ dnsd_udp_receive (dnsd_udp_t *self)
     self->received = count > 0 ? count : 0;
     self->queued = 0;
     for (int index = 0; index < self->received; index++)
-        if (self->in[index].msg_hdr.msg_flags & MSG_TRUNC) {
-            self->in[index].msg_len = 0;
-            self->stats.oversized++;
-        }
+        self->stats.oversized += (self->in[index].msg_hdr.msg_flags & MSG_TRUNC) != 0;
     self->stats.received += (uint64_t) self->received;
     self->stats.batches += self->received > 0;
     return self->received;
@@ -177,7 +174,7 @@ dnsd_udp_query (dnsd_udp_t *self, int index, size_t *size)
 {
     assert (index >= 0 && index < self->received);
     *size = self->in[index].msg_len;
-    return self->queries[index];
+    return self->in[index].msg_hdr.msg_flags & MSG_TRUNC ? NULL : self->queries[index];
 }
 
 const struct sockaddr *

@@ -46,8 +46,8 @@ int dnsd_udp_port (dnsd_udp_t *self);
 //  Read up to DNSD_UDP_BATCH queries without blocking. Returns how many (0: none waiting).
 int dnsd_udp_receive (dnsd_udp_t *self);
 
-//  Query INDEX of the last batch (borrowed until the next receive) and its size; oversized
-//  ones read as size 0.
+//  Query INDEX of the last batch (borrowed until the next receive) and its size; NULL for one
+//  longer than DNSD_UDP_QUERY_MAX (cut by the kernel: counted as oversized, never answered).
 const uint8_t *dnsd_udp_query (dnsd_udp_t *self, int index, size_t *size);
 
 //  Query INDEX's client (borrowed).

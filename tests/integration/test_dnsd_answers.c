@@ -198,12 +198,19 @@ Test (dnsd_answers, malformed_packets_are_dropped_or_answered_and_counted)
     packet[13] = 12;
     cr_assert (eq (sz, s_raw (packet, size, answer), 12));
     cr_assert (eq (u8, answer[3] & 0x0f, 1));
+    //  A datagram over 4096 bytes (the kernel cuts it): dropped.
+    uint8_t huge[5000];
+    memset (huge, 0, sizeof huge);
+    memcpy (huge, packet, size);
+    cr_assert (eq (sz, s_raw (huge, sizeof huge, answer), 0));
     //  Still serving.
     cr_assert (eq (int, s_dig ("after", "www.example.org A"), 0));
     cr_assert (df_contains ("after", "10.0.0.10"));
-    cr_assert (df_wait_counter ("1", "dropped", 2, 5000));
+    cr_assert (df_wait_counter ("1", "dropped", 3, 5000));
     cr_assert (eq (i64, df_counter ("1", "dropped_short"), 1));
     cr_assert (eq (i64, df_counter ("1", "dropped_response"), 1));
+    cr_assert (eq (i64, df_counter ("1", "dropped_oversized"), 1));
+    cr_assert (eq (i64, df_counter ("1", "dropped"), 3));
     cr_assert (ge (i64, df_counter ("1", "answers_formerr"), 2));
     cr_assert (ge (i64, df_counter ("1", "answers_notimp"), 1));
 }
