@@ -17,20 +17,11 @@ bus_config_load (bus_config_t *self, const char *path, proto_error_t *error)
     if (!path)
         return 0;
 
-    json_t *config = proto_config_load (path, error);
-    if (!config)
-        return -2;
-    json_t *endpoints = NULL;
     const proto_config_field_t fields[] = {
-        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
         {"hwm", PROTO_CONFIG_INT, &self->hwm, 0, 1, INT32_MAX},
         PROTO_CONFIG_END,
     };
-    int rc = proto_config_read (config, fields, path, error);
-    if (rc == 0)
-        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
-    json_decref (config);
-    return rc;
+    return proto_config_file (path, fields, &self->endpoints, error);
 }

@@ -1,5 +1,6 @@
 /*  jitsuctl: the operator's command line for a jitsu deployment.  */
 
+#include "ctl_history.h"
 #include "ctl_publish.h"
 #include "ctl_service.h"
 #include "ctl_state.h"
@@ -14,6 +15,7 @@ static const char *s_usage =
     "  publish [--wait MS] TOPIC BODY           validate BODY and publish it on TOPIC\n"
     "  service add|apply|ls|show|rm ...         define services (see service --help)\n"
     "  state get|put|del|ls|tree|log|diff|at    keys and history (see state --help)\n"
+    "  history SERVICE [--since TIME]           a service's boots and stops over time\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   JSON with an \"endpoints\" object (bus_in, bus_out, state, run_dir)\n"
@@ -32,6 +34,7 @@ static const s_command_t s_commands[] = {
     {"publish", ctl_publish_run},
     {"service", ctl_service_run},
     {"state", ctl_state_run},
+    {"history", ctl_history_run},
 };
 
 //  Read the endpoints from defaults and, when given, the "endpoints" object of PATH.

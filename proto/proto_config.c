@@ -3,6 +3,7 @@
 #include <czmq.h>
 
 #include "proto_config.h"
+#include "proto_endpoints.h"
 #include "proto_msg.h"
 
 static const proto_config_field_t *
@@ -90,4 +91,24 @@ proto_config_load (const char *path, proto_error_t *error)
         return NULL;
     }
     return config;
+}
+
+int
+proto_config_file (const char *path, const proto_config_field_t *fields,
+                   proto_endpoints_t *endpoints, proto_error_t *error)
+{
+    json_t *config = proto_config_load (path, error);
+    if (!config)
+        return -2;
+    json_t *endpoint_config = NULL;
+    if (endpoints) {
+        endpoint_config = json_incref (json_object_get (config, "endpoints"));
+        json_object_del (config, "endpoints");
+    }
+    int rc = proto_config_read (config, fields, path, error);
+    if (rc == 0 && endpoints)
+        rc = proto_endpoints_configure (endpoints, endpoint_config, path, error);
+    json_decref (endpoint_config);
+    json_decref (config);
+    return rc;
 }

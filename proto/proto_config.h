@@ -38,6 +38,15 @@ typedef struct {
 int proto_config_read (json_t *object, const proto_config_field_t *fields, const char *where,
                        proto_error_t *error);
 
+//  Defined in proto_endpoints.h.
+typedef struct _proto_endpoints_t proto_endpoints_t;
+
+//  Load the JSON config file PATH and apply it: its "endpoints" object to ENDPOINTS (may be
+//  NULL when the file takes none), every other key to FIELDS. This is how every service reads
+//  its file. Returns 0, or -2 with ERROR naming the file and the key.
+int proto_config_file (const char *path, const proto_config_field_t *fields,
+                       proto_endpoints_t *endpoints, proto_error_t *error);
+
 //  Load a JSON config file, rejecting duplicate keys. Returns a new reference, or NULL with
 //  ERROR naming the file, line and reason.
 json_t *proto_config_load (const char *path, proto_error_t *error);

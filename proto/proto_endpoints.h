@@ -14,7 +14,7 @@
 #define PROTO_ENDPOINT_MAX    255
 
 //  The endpoints of one deployment.
-typedef struct {
+typedef struct _proto_endpoints_t {
     char run_dir[PROTO_PATH_MAX + 1];
     char bus_in[PROTO_ENDPOINT_MAX + 1];   // publishers connect, the bus binds XSUB
     char bus_out[PROTO_ENDPOINT_MAX + 1];  // subscribers connect, the bus binds XPUB

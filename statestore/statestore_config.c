@@ -21,12 +21,7 @@ statestore_config_load (statestore_config_t *self, const char *path, proto_error
     if (!path)
         return 0;
 
-    json_t *config = proto_config_load (path, error);
-    if (!config)
-        return -2;
-    json_t *endpoints = NULL;
     const proto_config_field_t fields[] = {
-        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
         {"repo", PROTO_CONFIG_STR, self->repo, sizeof self->repo, 1, 0},
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
@@ -35,9 +30,5 @@ statestore_config_load (statestore_config_t *self, const char *path, proto_error
         {"repack_interval_s", PROTO_CONFIG_INT, &self->repack_interval_s, 0, 1, 86400},
         PROTO_CONFIG_END,
     };
-    int rc = proto_config_read (config, fields, path, error);
-    if (rc == 0)
-        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
-    json_decref (config);
-    return rc;
+    return proto_config_file (path, fields, &self->endpoints, error);
 }

@@ -37,9 +37,38 @@ s_changes (const char *message, const char *prefix)
     return changes;
 }
 
+//  The JSON value of blob ID, or NULL.
+static json_t *s_value_of (git_repository *git, const git_oid *id);
+
+//  Add to each put of CHANGES its value in the tree of COMMIT.
+static void
+s_add_values (git_repository *git, git_commit *commit, json_t *changes)
+{
+    git_tree *tree = NULL;
+    if (git_commit_tree (&tree, commit))
+        return;
+    size_t index;
+    json_t *change;
+    json_array_foreach (changes, index, change) {
+        if (!streq (json_string_value (json_object_get (change, "op")), "put"))
+            continue;
+        char path[STATESTORE_PATH_MAX + 1];
+        git_tree_entry *entry = NULL;
+        if (statestore_key_to_path (json_string_value (json_object_get (change, "key")), path,
+                                    sizeof path) == 0
+            && git_tree_entry_bypath (&entry, tree, path) == 0) {
+            json_t *value = s_value_of (git, git_tree_entry_id (entry));
+            if (value)
+                json_object_set_new (change, "value", value);
+        }
+        git_tree_entry_free (entry);
+    }
+    git_tree_free (tree);
+}
+
 int
-statestore_history_log (statestore_repo_t *repo, const char *prefix, int limit, json_t *reply,
-                        statestore_fault_t *fault)
+statestore_history_log (statestore_repo_t *repo, const char *prefix, int limit, int64_t since,
+                        bool values, json_t *reply, statestore_fault_t *fault)
 {
     json_t *entries = json_array ();
     git_repository *git = statestore_repo_git (repo);
@@ -52,9 +81,15 @@ statestore_history_log (statestore_repo_t *repo, const char *prefix, int limit, 
             return statestore_fault_set (fault, STATESTORE_INTERNAL, "reading revision %lld: %s",
                                          (long long) rev, git_error_last ()->message);
         }
+        const git_signature *author = git_commit_author (commit);
+        if ((int64_t) author->when.time * 1000 < since - 999) {
+            git_commit_free (commit);
+            break;  // history is in time order: everything further back is older still
+        }
         json_t *changes = s_changes (git_commit_message (commit), prefix);
+        if (values)
+            s_add_values (git, commit, changes);
         if (json_array_size (changes) > 0) {
-            const git_signature *author = git_commit_author (commit);
             const char *summary = git_commit_summary (commit);
             json_array_append_new (
                 entries, json_pack ("{s:I, s:s, s:s, s:I, s:s, s:o}", "rev", (json_int_t) rev,

@@ -11,10 +11,12 @@
 #include "statestore_fault.h"
 #include "statestore_repo.h"
 
-//  Add "entries" to REPLY: up to LIMIT commits, newest first, that changed keys under PREFIX,
-//  each with only its changes under PREFIX. Returns 0, or -1 with FAULT.
+//  Add "entries" to REPLY: up to LIMIT commits, newest first and not older than SINCE (UNIX ms),
+//  that changed keys under PREFIX, each with only its changes under PREFIX; with VALUES, each
+//  put carries the value as of that commit. Returns 0, or -1 with FAULT.
 int statestore_history_log (statestore_repo_t *repo, const char *prefix, int limit,
-                            json_t *reply, statestore_fault_t *fault);
+                            int64_t since, bool values, json_t *reply,
+                            statestore_fault_t *fault);
 
 //  Add "rev", "commit", "key" and "value" to REPLY: KEY as of revision REV, or of commit
 //  COMMIT_HEX when REV is 0. Returns 0, or -1 with FAULT.

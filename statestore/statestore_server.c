@@ -503,13 +503,19 @@ s_handle_read (statestore_server_t *self, s_request_t *request)
         }
     }
     else if (streq (op, "log")) {
-        int64_t limit = 20;
+        int64_t limit = 20, since = 0;
+        json_t *values = json_object_get (body, "values");
         if (!(rc = s_prefix (body, &prefix, &fault))
-            && !(rc = s_integer (body, "limit", 1, &limit, &fault)))
+            && !(rc = s_integer (body, "limit", 1, &limit, &fault))
+            && !(rc = s_integer (body, "since", 0, &since, &fault)) && values
+            && !json_is_boolean (values))
+            rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "values must be true or "
+                                                                       "false");
+        if (rc == 0)
             rc = statestore_history_log (self->repo, prefix,
                                          (int) (limit > STATESTORE_LOG_MAX ? STATESTORE_LOG_MAX
                                                                            : limit),
-                                         reply, &fault);
+                                         since, json_is_true (values), reply, &fault);
     }
     else if (streq (op, "get_at")) {
         int64_t at = 0;

@@ -24,12 +24,7 @@ synjitsu_config_load (synjitsu_config_t *self, const char *path, proto_error_t *
     if (!path)
         return 0;
 
-    json_t *config = proto_config_load (path, error);
-    if (!config)
-        return -2;
-    json_t *endpoints = NULL;
     const proto_config_field_t fields[] = {
-        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"bridge", PROTO_CONFIG_STR, self->bridge, sizeof self->bridge, 1, 0},
         {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
@@ -40,9 +35,5 @@ synjitsu_config_load (synjitsu_config_t *self, const char *path, proto_error_t *
         {"garp_interval_ms", PROTO_CONFIG_INT, &self->limits.garp_interval_ms, 0, 10, 60000},
         PROTO_CONFIG_END,
     };
-    int rc = proto_config_read (config, fields, path, error);
-    if (rc == 0)
-        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
-    json_decref (config);
-    return rc;
+    return proto_config_file (path, fields, &self->endpoints, error);
 }

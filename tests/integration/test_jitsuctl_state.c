@@ -139,3 +139,34 @@ Test (jitsuctl_state, a_missing_statestore_is_reported_not_waited_on_forever)
     cr_assert (eq (int, s_jitsuctl ("state", "get", "/k", NULL), 1));
     cr_assert (s_contains (s_err, "did not answer"));
 }
+
+Test (jitsuctl_state, history_tells_a_services_life_from_the_commits)
+{
+    cr_assert (eq (int, s_jitsuctl ("service", "add", "www",
+                                    "dns=www.example.org,ip=10.0.0.10,domain=www", NULL), 0));
+    const char *transitions[] = {
+        "{\"state\":\"booting\",\"boot_id\":\"www-1\",\"since\":1795330000000,"
+        "\"boots\":1,\"last_boot_ms\":0,\"last_error\":\"\"}",
+        "{\"state\":\"ready\",\"boot_id\":\"www-1\",\"since\":1795330002149,"
+        "\"boots\":1,\"last_boot_ms\":2149,\"last_error\":\"\"}",
+        "{\"state\":\"off\",\"boot_id\":\"www-1\",\"since\":1795330122000,"
+        "\"boots\":1,\"last_boot_ms\":2149,\"last_error\":\"\"}",
+    };
+    for (int index = 0; index < 3; index++)
+        cr_assert (eq (int, s_jitsuctl ("state", "put", "/services/www/status",
+                                        transitions[index], NULL), 0));
+    cr_assert (eq (int, s_jitsuctl ("history", "www", NULL), 0));
+    cr_assert (s_contains (s_out, "config written by jitsuctl (service add www)"));
+    cr_assert (s_contains (s_out, "booting  www-1 (boot #1)"));
+    cr_assert (s_contains (s_out, "ready    www-1 ready in 2149 ms"));
+    cr_assert (s_contains (s_out, "off      www-1"));
+    //  Oldest first: the definition, then booting, ready, off.
+    cr_assert (eq (int, test_shell ("grep -n booting %s | cut -d: -f1 | xargs -I{} "
+                                    "sh -c 'test {} -lt $(grep -n \"ready \" %s | cut -d: -f1)'",
+                                    s_out, s_out), 0));
+    cr_assert (eq (int, s_jitsuctl ("history", "www", "--since", "2099-01-01", NULL), 0));
+    cr_assert (s_contains (s_out, "no history for www in that period"));
+    cr_assert (eq (int, s_jitsuctl ("history", "www", "--since", "soon", NULL), 2));
+    cr_assert (eq (int, s_jitsuctl ("history", "nobody", NULL), 0));
+    cr_assert (s_contains (s_out, "no history for nobody"));
+}

@@ -267,6 +267,18 @@ Test (statestore, history_queries_answer_from_known_commits)
     cr_assert (eq (sz, json_array_size (json_object_get (reply, "entries")), 1));
     json_decref (reply);
 
+    //  With values, each put carries the value it wrote; since stops at older commits.
+    reply = s_ok ("{\"id\":0,\"op\":\"log\",\"prefix\":\"/services/www\",\"values\":true}");
+    json_t *oldest = json_array_get (json_object_get (reply, "entries"), 1);
+    json_t *first_change = json_array_get (json_object_get (oldest, "changes"), 0);
+    cr_assert (eq (str, (char *) json_string_value (json_object_get (first_change, "value")),
+                   "off"));
+    json_decref (reply);
+    reply = s_ok ("{\"id\":0,\"op\":\"log\",\"since\":99999999999999}");
+    cr_assert (eq (sz, json_array_size (json_object_get (reply, "entries")), 0), "the future");
+    json_decref (reply);
+    s_fails ("{\"id\":0,\"op\":\"log\",\"values\":1}", "bad_request");
+
     reply = s_ok ("{\"id\":0,\"op\":\"get_at\",\"key\":\"/services/www/status\",\"rev\":2}");
     cr_assert (eq (str, (char *) json_string_value (json_object_get (reply, "value")), "off"));
     json_decref (reply);
