@@ -416,6 +416,7 @@ s_on_boot_due (dnsd_service_t *service, bool expired, void *arg)
         zsys_warning ("dnsd_server: no vm.ready in time service=%s ready_timeout_ms=%d waiting=%zu",
                       service->name, service->ready_timeout_ms, service->waiting);
         dnsd_waitlist_release (self->waitlist, service, s_on_release, self);
+        dnsd_table_prune (self->table, service);  // its definition may be gone meanwhile
     }
     else
         s_publish_boot (self, service, NULL, 0, 0, NULL);
@@ -467,8 +468,11 @@ s_release_service (dnsd_server_t *self, dnsd_service_t *service)
 static void
 s_state (dnsd_server_t *self, dnsd_service_t *service, proto_state_t state, int64_t ts)
 {
-    if (dnsd_summon_state (self->summon, service, state, ts, zclock_mono ()))
+    if (dnsd_summon_state (self->summon, service, state, ts, zclock_mono ())) {
         s_release_service (self, service);
+        if (dnsd_table_prune (self->table, service))
+            return;
+    }
     s_arm_tick (self);
 }
 

@@ -402,7 +402,8 @@ dnsd_tcp_send (dnsd_tcp_t *self, const dnsd_peer_t *peer, const uint8_t *answer,
     if (connection->pending > 0)
         connection->pending--;
     self->stats.answers++;
-    return s_flush (self, connection) ? -1 : 0;
+    s_flush (self, connection);  // may close it: a client done sending has all it is owed
+    return 0;
 }
 
 void

@@ -54,8 +54,8 @@ void dnsd_tcp_unlisten (dnsd_tcp_t *self);
 //  Start accepting on LOOP.
 int dnsd_tcp_attach (dnsd_tcp_t *self, zloop_t *loop);
 
-//  Send the SIZE bytes of ANSWER on connection PEER->connection. Returns 0, or -1 when the
-//  connection is gone (counted as lost).
+//  Send the SIZE bytes of ANSWER on connection PEER->connection (what the socket does not take
+//  at once is queued). Returns 0, or -1 when the connection is gone (counted as lost).
 int dnsd_tcp_send (dnsd_tcp_t *self, const dnsd_peer_t *peer, const uint8_t *answer, size_t size);
 
 //  Close the connection (a message not worth an answer); the rest it owes is dropped.
