@@ -1,0 +1,153 @@
+/*  dnsd_summon: boots, single flight, masks, wake lists, rate limits, timeouts.  */
+
+#include "dnsd_query.h"
+#include "dnsd_summon.h"
+
+struct _dnsd_summon_t {
+    dnsd_table_t *table;  // borrowed
+    int boot_retry_ms;
+    dnsd_ratelimit_t *ratelimit;  // owned
+    dnsd_summon_stats_t stats;
+};
+
+dnsd_summon_t *
+dnsd_summon_new (dnsd_table_t *table, const dnsd_config_t *config)
+{
+    assert (table);
+    dnsd_summon_t *self = (dnsd_summon_t *) zmalloc (sizeof (dnsd_summon_t));
+    self->table = table;
+    self->boot_retry_ms = config->boot_retry_ms;
+    self->ratelimit = dnsd_ratelimit_new (config->boot_rate, config->boot_burst,
+                                          config->boot_prefix_rate, config->boot_prefix_burst);
+    return self;
+}
+
+void
+dnsd_summon_destroy (dnsd_summon_t **self_p)
+{
+    assert (self_p);
+    dnsd_summon_t *self = *self_p;
+    if (!self)
+        return;
+    dnsd_ratelimit_destroy (&self->ratelimit);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_start (dnsd_summon_t *self, dnsd_service_t *service, bool acked, int64_t mono_ms)
+{
+    dnsd_table_flight_add (self->table, service);
+    service->acked = acked;
+    service->boot_started = mono_ms;
+    service->boot_published = mono_ms;
+}
+
+void
+dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct sockaddr *client,
+                   uint16_t qtype, int64_t mono_ms, dnsd_decision_t *decision)
+{
+    assert (self);
+    decision->boot = false;
+    decision->wait = false;
+    decision->deadline = 0;
+    if (qtype != DNSD_TYPE_A && qtype != DNSD_TYPE_AAAA)
+        return;  // only address queries mean someone wants to connect
+    if (!service->in_flight) {
+        if (!dnsd_service_may_wake (service, client)) {
+            self->stats.wake_denied++;
+            return;
+        }
+        if (!dnsd_ratelimit_allow (self->ratelimit, client, mono_ms)) {
+            self->stats.rate_limited++;
+            return;
+        }
+        s_start (self, service, false, mono_ms);
+        self->stats.boots++;
+        decision->boot = true;
+    }
+    switch (service->mask) {
+    case PROTO_MASK_DELAY:
+        if (service->response_delay_ms > 0) {
+            decision->wait = true;
+            decision->deadline = mono_ms + service->response_delay_ms;
+        }
+        break;
+    case PROTO_MASK_READY:
+        decision->wait = true;
+        decision->deadline = service->boot_started + service->ready_timeout_ms;
+        break;
+    case PROTO_MASK_NONE:
+    case PROTO_MASK_SYNJITSU:
+        break;
+    }
+}
+
+bool
+dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t state, int64_t ts,
+                   int64_t mono_ms)
+{
+    assert (self);
+    if (ts < service->state_ts) {
+        self->stats.stale_ignored++;
+        return false;
+    }
+    service->state = state;
+    service->state_ts = ts;
+    switch (state) {
+    case PROTO_STATE_READY:
+        dnsd_table_flight_remove (self->table, service);
+        return true;
+    case PROTO_STATE_FAILED:
+        if (service->in_flight)
+            self->stats.boots_failed++;
+        dnsd_table_flight_remove (self->table, service);
+        return true;
+    case PROTO_STATE_BOOTING:
+        //  vmctl heard a vm.boot, ours or someone else's: never send one of our own for it.
+        if (service->in_flight)
+            service->acked = true;
+        else
+            s_start (self, service, true, mono_ms);
+        return false;
+    case PROTO_STATE_OFF:
+    case PROTO_STATE_STOPPING:
+        //  A boot in flight stays: this may be the previous VM going away.
+        return false;
+    }
+    return false;
+}
+
+void
+dnsd_summon_forget (dnsd_summon_t *self, dnsd_service_t *service)
+{
+    assert (self);
+    dnsd_table_flight_remove (self->table, service);
+}
+
+void
+dnsd_summon_tick (dnsd_summon_t *self, int64_t mono_ms, dnsd_summon_fn *fn, void *arg)
+{
+    assert (self);
+    dnsd_service_t *next;
+    for (dnsd_service_t *service = dnsd_table_flight_first (self->table); service; service = next) {
+        next = service->flight_next;
+        if (mono_ms - service->boot_started >= service->ready_timeout_ms) {
+            self->stats.boot_timeouts++;
+            dnsd_table_flight_remove (self->table, service);
+            fn (service, true, arg);
+        }
+        else if (!service->acked && mono_ms - service->boot_published >= self->boot_retry_ms) {
+            service->boot_published = mono_ms;
+            self->stats.republished++;
+            fn (service, false, arg);
+        }
+    }
+}
+
+const dnsd_summon_stats_t *
+dnsd_summon_stats (dnsd_summon_t *self)
+{
+    assert (self);
+    return &self->stats;
+}

@@ -1,0 +1,100 @@
+/*  dnsd_config: defaults, every list, and refusals that name the file and the field.  */
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "dnsd_config.h"
+
+static char s_path[64];
+
+//  Write TEXT to a temporary config file and load it; returns the rc, ERROR filled.
+static int
+s_load (dnsd_config_t *config, const char *text, proto_error_t *error)
+{
+    strcpy (s_path, "/tmp/dnsd-config-XXXXXX");
+    int fd = mkstemp (s_path);
+    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
+    close (fd);
+    int rc = dnsd_config_load (config, s_path, error);
+    unlink (s_path);
+    return rc;
+}
+
+Test (dnsd_config, defaults_serve_localhost_on_53_without_forwarding)
+{
+    dnsd_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_config_load (&config, NULL, &error), 0));
+    cr_assert (eq (int, config.port, 53));
+    cr_assert (eq (sz, config.listen_count, 1));
+    cr_assert (eq (str, config.listen[0], "127.0.0.1"));
+    cr_assert (not(dnsd_config_forwarding (&config)));
+    cr_assert (eq (str, config.instance, "1"));
+    cr_assert (eq (sz, config.derived.ns_count, 1));
+    dnsd_config_reset (&config);
+}
+
+Test (dnsd_config, every_key_is_read)
+{
+    dnsd_config_t config;
+    proto_error_t error;
+    int rc =
+        s_load (&config,
+                "{\"instance\": \"2\", \"listen\": [\"127.0.0.1\", \"::1\"], \"port\": 5353,"
+                " \"upstreams\": [\"192.0.2.53\", \"2001:db8::53@5300\"],"
+                " \"forward_timeout_ms\": 500, \"forward_retries\": 1, \"forwards_max\": 10,"
+                " \"nameservers\": [\"ns1.example.org\", \"ns2.example.org\"],"
+                " \"zones\": [{\"name\": \"Example.ORG.\", \"hostmaster\": \"root.example.org\","
+                " \"ttl\": 100, \"minimum\": 10}, {\"name\": \"10.in-addr.arpa\","
+                " \"ns\": [\"rev.example.org\"]}],"
+                " \"heartbeat_ms\": 500, \"statestore_heartbeat_ms\": 200,"
+                " \"boot_retry_ms\": 300, \"boot_rate\": 5, \"boot_burst\": 6,"
+                " \"boot_prefix_rate\": 1, \"boot_prefix_burst\": 2, \"waiting_max\": 7,"
+                " \"tcp_clients_max\": 8, \"tcp_idle_ms\": 900, \"sync_wait_ms\": 0,"
+                " \"port_file\": \"/tmp/p\", \"endpoints\": {\"run_dir\": \"/tmp/x\"}}",
+                &error);
+    cr_assert (eq (int, rc, 0), "%s", error.text);
+    cr_assert (eq (sz, config.upstream_count, 2));
+    cr_assert (eq (str, config.upstreams[0].text, "192.0.2.53@53"));
+    cr_assert (eq (str, config.upstreams[1].text, "2001:db8::53@5300"));
+    cr_assert (eq (sz, config.zone_count, 2));
+    cr_assert (eq (int, memcmp (config.zones[0].apex, "\7example\3org", 13), 0));
+    cr_assert (eq (sz, config.zones[0].ns_count, 2), "nameservers are the default NS");
+    cr_assert (eq (int, config.zones[0].ttl, 100));
+    cr_assert (eq (sz, config.zones[1].ns_count, 1));
+    cr_assert (eq (int, config.waiting_max, 7));
+    cr_assert (eq (str, config.endpoints.bus_in, "ipc:///tmp/x/bus-in"));
+    dnsd_config_reset (&config);
+}
+
+Test (dnsd_config, mistakes_are_refused_with_the_field_named)
+{
+    struct {
+        const char *text;
+        const char *field;
+    } cases[] = {
+        {"{\"prot\": 53}", "prot"},
+        {"{\"port\": 70000}", "port"},
+        {"{\"listen\": [\"localhost\"]}", "listen[0]"},
+        {"{\"upstreams\": [\"192.0.2.1@0\"]}", "upstreams[0]"},
+        {"{\"upstreams\": [\"dns.example\"]}", "upstreams[0]"},
+        {"{\"zones\": [{\"ns\": [\"a.example\"]}]}", "zones[0]: name"},
+        {"{\"zones\": [{\"name\": \"a..example\"}]}", "zones[0]: name"},
+        {"{\"zones\": [{\"name\": \"x.example\"}, {\"name\": \"X.example.\"}]}", "listed twice"},
+        {"{\"zones\": [{\"name\": \"x.example\", \"tll\": 5}]}", "tll"},
+        {"{\"nameservers\": []}", "nameservers"},
+        {"{\"port\": 53, \"port\": 54}", "port"},
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        dnsd_config_t config;
+        proto_error_t error;
+        cr_assert (eq (int, s_load (&config, cases[index].text, &error), -2), "%s",
+                   cases[index].text);
+        cr_assert (not(eq (ptr, strstr (error.text, cases[index].field), NULL)),
+                   "%s: error \"%s\" does not name %s", cases[index].text, error.text,
+                   cases[index].field);
+        cr_assert (not(eq (ptr, strstr (error.text, "/tmp/dnsd-config-"), NULL)),
+                   "the file is named: %s", error.text);
+        dnsd_config_reset (&config);
+    }
+}

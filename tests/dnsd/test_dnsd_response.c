@@ -1,0 +1,96 @@
+/*  dnsd_response: header bits, echoed question, compression pointers, OPT, truncation and
+    NSD's header-only errors.  */
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "dnsd_response.h"
+#include "dnsd_testing.h"
+
+Test (dnsd_response, an_answer_echoes_the_question_and_points_into_it)
+{
+    uint8_t query_wire[512], answer[512];
+    size_t size = dt_query (query_wire, "WwW.Example.org.", "A", false);
+    dnsd_query_t query;
+    cr_assert (eq (int, dnsd_query_parse (&query, query_wire, size), DNSD_QUERY_OK));
+    dnsd_response_t response;
+    dnsd_response_begin (&response, answer, sizeof answer, &query, query_wire, 0, true);
+    dnsd_response_add (&response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A, 30,
+                       (const uint8_t *) "\12\0\0\12", 4);
+    size_t length = dnsd_response_finish (&response, &query, 0);
+    cr_assert (eq (sz, length, size + 16));
+    ldns_pkt *packet = dt_parse (answer, length);
+    cr_assert (eq (u16, ldns_pkt_id (packet), 0x1234));
+    cr_assert (ldns_pkt_qr (packet));
+    cr_assert (ldns_pkt_aa (packet));
+    cr_assert (ldns_pkt_rd (packet), "RD echoed");
+    cr_assert (not(ldns_pkt_ra (packet)));
+    cr_assert (eq (u16, ldns_pkt_ancount (packet), 1));
+    cr_assert (eq (int, memcmp (answer + 12, "\3WwW\7Example", 12), 0), "case echoed");
+    char *rdata = dt_rdata (packet, LDNS_SECTION_ANSWER, 0);
+    cr_assert (eq (str, rdata, "10.0.0.10"));
+    free (rdata);
+    cr_assert (eq (sz, ldns_pkt_edns_udp_size (packet), 0), "no OPT without EDNS");
+    ldns_pkt_free (packet);
+}
+
+Test (dnsd_response, edns_queries_get_an_opt_record_with_do_echoed)
+{
+    uint8_t query_wire[512], answer[512];
+    size_t size = dt_query (query_wire, "www.example.org.", "A", true);
+    query_wire[size - 4] = 0x80;  // DO
+    dnsd_query_t query;
+    cr_assert (eq (int, dnsd_query_parse (&query, query_wire, size), DNSD_QUERY_OK));
+    dnsd_response_t response;
+    dnsd_response_begin (&response, answer, sizeof answer, &query, query_wire, 0, true);
+    size_t length = dnsd_response_finish (&response, &query, DNSD_RCODE_BADVERS);
+    ldns_pkt *packet = dt_parse (answer, length);
+    cr_assert (ldns_pkt_edns (packet));
+    cr_assert (eq (u16, ldns_pkt_edns_udp_size (packet), DNSD_EDNS_PAYLOAD));
+    cr_assert (ldns_pkt_edns_do (packet));
+    cr_assert (eq (u8, ldns_pkt_edns_extended_rcode (packet), 1), "BADVERS = 16 = 1 << 4");
+    cr_assert (eq (int, ldns_pkt_get_rcode (packet), 0));
+    ldns_pkt_free (packet);
+}
+
+Test (dnsd_response, what_does_not_fit_is_cut_to_the_question_with_tc)
+{
+    uint8_t query_wire[512], answer[512];
+    size_t size = dt_query (query_wire, "example.org.", "NS", true);
+    dnsd_query_t query;
+    cr_assert (eq (int, dnsd_query_parse (&query, query_wire, size), DNSD_QUERY_OK));
+    dnsd_response_t response;
+    dnsd_response_begin (&response, answer, 512, &query, query_wire, 0, true);
+    uint8_t rdata[100];
+    memset (rdata, 0, sizeof rdata);
+    for (int index = 0; index < 10; index++)
+        dnsd_response_add (&response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_NS, 60,
+                           rdata, sizeof rdata);
+    cr_assert (response.overflow);
+    size_t length = dnsd_response_finish (&response, &query, 0);
+    ldns_pkt *packet = dt_parse (answer, length);
+    cr_assert (ldns_pkt_tc (packet));
+    cr_assert (eq (u16, ldns_pkt_ancount (packet), 0));
+    cr_assert (eq (u16, ldns_pkt_qdcount (packet), 1));
+    cr_assert (ldns_pkt_edns (packet), "the OPT record stays");
+    ldns_pkt_free (packet);
+}
+
+Test (dnsd_response, errors_are_a_header_like_nsd_sends)
+{
+    uint8_t query_wire[512], answer[12];
+    dt_query (query_wire, "www.example.org.", "A", false);
+    query_wire[2] |= 0x04 | 0x02;  // AA and TC set in the query: FORMERR keeps only RD
+    query_wire[3] |= 0x20;         // AD
+    cr_assert (eq (sz, dnsd_response_error (answer, query_wire, DNSD_RCODE_FORMERR), 12));
+    cr_assert (eq (u8, answer[0], 0x12));
+    cr_assert (eq (u8, answer[1], 0x34));
+    cr_assert (eq (u8, answer[2], 0x81), "QR and RD only");
+    cr_assert (eq (u8, answer[3], 0x01));
+    for (int index = 4; index < 12; index++)
+        cr_assert (eq (u8, answer[index], 0), "every count zero");
+    query_wire[2] = (uint8_t) (0x05 << 3) | 0x01;  // opcode UPDATE, RD
+    dnsd_response_error (answer, query_wire, DNSD_RCODE_NOTIMP);
+    cr_assert (eq (u8, answer[2], 0x80 | (0x05 << 3) | 0x01), "opcode kept");
+    cr_assert (eq (u8, answer[3], 0x04));
+}

@@ -1,0 +1,216 @@
+/*  dnsd_summon: which queries boot, single flight, masks, wake lists, limits, retries,
+    timeouts, and which news wins.  */
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "dnsd_query.h"
+#include "dnsd_summon.h"
+#include "dnsd_testing.h"
+
+static dnsd_config_t s_config;
+static dnsd_table_t *s_table;
+static dnsd_summon_t *s_summon;
+static struct sockaddr_storage s_storage;
+
+static void
+s_setup (void)
+{
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_config_load (&s_config, NULL, &error), 0));
+    s_config.boot_retry_ms = 1000;
+    s_config.boot_prefix_burst = 3;
+    s_config.boot_burst = 5;
+    s_table = dnsd_table_new (&s_config);
+    s_summon = dnsd_summon_new (s_table, &s_config);
+}
+
+static void
+s_teardown (void)
+{
+    dnsd_summon_destroy (&s_summon);
+    dnsd_table_destroy (&s_table);
+    dnsd_config_reset (&s_config);
+}
+
+//  Service NAME with EXTRA fields ("" or ",\"mask\":\"ready\"").
+static dnsd_service_t *
+s_service (const char *name, const char *extra)
+{
+    char text[512];
+    snprintf (text, sizeof text,
+              "{\"name\":\"%s\",\"dns\":[\"%s.example.org\"],"
+              "\"ip\":\"10.0.0.1\",\"domain\":\"%s\"%s}",
+              name, name, name, extra);
+    json_t *value = dt_json (text);
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_table_define (s_table, name, value, &error), 0), "%s", error.text);
+    json_decref (value);
+    return dnsd_table_service (s_table, name);
+}
+
+static dnsd_decision_t
+s_query (dnsd_service_t *service, const char *client, uint16_t qtype, int64_t now)
+{
+    dnsd_decision_t decision;
+    dnsd_summon_query (s_summon, service, dt_client (&s_storage, client), qtype, now, &decision);
+    return decision;
+}
+
+static int s_due, s_expired;
+
+static void
+s_on_due (dnsd_service_t *service, bool expired, void *arg)
+{
+    if (expired)
+        s_expired++;
+    else
+        s_due++;
+}
+
+TestSuite (dnsd_summon, .init = s_setup, .fini = s_teardown);
+
+Test (dnsd_summon, only_address_queries_boot)
+{
+    dnsd_service_t *service = s_service ("www", "");
+    uint16_t others[] = {DNSD_TYPE_SOA, DNSD_TYPE_NS, 15, 16, DNSD_TYPE_ANY, DNSD_TYPE_PTR};
+    for (size_t index = 0; index < sizeof others / sizeof others[0]; index++) {
+        dnsd_decision_t decision = s_query (service, "127.0.0.1", others[index], 100);
+        cr_assert (not(decision.boot), "type %u booted", others[index]);
+        cr_assert (not(decision.wait));
+    }
+    cr_assert (not(service->in_flight));
+    cr_assert (s_query (service, "127.0.0.1", DNSD_TYPE_AAAA, 100).boot);
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boots, 1));
+}
+
+Test (dnsd_summon, one_boot_in_flight_whoever_asks)
+{
+    dnsd_service_t *service = s_service ("www", ",\"mask\":\"ready\",\"ready_timeout_ms\":5000");
+    dnsd_decision_t first = s_query (service, "127.0.0.1", DNSD_TYPE_A, 100);
+    cr_assert (first.boot);
+    cr_assert (first.wait);
+    cr_assert (eq (i64, first.deadline, 5100));
+    for (int index = 0; index < 50; index++) {
+        char client[32];
+        snprintf (client, sizeof client, "192.0.%d.1", index);
+        dnsd_decision_t later = s_query (service, client, DNSD_TYPE_A, 200 + index);
+        cr_assert (not(later.boot));
+        cr_assert (later.wait);
+        cr_assert (eq (i64, later.deadline, 5100), "they all wait on the same boot");
+    }
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boots, 1));
+    cr_assert (dnsd_summon_state (s_summon, service, PROTO_STATE_READY, 1, 300), "release");
+    cr_assert (not(service->in_flight));
+    cr_assert (dnsd_service_running (service));
+}
+
+Test (dnsd_summon, masks_decide_how_long_the_answer_waits)
+{
+    dnsd_decision_t none = s_query (s_service ("a", ""), "127.0.0.1", DNSD_TYPE_A, 100);
+    cr_assert (none.boot);
+    cr_assert (not(none.wait));
+    dnsd_decision_t synjitsu =
+        s_query (s_service ("b", ",\"mask\":\"synjitsu\""), "127.0.0.1", DNSD_TYPE_A, 100);
+    cr_assert (not(synjitsu.wait));
+    dnsd_decision_t delay =
+        s_query (s_service ("c", ",\"mask\":\"delay\",\"response_delay_ms\":250"), "127.0.0.1",
+                 DNSD_TYPE_A, 100);
+    cr_assert (delay.wait);
+    cr_assert (eq (i64, delay.deadline, 350));
+    dnsd_decision_t zero =
+        s_query (s_service ("d", ",\"mask\":\"delay\""), "127.0.0.1", DNSD_TYPE_A, 100);
+    cr_assert (not(zero.wait), "a delay of 0 is no delay");
+}
+
+Test (dnsd_summon, a_client_outside_the_wake_list_gets_no_boot)
+{
+    dnsd_service_t *service = s_service ("www", ",\"wake\":[\"10.1.0.0/16\",\"2001:db8::/32\"]");
+    cr_assert (not(s_query (service, "127.0.0.1", DNSD_TYPE_A, 100).boot));
+    cr_assert (not(s_query (service, "2001:db9::1", DNSD_TYPE_AAAA, 100).boot));
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->wake_denied, 2));
+    cr_assert (s_query (service, "2001:db8::5", DNSD_TYPE_A, 100).boot);
+}
+
+Test (dnsd_summon, boots_are_rate_limited_per_network_and_overall)
+{
+    dnsd_service_t *services[8];
+    for (int index = 0; index < 8; index++) {
+        char name[16];
+        snprintf (name, sizeof name, "s%d", index);
+        services[index] = s_service (name, "");
+    }
+    //  Burst of 3 per /24: the fourth from 10.0.0.0/24 is refused, another /24 still boots.
+    for (int index = 0; index < 3; index++)
+        cr_assert (s_query (services[index], "10.0.0.1", DNSD_TYPE_A, 100).boot);
+    cr_assert (not(s_query (services[3], "10.0.0.200", DNSD_TYPE_A, 100).boot));
+    cr_assert (s_query (services[3], "10.0.1.1", DNSD_TYPE_A, 100).boot);
+    //  Burst of 5 overall: the sixth boot is refused whoever asks.
+    cr_assert (s_query (services[4], "10.0.2.1", DNSD_TYPE_A, 100).boot);
+    cr_assert (not(s_query (services[5], "10.0.3.1", DNSD_TYPE_A, 100).boot));
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->rate_limited, 2));
+    //  Tokens come back with time (20/s overall, 2/s per network).
+    cr_assert (s_query (services[5], "10.0.3.1", DNSD_TYPE_A, 1100).boot);
+}
+
+Test (dnsd_summon, an_unacknowledged_boot_is_announced_again)
+{
+    dnsd_service_t *service = s_service ("www", "");
+    cr_assert (s_query (service, "127.0.0.1", DNSD_TYPE_A, 100).boot);
+    s_due = s_expired = 0;
+    dnsd_summon_tick (s_summon, 1099, s_on_due, NULL);
+    cr_assert (eq (int, s_due, 0));
+    dnsd_summon_tick (s_summon, 1100, s_on_due, NULL);
+    cr_assert (eq (int, s_due, 1));
+    dnsd_summon_tick (s_summon, 1500, s_on_due, NULL);
+    cr_assert (eq (int, s_due, 1), "once per interval");
+    //  vm.booting: vmctl heard it; no more announcements.
+    dnsd_summon_state (s_summon, service, PROTO_STATE_BOOTING, 10, 1600);
+    dnsd_summon_tick (s_summon, 5000, s_on_due, NULL);
+    cr_assert (eq (int, s_due, 1));
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->republished, 1));
+}
+
+Test (dnsd_summon, a_boot_without_ready_ends_at_its_timeout)
+{
+    dnsd_service_t *service = s_service ("www", ",\"mask\":\"ready\",\"ready_timeout_ms\":1000");
+    cr_assert (s_query (service, "127.0.0.1", DNSD_TYPE_A, 100).boot);
+    dnsd_summon_state (s_summon, service, PROTO_STATE_BOOTING, 10, 150);
+    s_due = s_expired = 0;
+    dnsd_summon_tick (s_summon, 1099, s_on_due, NULL);
+    cr_assert (eq (int, s_expired, 0));
+    dnsd_summon_tick (s_summon, 1100, s_on_due, NULL);
+    cr_assert (eq (int, s_expired, 1));
+    cr_assert (not(service->in_flight));
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boot_timeouts, 1));
+    cr_assert (s_query (service, "127.0.0.1", DNSD_TYPE_A, 1200).boot, "the next query retries");
+}
+
+Test (dnsd_summon, a_failed_boot_releases_and_can_be_retried)
+{
+    dnsd_service_t *service = s_service ("www", ",\"mask\":\"ready\"");
+    cr_assert (s_query (service, "127.0.0.1", DNSD_TYPE_A, 100).boot);
+    cr_assert (dnsd_summon_state (s_summon, service, PROTO_STATE_FAILED, 10, 200));
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boots_failed, 1));
+    cr_assert (s_query (service, "127.0.0.1", DNSD_TYPE_A, 300).boot);
+}
+
+Test (dnsd_summon, someone_elses_boot_is_joined_not_repeated)
+{
+    dnsd_service_t *service = s_service ("www", ",\"mask\":\"ready\"");
+    dnsd_summon_state (s_summon, service, PROTO_STATE_BOOTING, 10, 100);
+    dnsd_decision_t decision = s_query (service, "127.0.0.1", DNSD_TYPE_A, 200);
+    cr_assert (not(decision.boot));
+    cr_assert (decision.wait);
+}
+
+Test (dnsd_summon, older_news_never_overrides_newer)
+{
+    dnsd_service_t *service = s_service ("www", "");
+    cr_assert (dnsd_summon_state (s_summon, service, PROTO_STATE_READY, 2000, 100));
+    cr_assert (not(dnsd_summon_state (s_summon, service, PROTO_STATE_OFF, 1999, 100)));
+    cr_assert (dnsd_service_running (service), "a stale status does not stop it");
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->stale_ignored, 1));
+    dnsd_summon_state (s_summon, service, PROTO_STATE_OFF, 2001, 100);
+    cr_assert (not(dnsd_service_running (service)));
+}

@@ -1,0 +1,208 @@
+/*  dnsd_table: services in and out, derived and configured zones, PTRs, bad definitions.  */
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "dnsd_table.h"
+#include "dnsd_testing.h"
+
+static dnsd_config_t s_config;
+static dnsd_table_t *s_table;
+
+//  Config with zones "example.net" and "0.0.10.in-addr.arpa".
+static void
+s_setup (void)
+{
+    char path[] = "/tmp/dnsd-table-XXXXXX";
+    int fd = mkstemp (path);
+    const char *text = "{\"zones\": [{\"name\": \"example.net\", \"ns\": [\"ns1.example.net\"]},"
+                       " {\"name\": \"0.0.10.in-addr.arpa\"}]}";
+    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
+    close (fd);
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_config_load (&s_config, path, &error), 0), "%s", error.text);
+    unlink (path);
+    s_table = dnsd_table_new (&s_config);
+}
+
+static void
+s_teardown (void)
+{
+    dnsd_table_destroy (&s_table);
+    dnsd_config_reset (&s_config);
+}
+
+static void
+s_define (const char *name, const char *json)
+{
+    json_t *value = dt_json (json);
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_table_define (s_table, name, value, &error), 0), "%s", error.text);
+    json_decref (value);
+}
+
+static const dnsd_node_t *
+s_node (const char *text)
+{
+    uint8_t wire[DNSD_NAME_MAX];
+    int length = dnsd_name_from_text (text, wire);
+    return dnsd_table_node (s_table, wire, (size_t) length, dnsd_name_hash (wire, (size_t) length));
+}
+
+static const dnsd_zone_t *
+s_zone (const char *text)
+{
+    uint8_t wire[DNSD_NAME_MAX];
+    int length = dnsd_name_from_text (text, wire);
+    return dnsd_table_zone (s_table, wire, (size_t) length);
+}
+
+static char *
+s_apex (const dnsd_zone_t *zone)
+{
+    static char text[DNSD_NAME_TEXT_MAX];
+    if (!zone)
+        return "(none)";
+    dnsd_name_to_text (zone->apex, text, sizeof text);
+    return text;
+}
+
+TestSuite (dnsd_table, .init = s_setup, .fini = s_teardown);
+
+Test (dnsd_table, configured_zones_exist_from_the_start)
+{
+    cr_assert (eq (sz, dnsd_table_zones (s_table), 2));
+    cr_assert (eq (str, s_apex (s_zone ("anything.example.net")), "example.net"));
+    cr_assert (eq (ptr, (void *) s_zone ("example.com"), NULL));
+    cr_assert (not(eq (ptr, (void *) s_node ("example.net")->apex, NULL)));
+}
+
+Test (dnsd_table, a_service_name_outside_the_zones_derives_its_parent)
+{
+    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
+                     "\"ip6\":\"2001:db8::10\",\"domain\":\"www\",\"ttl\":30}");
+    const dnsd_node_t *node = s_node ("WWW.EXAMPLE.ORG");
+    cr_assert (not(eq (ptr, (void *) node, NULL)));
+    cr_assert (eq (sz, node->owner_count, 1));
+    dnsd_service_t *service = node->owners[0];
+    cr_assert (eq (str, service->name, "www"));
+    cr_assert (eq (u32, service->ttl, 30));
+    cr_assert (eq (int, memcmp (service->ip, "\12\0\0\12", 4), 0));
+    cr_assert (service->has_ip6);
+    cr_assert (eq (str, s_apex (s_zone ("www.example.org")), "example.org"));
+    cr_assert (eq (str, s_apex (s_zone ("nope.example.org")), "example.org"));
+    cr_assert (eq (sz, dnsd_table_zones (s_table), 3));
+    cr_assert (eq (sz, dnsd_table_defined (s_table), 1));
+}
+
+Test (dnsd_table, a_name_under_a_top_level_domain_is_its_own_zone)
+{
+    s_define ("bare", "{\"name\":\"bare\",\"dns\":[\"example.com\"],\"ip\":\"10.0.0.2\","
+                      "\"domain\":\"bare\"}");
+    cr_assert (eq (str, s_apex (s_zone ("example.com")), "example.com"));
+    cr_assert (eq (ptr, (void *) s_zone ("other.com"), NULL), "never the whole TLD");
+}
+
+Test (dnsd_table, a_name_in_a_configured_zone_derives_nothing)
+{
+    s_define ("api", "{\"name\":\"api\",\"dns\":[\"api.example.net\"],\"ip\":\"10.0.0.3\","
+                     "\"domain\":\"api\"}");
+    cr_assert (eq (sz, dnsd_table_zones (s_table), 2));
+    cr_assert (eq (str, s_apex (s_zone ("api.example.net")), "example.net"));
+}
+
+Test (dnsd_table, a_service_address_in_a_reverse_zone_gets_a_ptr)
+{
+    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\",\"alias.example.org\"],"
+                     "\"ip\":\"10.0.0.10\",\"domain\":\"www\"}");
+    s_define ("far", "{\"name\":\"far\",\"dns\":[\"far.example.org\"],\"ip\":\"10.9.0.1\","
+                     "\"domain\":\"far\"}");
+    const dnsd_node_t *node = s_node ("10.0.0.10.in-addr.arpa");
+    cr_assert (not(eq (ptr, (void *) node, NULL)));
+    cr_assert (eq (sz, node->ptr_count, 1));
+    cr_assert (eq (int, memcmp (node->ptrs[0]->primary, "\3www\7example\3org", 17), 0),
+               "the first name is the PTR target");
+    cr_assert (eq (ptr, (void *) s_node ("1.0.9.10.in-addr.arpa"), NULL), "outside the zone");
+}
+
+Test (dnsd_table, redefining_and_undefining_move_and_remove_names)
+{
+    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
+                     "\"domain\":\"www\"}");
+    s_define ("www", "{\"name\":\"www\",\"dns\":[\"web.example.com\"],\"ip\":\"10.0.0.11\","
+                     "\"domain\":\"www\"}");
+    cr_assert (eq (ptr, (void *) s_node ("www.example.org"), NULL));
+    cr_assert (eq (ptr, (void *) s_zone ("www.example.org"), NULL), "derived zone gone");
+    cr_assert (not(eq (ptr, (void *) s_node ("web.example.com"), NULL)));
+    dnsd_table_undefine (s_table, "www");
+    cr_assert (eq (ptr, (void *) s_node ("web.example.com"), NULL));
+    cr_assert (eq (sz, dnsd_table_zones (s_table), 2));
+    cr_assert (eq (sz, dnsd_table_defined (s_table), 0));
+    //  Only the configured apexes (and their ancestors) are left.
+    cr_assert (eq (sz, dnsd_table_names (s_table), 7));
+    dnsd_service_t *service = dnsd_table_service (s_table, "www");
+    cr_assert (dnsd_table_prune (s_table, service));
+    cr_assert (eq (ptr, dnsd_table_service (s_table, "www"), NULL));
+}
+
+Test (dnsd_table, an_invalid_definition_is_refused_and_serves_nothing)
+{
+    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
+                     "\"domain\":\"www\"}");
+    json_t *bad = dt_json ("{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.300\","
+                           "\"domain\":\"www\"}");
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_table_define (s_table, "www", bad, &error), -2));
+    cr_assert (not(eq (ptr, strstr (error.text, "ip"), NULL)), "%s", error.text);
+    cr_assert (eq (ptr, (void *) s_node ("www.example.org"), NULL));
+    json_decref (bad);
+    bad = dt_json ("{\"name\":\"other\",\"dns\":[\"x.example.org\"],\"ip\":\"10.0.0.1\","
+                   "\"domain\":\"x\"}");
+    cr_assert (eq (int, dnsd_table_define (s_table, "www", bad, &error), -2), "name != key");
+    json_decref (bad);
+    bad = dt_json ("[1,2]");
+    cr_assert (eq (int, dnsd_table_define (s_table, "www", bad, &error), -2));
+    json_decref (bad);
+    cr_assert (eq (sz, dnsd_table_defined (s_table), 0));
+}
+
+Test (dnsd_table, a_name_claimed_twice_is_answered_by_the_first_until_it_goes)
+{
+    s_define ("a", "{\"name\":\"a\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.1\","
+                   "\"domain\":\"a\"}");
+    s_define ("b", "{\"name\":\"b\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.2\","
+                   "\"domain\":\"b\"}");
+    cr_assert (eq (str, s_node ("www.example.org")->owners[0]->name, "a"));
+    dnsd_table_undefine (s_table, "a");
+    cr_assert (eq (str, s_node ("www.example.org")->owners[0]->name, "b"));
+}
+
+static void
+s_collect (dnsd_service_t *service, void *arg)
+{
+    int64_t *total = (int64_t *) arg;
+    *total += service->hits;
+}
+
+Test (dnsd_table, hits_are_coalesced_and_handed_over_once_a_second)
+{
+    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.1\","
+                     "\"domain\":\"www\"}");
+    dnsd_service_t *service = dnsd_table_service (s_table, "www");
+    dnsd_table_hit (s_table, service, 1000);
+    dnsd_table_hit (s_table, service, 1500);
+    cr_assert (eq (i64, service->hits_first_ts, 1000));
+    cr_assert (eq (i64, service->hits_last_ts, 1500));
+    int64_t total = 0;
+    dnsd_table_take_hits (s_table, 50000, s_collect, &total);
+    cr_assert (eq (i64, total, 2));
+    dnsd_table_hit (s_table, service, 2000);
+    total = 0;
+    dnsd_table_take_hits (s_table, 50999, s_collect, &total);
+    cr_assert (eq (i64, total, 0), "not yet a second since the last");
+    dnsd_table_take_hits (s_table, 51000, s_collect, &total);
+    cr_assert (eq (i64, total, 1));
+    total = 0;
+    dnsd_table_take_hits (s_table, 99000, s_collect, &total);
+    cr_assert (eq (i64, total, 0), "nothing new, nothing published");
+}
