@@ -97,6 +97,8 @@ int
 proto_config_file (const char *path, const proto_config_field_t *fields,
                    proto_endpoints_t *endpoints, proto_error_t *error)
 {
+    for (const proto_config_field_t *field = fields; field->name; field++)
+        assert (field->kind != PROTO_CONFIG_JSON);  // it would point into a freed document
     json_t *config = proto_config_load (path, error);
     if (!config)
         return -2;

@@ -43,7 +43,9 @@ typedef struct _proto_endpoints_t proto_endpoints_t;
 
 //  Load the JSON config file PATH and apply it: its "endpoints" object to ENDPOINTS (may be
 //  NULL when the file takes none), every other key to FIELDS. This is how every service reads
-//  its file. Returns 0, or -2 with ERROR naming the file and the key.
+//  its file. FIELDS may not hold PROTO_CONFIG_JSON entries: the document is gone when this
+//  returns (read such files with proto_config_load and proto_config_read). Returns 0, or -2
+//  with ERROR naming the file and the key.
 int proto_config_file (const char *path, const proto_config_field_t *fields,
                        proto_endpoints_t *endpoints, proto_error_t *error);
 

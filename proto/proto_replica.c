@@ -213,7 +213,8 @@ proto_replica_feed (proto_replica_t *self, const proto_msg_t *msg)
         return;
     }
     if (s_apply_event (self, &msg->state_changed))
-        s_resync (self, "revision gap");
+        s_resync (self, msg->state_changed.truncated ? "a commit too large for one event"
+                                                     : "revision gap or value missing");
 }
 
 static int

@@ -404,8 +404,12 @@ int
 statestore_repo_flush (statestore_repo_t *self)
 {
     assert (self);
-    if (self->rev_count == self->durable_count)
+    if (self->rev_count == self->durable_count) {
+        //  No commit to write, but a failed write may have left objects behind.
+        git_mempack_reset (self->mempack);
+        self->tracked_count = 0;
         return 0;
+    }
     //  The pack, then its index (readers find packs by their index), then the ref: each
     //  fsync'd, renamed into place, and the directories fsync'd. A crash before the ref moves
     //  leaves an unreferenced pack, which git accepts.

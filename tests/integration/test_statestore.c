@@ -92,8 +92,9 @@ s_fsck (void)
 {
     int status = test_stop (s_statestore, SIGTERM, 5000);
     bool clean = WIFEXITED (status) && WEXITSTATUS (status) == 0;
-    cr_assert (clean, "statestore did not exit cleanly (status %d), see %s/statestore.log",
-               status, s_run_dir);
+    if (!clean)
+        test_shell ("tail -40 %s/statestore.log >&2", s_run_dir);  // the run dir goes away
+    cr_assert (clean, "statestore did not exit cleanly (status %d); its log is above", status);
     int rc = test_shell ("git --git-dir=%s/state.git fsck --strict --no-progress "
                          ">%s/fsck.log 2>&1", s_run_dir, s_run_dir);
     cr_assert (eq (int, rc, 0), "git fsck failed, see %s/fsck.log", s_run_dir);
