@@ -4,6 +4,7 @@
 #include "ctl_publish.h"
 #include "ctl_service.h"
 #include "ctl_state.h"
+#include "ctl_status.h"
 #include "ctl_tap.h"
 
 static const char *s_usage =
@@ -16,6 +17,7 @@ static const char *s_usage =
     "  service add|apply|ls|show|rm ...         define services (see service --help)\n"
     "  state get|put|del|ls|tree|log|diff|at    keys and history (see state --help)\n"
     "  history SERVICE [--since TIME]           a service's boots and stops over time\n"
+    "  status [--listen MS] [--json]            services and processes at a glance\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   JSON with an \"endpoints\" object (bus_in, bus_out, state, run_dir)\n"
@@ -35,6 +37,7 @@ static const s_command_t s_commands[] = {
     {"service", ctl_service_run},
     {"state", ctl_state_run},
     {"history", ctl_history_run},
+    {"status", ctl_status_run},
 };
 
 //  Read the endpoints from defaults and, when given, the "endpoints" object of PATH.

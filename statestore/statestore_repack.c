@@ -1,6 +1,7 @@
 /*  statestore_repack: fewer, delta-compressed packs.  */
 
 #include <dirent.h>
+#include <pthread.h>
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 
@@ -133,14 +134,20 @@ s_repack (const char *path, zlist_t *replaced, char *reason, size_t reason_size)
     return rc;
 }
 
-void
-statestore_repack_actor (zsock_t *pipe, void *argument)
+struct _statestore_repack_t {
+    zsock_t *pipe;              // owned: our end
+    zsock_t *thread_pipe;       // owned: the thread's end, closed after the join
+    pthread_t thread;
+    char *path;                 // owned
+};
+
+static void *
+s_run (void *argument)
 {
-    const char *path = (const char *) argument;
+    statestore_repack_t *self = (statestore_repack_t *) argument;
     git_libgit2_init ();
-    zsock_signal (pipe, 0);
-    while (!zsys_interrupted) {
-        char *command = zstr_recv (pipe);
+    while (true) {
+        char *command = zstr_recv (self->thread_pipe);
         if (!command || streq (command, "$TERM")) {
             zstr_free (&command);
             break;
@@ -149,19 +156,59 @@ statestore_repack_actor (zsock_t *pipe, void *argument)
             zlist_t *replaced = zlist_new ();
             zlist_autofree (replaced);
             char reason[256];
-            if (s_repack (path, replaced, reason, sizeof reason))
-                zstr_sendx (pipe, "FAILED", reason, NULL);
+            if (s_repack (self->path, replaced, reason, sizeof reason))
+                zstr_sendx (self->thread_pipe, "FAILED", reason, NULL);
             else {
                 zmsg_t *done = zmsg_new ();
                 zmsg_addstr (done, "DONE");
                 for (const char *name = (const char *) zlist_first (replaced); name;
                      name = (const char *) zlist_next (replaced))
                     zmsg_addstr (done, name);
-                zmsg_send (&done, pipe);
+                zmsg_send (&done, self->thread_pipe);
             }
             zlist_destroy (&replaced);
         }
         zstr_free (&command);
     }
     git_libgit2_shutdown ();
+    return NULL;
+}
+
+statestore_repack_t *
+statestore_repack_new (const char *path)
+{
+    statestore_repack_t *self = (statestore_repack_t *) zmalloc (sizeof (statestore_repack_t));
+    self->path = strdup (path);
+    self->pipe = zsys_create_pipe (&self->thread_pipe);
+    if (!self->pipe || pthread_create (&self->thread, NULL, s_run, self)) {
+        zsock_destroy (&self->thread_pipe);
+        zsock_destroy (&self->pipe);
+        free (self->path);
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+statestore_repack_destroy (statestore_repack_t **self_p)
+{
+    assert (self_p);
+    statestore_repack_t *self = *self_p;
+    if (!self)
+        return;
+    zstr_send (self->pipe, "$TERM");
+    pthread_join (self->thread, NULL);
+    zsock_destroy (&self->thread_pipe);
+    zsock_destroy (&self->pipe);
+    free (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+zsock_t *
+statestore_repack_sock (statestore_repack_t *self)
+{
+    assert (self);
+    return self->pipe;
 }

@@ -66,7 +66,7 @@ struct _statestore_server_t {
     proto_pub_t *pub;             // owned: state.changed and svc.alive
     statestore_repo_t *repo;      // owned
     statestore_tree_t *tree;      // owned: the current state
-    zactor_t *repacker;           // owned
+    statestore_repack_t *repacker;  // owned
     bool repacking;
     int64_t unpacked_since;       // zclock_mono when a second pack was first seen
     s_request_t *group;           // owned array of config->batch_max requests
@@ -652,7 +652,7 @@ s_maybe_repack (statestore_server_t *self)
     bool old = zclock_mono () - self->unpacked_since >= self->config->repack_interval_s * 1000;
     if (many || old) {
         self->repacking = true;
-        zstr_send (self->repacker, "REPACK");
+        zstr_send (statestore_repack_sock (self->repacker), "REPACK");
     }
 }
 
@@ -849,8 +849,7 @@ statestore_server_new (const statestore_config_t *config, char *reason, size_t r
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_rcvhwm (self->router, 100000);
     self->pub = proto_pub_new (config->endpoints.bus_in, "statestore", config->instance);
-    self->repacker =
-        zactor_new (statestore_repack_actor, (void *) statestore_repo_path (self->repo));
+    self->repacker = statestore_repack_new (statestore_repo_path (self->repo));
     if (!self->pub || !self->repacker) {
         snprintf (reason, reason_size, "cannot connect to the bus at %s",
                   config->endpoints.bus_in);
@@ -872,7 +871,7 @@ statestore_server_destroy (statestore_server_t **self_p)
     statestore_server_t *self = *self_p;
     if (!self)
         return;
-    zactor_destroy (&self->repacker);
+    statestore_repack_destroy (&self->repacker);
     proto_pub_destroy (&self->pub);
     zsock_destroy (&self->router);
     statestore_tree_destroy (&self->tree);
@@ -904,7 +903,7 @@ statestore_server_attach (statestore_server_t *self, zloop_t *loop)
 {
     assert (self);
     if (zloop_reader (loop, self->router, s_on_request, self)
-        || zloop_reader (loop, zactor_sock (self->repacker), s_on_repacker, self)
+        || zloop_reader (loop, statestore_repack_sock (self->repacker), s_on_repacker, self)
         || zloop_timer (loop, self->config->heartbeat_ms, 0, s_on_tick, self) < 0)
         return -1;
     return 0;

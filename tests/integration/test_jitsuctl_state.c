@@ -170,3 +170,69 @@ Test (jitsuctl_state, history_tells_a_services_life_from_the_commits)
     cr_assert (eq (int, s_jitsuctl ("history", "nobody", NULL), 0));
     cr_assert (s_contains (s_out, "no history for nobody"));
 }
+
+Test (jitsuctl_state, status_shows_services_from_statestore_and_processes_from_the_bus)
+{
+    cr_assert (eq (int, s_jitsuctl ("service", "add", "www",
+                                    "dns=www.example.org,ip=10.0.0.10,domain=www,ttl=60", NULL),
+                   0));
+    cr_assert (eq (int, s_jitsuctl ("service", "add", "db", "dns=db.example.org,ip=10.0.0.11,"
+                                    "domain=db", NULL), 0));
+    char status[256];
+    snprintf (status, sizeof status, "{\"state\":\"ready\",\"boot_id\":\"www-2\","
+              "\"since\":%lld,\"boots\":2,\"last_boot_ms\":2149,\"last_error\":\"\"}",
+              (long long) zclock_time () - 5000);
+    cr_assert (eq (int, s_jitsuctl ("state", "put", "/services/www/status", status, NULL), 0));
+
+    //  A query for www, heard while jitsuctl listens: published now and again in a second.
+    proto_endpoints_t endpoints;
+    proto_endpoints_defaults (&endpoints);
+    proto_pub_t *pub = proto_pub_new (endpoints.bus_in, "dnsd", "9");
+    char *argv[] = {JITSU_BUILD_DIR "/ctl/jitsuctl", "status", "--json", "--listen", "1500",
+                    NULL};
+    pid_t status_pid = test_spawn (argv, s_out, s_err);
+    zclock_sleep (300);
+    for (int round = 0; round < 2; round++) {
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_MSG_DNS_HITS);
+        strcpy (msg.dns_hits.service, "www");
+        msg.dns_hits.count = 3;
+        msg.dns_hits.first_ts = msg.dns_hits.last_ts = zclock_time () - 100;
+        proto_pub_send (pub, &msg);
+        zclock_sleep (500);
+    }
+    int exit_status = 0;
+    waitpid (status_pid, &exit_status, 0);
+    proto_pub_destroy (&pub);
+    cr_assert (eq (int, WEXITSTATUS (exit_status), 0));
+
+    json_t *document = json_load_file (s_out, 0, NULL);
+    cr_assert (not (eq (ptr, document, NULL)), "status --json is not JSON");
+    json_t *services = json_object_get (document, "services");
+    cr_assert (eq (sz, json_array_size (services), 2));
+    json_t *db = json_array_get (services, 0), *www = json_array_get (services, 1);
+    cr_assert (eq (str, (char *) json_string_value (json_object_get (db, "state")), "off"));
+    cr_assert (eq (str, (char *) json_string_value (json_object_get (www, "state")), "ready"));
+    cr_assert (eq (i64, json_integer_value (json_object_get (www, "boots")), 2));
+    cr_assert (eq (i64, json_integer_value (json_object_get (www, "last_boot_ms")), 2149));
+    cr_assert (not (eq (ptr, json_object_get (www, "last_query"), NULL)), "the query was heard");
+    int64_t idle = json_integer_value (json_object_get (www, "idle_stop_in_ms"));
+    cr_assert (gt (i64, idle, 100000), "idle stop is 120 s after the last query: %lld",
+               (long long) idle);
+    cr_assert (le (i64, idle, 120000));
+    //  Heartbeats: the bus and statestore beat every second or faster.
+    json_t *processes = json_object_get (document, "processes");
+    bool statestore_seen = false;
+    size_t index;
+    json_t *process;
+    json_array_foreach (processes, index, process)
+        statestore_seen |= streq (json_string_value (json_object_get (process, "name")),
+                                  "statestore");
+    cr_assert (statestore_seen, "statestore's heartbeat was not heard");
+    json_decref (document);
+
+    cr_assert (eq (int, s_jitsuctl ("status", "--listen", "300", NULL), 0));
+    cr_assert (s_contains (s_out, "www"));
+    cr_assert (s_contains (s_out, "ready"));
+    cr_assert (s_contains (s_out, "2149 ms"));
+}
