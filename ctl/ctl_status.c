@@ -102,7 +102,8 @@ s_service_row (const char *name, json_t *config, json_t *status_value, json_t *q
         json_object_set_new (row, "error", json_string (error.text));
         return row;
     }
-    proto_status_t status = {PROTO_STATE_OFF};
+    proto_status_t status;
+    memset (&status, 0, sizeof status);  // off, never booted
     if (status_value)
         proto_status_parse (&status, status_value, &error);
     json_object_set_new (row, "state", json_string (proto_state_name (status.state)));
