@@ -29,6 +29,14 @@ test_rundir_destroy (char **path_p)
 {
     if (!path_p || !*path_p)
         return;
+    //  JITSU_TEST_KEEP=1 keeps run directories (logs, outputs) for a post-mortem.
+    const char *keep = getenv ("JITSU_TEST_KEEP");
+    if (keep && *keep && strcmp (keep, "0") != 0) {
+        fprintf (stderr, "test run directory kept: %s\n", *path_p);
+        free (*path_p);
+        *path_p = NULL;
+        return;
+    }
     nftw (*path_p, s_remove, 16, FTW_DEPTH | FTW_PHYS);
     free (*path_p);
     *path_p = NULL;
