@@ -184,6 +184,13 @@ statestore_repo_new (const char *path, char *reason, size_t reason_size)
     //  just wrote or loaded, so libgit2 need not look each one up again.
     git_libgit2_opts (GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
     git_libgit2_opts (GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+    //  The repository is ours alone: no user's or system's git config applies to it. (Run as
+    //  an unprivileged user with root's HOME, libgit2 would otherwise fail on stat of
+    //  /root/.gitconfig.)
+    const int levels[] = {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL,
+                          GIT_CONFIG_LEVEL_PROGRAMDATA};
+    for (size_t index = 0; index < sizeof levels / sizeof levels[0]; index++)
+        git_libgit2_opts (GIT_OPT_SET_SEARCH_PATH, levels[index], "");
 
     statestore_repo_t *self = (statestore_repo_t *) zmalloc (sizeof (statestore_repo_t));
     self->lock_fd = -1;

@@ -459,6 +459,36 @@ Test (statestore, repack_folds_group_packs_into_one)
     s_fsck ();
 }
 
+Test (statestore, no_user_git_config_applies_to_the_repository)
+{
+    //  Under supervisord it runs as another user with root's HOME; whatever git config HOME
+    //  holds (here one git cannot parse) must neither stop it nor change the repository.
+    test_stop (s_statestore, SIGTERM, 5000);
+    test_shell ("rm -rf %s/state.git && mkdir -p %s/home/.config/git && "
+                "printf '[broken\\n' > %s/home/.gitconfig && "
+                "cp %s/home/.gitconfig %s/home/.config/git/config",
+                s_run_dir, s_run_dir, s_run_dir, s_run_dir, s_run_dir);
+    char home[512];
+    snprintf (home, sizeof home, "%s/home", s_run_dir);
+    char *own_home = getenv ("HOME") ? strdup (getenv ("HOME")) : NULL;
+    setenv ("HOME", home, 1);
+    unsetenv ("XDG_CONFIG_HOME");
+    s_statestore = test_start_statestore (s_run_dir, "\"repack_packs\": 2");
+    cr_assert (gt (int, s_statestore, 0), "statestore did not start: see %s/statestore.log",
+               s_run_dir);
+    for (int index = 0; index < 6; index++)
+        json_decref (s_ok ("{\"id\":0,\"op\":\"put\",\"key\":\"/h/k\",\"value\":1}"));
+    zclock_sleep (1000);  // a repack ran in the background
+    cr_assert (eq (int, test_shell ("grep -q 'repack failed' %s/statestore.log", s_run_dir), 1),
+               "the repack failed: see %s/statestore.log", s_run_dir);
+    if (own_home)
+        setenv ("HOME", own_home, 1);  // for git fsck
+    else
+        unsetenv ("HOME");
+    free (own_home);
+    s_fsck ();
+}
+
 Test (statestore, a_full_disk_refuses_writes_and_loses_nothing)
 {
     if (!test_is_root ())
