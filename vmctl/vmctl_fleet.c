@@ -33,6 +33,7 @@ typedef enum {
 //  Why a traffic reading was taken.
 typedef enum {
     S_TRAFFIC_BASELINE = 0,  // at ready: the counters to compare with later
+    S_TRAFFIC_SAMPLE,        // a quarter of the idle window passed: did they move?
     S_TRAFFIC_IDLE,          // the idle deadline passed: did they move?
     S_TRAFFIC_EVICT          // chosen for eviction: did they move?
 } s_traffic_purpose_t;
@@ -95,6 +96,7 @@ typedef struct {
     int64_t last_used_ms;                // last query, traffic or readiness
     bool traffic_known;
     vmctl_traffic_t traffic;
+    int64_t traffic_read_ms;             // when the counters were last asked for
     bool hint_crash;                     // the last stop event said crash
 } s_vm_t;
 
@@ -324,6 +326,7 @@ s_traffic (vmctl_fleet_t *self, s_vm_t *vm, s_traffic_purpose_t purpose)
     proto_copy (job->device, sizeof job->device, device);
     job->purpose = (int) purpose;
     vm->traffic_pending = true;
+    vm->traffic_read_ms = zclock_mono ();
     self->io.submit (self->io.arg, job);
 }
 
@@ -1111,7 +1114,12 @@ s_on_traffic (vmctl_fleet_t *self, s_vm_t *vm, vmctl_job_t *job)
     }
     bool moved = false, had = vm->traffic_known;
     if (job->rc == 0) {
-        moved = had && memcmp (&vm->traffic, &job->traffic, sizeof vm->traffic) != 0;
+        //  Only what the guest sent counts (libvirt reports the guest's side: tx = sent by
+        //  it): what it receives includes the bridge's broadcast and multicast (ARP for
+        //  others, router solicitations), which would keep every guest up forever.
+        moved = had
+                && (vm->traffic.tx_packets != job->traffic.tx_packets
+                    || vm->traffic.tx_bytes != job->traffic.tx_bytes);
         vm->traffic = job->traffic;
         vm->traffic_known = true;
     }
@@ -1123,6 +1131,14 @@ s_on_traffic (vmctl_fleet_t *self, s_vm_t *vm, vmctl_job_t *job)
     if (purpose == S_TRAFFIC_BASELINE)
         return;
     self->stats.traffic_checks++;
+    if (purpose == S_TRAFFIC_SAMPLE) {
+        //  In use at most a quarter window ago: the idle clock restarts now.
+        if (moved) {
+            self->stats.traffic_kept++;
+            vm->last_used_ms = zclock_mono ();
+        }
+        return;
+    }
     if (moved || !had) {
         //  Traffic (or no earlier reading to compare with): in use, so not idle.
         self->stats.traffic_kept += moved;
@@ -1521,10 +1537,18 @@ vmctl_fleet_idle_check (vmctl_fleet_t *self)
             continue;
         }
         if (vm->status.state != PROTO_STATE_READY || vm->step != S_STEP_NONE || !vm->configured
-            || vm->evicting || now - vm->last_used_ms < (int64_t) vm->service.idle_timeout_s * 1000)
+            || vm->evicting)
             continue;
+        int64_t window = (int64_t) vm->service.idle_timeout_s * 1000;
         bool counters = vm->service.idle_on == PROTO_IDLE_ON_DNS_TRAFFIC
                         && (vm->iface[0] || vm->mac[0]);
+        if (now - vm->last_used_ms < window) {
+            //  Read the counters every quarter window, so traffic restarts the idle clock
+            //  within a quarter window of when it happened, not a whole window later.
+            if (counters && now - vm->traffic_read_ms >= window / 4)
+                s_traffic (self, vm, S_TRAFFIC_SAMPLE);
+            continue;
+        }
         if (counters)
             s_traffic (self, vm, S_TRAFFIC_IDLE);
         else

@@ -39,8 +39,8 @@ typedef struct {
     uint64_t configs_invalid;    // stored service configs refused by proto_service_parse
     uint64_t libvirt_reconnects; // connections made after the first
     uint64_t libvirt_errors;     // jobs that failed
-    uint64_t traffic_checks;     // interface counter reads for idle
-    uint64_t traffic_kept;       // ... that found traffic and kept the VM up
+    uint64_t traffic_checks;     // interface counter reads for idle (periodic and at deadlines)
+    uint64_t traffic_kept;       // ... that found the guest sending: its idle clock restarted
     uint64_t boot_ms_buckets[VMCTL_STATS_BUCKETS];  // cumulative, see vmctl_stats_bucket_ms
     uint64_t boot_ms_sum;
     vmctl_samples_t dispatch_us; // vm.boot received -> create/start/resume call
