@@ -59,6 +59,8 @@ static const char *const s_reason_names[] = {"idle", "admin", "crash", "external
                                              NULL};
 static const char *const s_mode_names[] = {"", "destroy", "shutdown", "suspend", "save", NULL};
 static const char *const s_op_names[] = {"put", "del", NULL};
+static const char *const s_booting_mask_names[] = {"", "none", "delay", "ready", "synjitsu",
+                                                   NULL};
 
 static const s_field_t s_vm_boot_fields[] = {
     S_STRING (proto_vm_boot_t, service, true),
@@ -77,6 +79,7 @@ static const s_field_t s_vm_booting_fields[] = {
     S_ADDRESS (proto_vm_booting_t, ip, true),
     S_HWADDR (proto_vm_booting_t, mac, false),
     S_STRING (proto_vm_booting_t, iface, false),
+    S_CHOICE (proto_vm_booting_t, mask, false, s_booting_mask_names),
     S_END,
 };
 

@@ -97,6 +97,15 @@ typedef struct {
     char client[PROTO_ADDR_MAX + 1];    // optional: the querying client's address
 } proto_vm_boot_t;
 
+//  vm.booting's optional mask: the service's (proto_mask_t + 1), or UNSET when absent.
+typedef enum {
+    PROTO_BOOTING_MASK_UNSET = 0,
+    PROTO_BOOTING_MASK_NONE,
+    PROTO_BOOTING_MASK_DELAY,
+    PROTO_BOOTING_MASK_READY,
+    PROTO_BOOTING_MASK_SYNJITSU
+} proto_booting_mask_t;
+
 //  vm.booting: vmctl's create call returned; the VM is on its way up.
 typedef struct {
     char service[PROTO_NAME_MAX + 1];
@@ -106,6 +115,7 @@ typedef struct {
     char ip[PROTO_ADDR_MAX + 1];
     char mac[PROTO_MAC_MAX + 1];        // optional: absent if the domain has no interface
     char iface[PROTO_IFACE_MAX + 1];    // optional: host-side interface, e.g. "vnet3"
+    proto_booting_mask_t mask;          // optional: the service's mask
 } proto_vm_booting_t;
 
 //  vm.ready: the VM answers; DNS answers held for it may go out.

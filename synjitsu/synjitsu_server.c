@@ -232,7 +232,7 @@ s_on_frame (void *argument, const uint8_t *data, size_t size, size_t wire_size)
     int64_t now_ms = zclock_mono ();
     if (frame.kind == SYNJITSU_FRAME_ARP) {
         const synjitsu_vm_t *vm = synjitsu_table_lookup (self->table, frame.arp_tpa);
-        if (!vm || !vm->has_mac || !synjitsu_arp_wants_reply (&frame))
+        if (!vm || !vm->has_mac || vm->watch_only || !synjitsu_arp_wants_reply (&frame))
             return;
         if (memcmp (frame.src_mac, synjitsu_capture_mac (self->capture), SYNJITSU_MAC_SIZE) == 0) {
             s_answer_host (self, vm);
@@ -294,16 +294,22 @@ s_on_booting (synjitsu_server_t *self, const proto_vm_booting_t *booting)
     }
     uint8_t mac[SYNJITSU_MAC_SIZE];
     bool has_mac = booting->mac[0] && synjitsu_frame_mac_parse (booting->mac, mac) == 0;
-    if (synjitsu_table_booting (self->table, booting->service, booting->boot_id, ip,
-                                has_mac ? mac : NULL, zclock_mono ())) {
+    //  Another mask than ours: only watch for the guest (guest.seen, for ready: garp).
+    bool watch_only = booting->mask != PROTO_BOOTING_MASK_UNSET
+                      && booting->mask != PROTO_BOOTING_MASK_SYNJITSU;
+    int (*track) (synjitsu_table_t *, const char *, const char *, struct in_addr,
+                  const uint8_t *, int64_t)
+        = watch_only ? synjitsu_table_watching : synjitsu_table_booting;
+    if (track (self->table, booting->service, booting->boot_id, ip, has_mac ? mac : NULL,
+               zclock_mono ())) {
         zsys_warning ("synjitsu_server: too many addresses booting, ignored service=%s ip=%s",
                       booting->service, booting->ip);
         return;
     }
     s_update_filter (self);
     synjitsu_table_announce (self->table, zclock_mono (), s_announce, self);
-    zsys_info ("synjitsu_server: booting service=%s ip=%s mac=%s", booting->service,
-               booting->ip, has_mac ? booting->mac : "-");
+    zsys_info ("synjitsu_server: booting service=%s ip=%s mac=%s%s", booting->service,
+               booting->ip, has_mac ? booting->mac : "-", watch_only ? " watch_only=yes" : "");
 }
 
 static int

@@ -118,9 +118,9 @@ s_vm_index (synjitsu_table_t *self, struct in_addr ip)
     return -1;
 }
 
-int
-synjitsu_table_booting (synjitsu_table_t *self, const char *service, const char *boot_id,
-                        struct in_addr ip, const uint8_t *mac, int64_t now_ms)
+static int
+s_booting (synjitsu_table_t *self, const char *service, const char *boot_id, struct in_addr ip,
+           const uint8_t *mac, bool watch_only, int64_t now_ms)
 {
     assert (self);
     ssize_t index = s_vm_index (self, ip);
@@ -140,14 +140,29 @@ synjitsu_table_booting (synjitsu_table_t *self, const char *service, const char 
     proto_copy (vm->service, sizeof vm->service, service);
     proto_copy (vm->boot_id, sizeof vm->boot_id, boot_id ? boot_id : "");
     bool mac_changed = mac ? !vm->has_mac || memcmp (vm->mac, mac, SYNJITSU_MAC_SIZE) : vm->has_mac;
-    if (mac_changed || index < 0) {
+    if (mac_changed || index < 0 || watch_only != vm->watch_only) {
         vm->has_mac = mac != NULL;
         if (mac)
             memcpy (vm->mac, mac, SYNJITSU_MAC_SIZE);
-        vm->garps_left = vm->has_mac ? self->limits.garp_count : 0;
+        vm->garps_left = vm->has_mac && !watch_only ? self->limits.garp_count : 0;
         vm->garp_due_ms = now_ms;
     }
+    vm->watch_only = watch_only;
     return 0;
+}
+
+int
+synjitsu_table_booting (synjitsu_table_t *self, const char *service, const char *boot_id,
+                        struct in_addr ip, const uint8_t *mac, int64_t now_ms)
+{
+    return s_booting (self, service, boot_id, ip, mac, false, now_ms);
+}
+
+int
+synjitsu_table_watching (synjitsu_table_t *self, const char *service, const char *boot_id,
+                         struct in_addr ip, const uint8_t *mac, int64_t now_ms)
+{
+    return s_booting (self, service, boot_id, ip, mac, true, now_ms);
 }
 
 const synjitsu_vm_t *
@@ -189,6 +204,8 @@ synjitsu_table_hold (synjitsu_table_t *self, const synjitsu_frame_t *frame, cons
     if (index < 0 || self->limits.max_syns_per_ip < 1 || self->limits.max_syns < 1)
         return SYNJITSU_HOLD_IGNORED;
     synjitsu_vm_t *vm = self->vms[index];
+    if (vm->watch_only)
+        return SYNJITSU_HOLD_IGNORED;
     uint8_t *copy = (uint8_t *) malloc (size);
     if (!copy)
         return SYNJITSU_HOLD_IGNORED;

@@ -32,6 +32,7 @@ typedef struct {
     struct in_addr ip;
     uint8_t mac[SYNJITSU_MAC_SIZE];
     bool has_mac;             // vm.booting carried a MAC: ARP can be answered
+    bool watch_only;          // not the synjitsu mask: no ARP, no SYNs, only guest.seen
     int64_t since_ms;         // when vm.booting arrived
     int garps_left;           // announcements still to send
     int64_t garp_due_ms;      // when the next one is due
@@ -85,6 +86,11 @@ void synjitsu_table_destroy (synjitsu_table_t **self_p);
 //  changed. Returns 0, or -1 when SYNJITSU_VMS_MAX addresses are booting (counted).
 int synjitsu_table_booting (synjitsu_table_t *self, const char *service, const char *boot_id,
                             struct in_addr ip, const uint8_t *mac, int64_t now_ms);
+
+//  The same for a VM whose service masks its boot otherwise: its address is watched for the
+//  guest's own frames only (no ARP answered or announced, no SYN held).
+int synjitsu_table_watching (synjitsu_table_t *self, const char *service, const char *boot_id,
+                             struct in_addr ip, const uint8_t *mac, int64_t now_ms);
 
 //  The booting VM at IP, or NULL (borrowed, valid until the table changes).
 const synjitsu_vm_t *synjitsu_table_lookup (synjitsu_table_t *self, struct in_addr ip);

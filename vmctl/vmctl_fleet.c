@@ -189,6 +189,8 @@ s_publish_booting (vmctl_fleet_t *self, s_vm_t *vm)
     proto_copy (body->ip, sizeof body->ip, vm->service.ip);
     proto_copy (body->mac, sizeof body->mac, vm->mac[0] ? vm->mac : vm->service.mac);
     proto_copy (body->iface, sizeof body->iface, vm->iface);
+    body->mask = vm->configured ? (proto_booting_mask_t) (vm->service.mask + 1)
+                                : PROTO_BOOTING_MASK_UNSET;
     s_publish (self, &msg);
 }
 

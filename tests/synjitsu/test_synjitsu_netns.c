@@ -148,7 +148,7 @@ s_publish (proto_msg_t *msg)
 }
 
 static void
-s_publish_booting (const char *service)
+s_publish_booting_masked (const char *service, proto_booting_mask_t mask)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_MSG_VM_BOOTING);
@@ -159,7 +159,14 @@ s_publish_booting (const char *service)
     strcpy (msg.vm_booting.ip, SJ_GUEST_IP);
     strcpy (msg.vm_booting.mac, SJ_GUEST_MAC);
     strcpy (msg.vm_booting.iface, "gport");
+    msg.vm_booting.mask = mask;
     s_publish (&msg);
+}
+
+static void
+s_publish_booting (const char *service)
+{
+    s_publish_booting_masked (service, PROTO_BOOTING_MASK_UNSET);
 }
 
 static void
@@ -676,6 +683,39 @@ Test (synjitsu_netns, guest_frames_on_the_bridge_count_as_ready_and_release_the_
     cr_assert (eq (int, s_client_wait (client, 5000), 0));
     cr_assert (eq (u32, s_retransmits (client), 0));
     cr_assert (not (eq (int, s_guest_accept (listener, 2000), -1)));
+}
+
+Test (synjitsu_netns, another_mask_is_only_watched_for_the_guests_frames)
+{
+    //  mask=ready: nobody is told the address before the guest is up, so synjitsu neither
+    //  answers ARP for it nor holds SYNs; it still reports the guest's frames (ready: garp).
+    s_start ("");
+    pcap_t *client_side = s_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
+    s_publish_booting_masked ("www", PROTO_BOOTING_MASK_READY);
+    cr_assert (eq (i64, s_wait_counter ("vms_booting", 1, 3000), 1));
+    int client = s_client_connect ();
+    proto_msg_t msg;
+    cr_assert (not (s_wait_msg (PROTO_MSG_SYN_HELD, 1500, &msg)), "a SYN was held");
+    sj_frames_t *frames = sj_frames_new ();
+    sj_frames_drain (frames, client_side);
+    for (size_t index = 0; index < frames->count; index++) {
+        synjitsu_frame_t frame;
+        bool arp = synjitsu_frame_parse (&frame, frames->frames[index].data,
+                                         frames->frames[index].size) == 0
+                   && frame.kind == SYNJITSU_FRAME_ARP;
+        cr_assert (not (arp), "the client got an ARP frame while nothing was up");
+    }
+    sj_frames_destroy (&frames);
+    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
+    int udp = s_keep (sj_netns_socket (s_net, SJ_GUEST, AF_INET, SOCK_DGRAM));
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons (9)};
+    inet_pton (AF_INET, SJ_CLIENT_IP, &address.sin_addr);
+    cr_assert (eq (int, (int) sendto (udp, "up", 2, 0, (struct sockaddr *) &address,
+                                      sizeof address), 2));
+    cr_assert (s_wait_msg (PROTO_MSG_GUEST_SEEN, 2000, &msg), "no guest.seen; log %s", s_log);
+    cr_assert (eq (str, msg.guest_seen.service, "www"));
+    proto_msg_reset (&msg);
+    close (client);
 }
 
 Test (synjitsu_netns, per_address_cap_drops_the_oldest_syns)

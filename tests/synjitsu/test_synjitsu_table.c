@@ -314,6 +314,29 @@ Test (synjitsu_table, a_repeated_booting_keeps_the_held_syns)
     synjitsu_table_destroy (&table);
 }
 
+Test (synjitsu_table, a_watched_address_holds_nothing_and_announces_nothing)
+{
+    synjitsu_limits_t limits = {8, 8, 3000, 3, 2000};
+    synjitsu_table_t *table = synjitsu_table_new (&limits);
+    cr_assert (eq (int, synjitsu_table_watching (table, "www", "b1", s_ip ("10.77.0.2"), s_mac,
+                                                 1000), 0));
+    const synjitsu_vm_t *vm = synjitsu_table_lookup (table, s_ip ("10.77.0.2"));
+    cr_assert (not (eq (ptr, (void *) vm, NULL)), "watched: its frames are still recognised");
+    cr_assert (vm->watch_only);
+    cr_assert (eq (int, s_hold (table, "10.77.0.1", 40000, "10.77.0.2", 1, 1000),
+                   SYNJITSU_HOLD_IGNORED));
+    int sent = 0;
+    synjitsu_table_announce (table, 9000, s_count, &sent);
+    cr_assert (eq (int, sent, 0));
+    //  The mask changed to synjitsu: from now on it is held and announced.
+    synjitsu_table_booting (table, "www", "b1", s_ip ("10.77.0.2"), s_mac, 9000);
+    cr_assert (eq (int, s_hold (table, "10.77.0.1", 40000, "10.77.0.2", 1, 9000),
+                   SYNJITSU_HOLD_NEW));
+    synjitsu_table_announce (table, 9000, s_count, &sent);
+    cr_assert (eq (int, sent, 1));
+    synjitsu_table_destroy (&table);
+}
+
 Test (synjitsu_table, a_full_table_refuses_and_counts)
 {
     synjitsu_limits_t limits = {1, 1, 1000, 0, 1000};
