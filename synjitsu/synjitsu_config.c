@@ -2,7 +2,7 @@
 
     {"bridge": "br0", "instance": "1", "heartbeat_ms": 1000, "endpoints": {...},
      "max_syns_per_ip": 64, "max_syns": 1024, "max_hold_ms": 3000,
-     "garp_count": 3, "garp_interval_ms": 2000}  */
+     "garp_count": 3, "garp_interval_ms": 2000, "replay_on_guest_seen": false}  */
 
 #include "synjitsu_config.h"
 
@@ -33,6 +33,7 @@ synjitsu_config_load (synjitsu_config_t *self, const char *path, proto_error_t *
         {"max_hold_ms", PROTO_CONFIG_INT, &self->limits.max_hold_ms, 0, 1, 600000},
         {"garp_count", PROTO_CONFIG_INT, &self->limits.garp_count, 0, 0, 100},
         {"garp_interval_ms", PROTO_CONFIG_INT, &self->limits.garp_interval_ms, 0, 10, 60000},
+        {"replay_on_guest_seen", PROTO_CONFIG_BOOL, &self->replay_on_guest_seen, 0, 0, 0},
         PROTO_CONFIG_END,
     };
     return proto_config_file (path, fields, &self->endpoints, error);

@@ -20,6 +20,7 @@ typedef struct {
     char instance[PROTO_NAME_MAX + 1];  // "1"
     char bridge[PROTO_IFACE_MAX + 1];   // the interface to capture and inject on
     int heartbeat_ms;                   // svc.alive period
+    bool replay_on_guest_seen;          // replay at the guest's first frame, not at vm.ready
     synjitsu_limits_t limits;           // held SYNs and announcements
 } synjitsu_config_t;
 

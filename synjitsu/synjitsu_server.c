@@ -134,10 +134,16 @@ s_release (synjitsu_server_t *self, struct in_addr ip, const uint8_t *mac, const
     proto_msg_reset (&msg);
 }
 
-//  A frame from the guest itself: it is up. Publish guest.seen, then release.
+//  A frame from the guest itself: its kernel is up. Publish guest.seen (once per boot). The
+//  held SYNs wait for vm.ready: replayed to a guest whose server does not listen yet, they
+//  would be answered with a RST and the client's connect would fail (a QEMU guest's first
+//  frames come a second or more before its server listens). replay_on_guest_seen is for
+//  guests whose first frame means the service is up (a unikernel).
 static void
 s_guest_seen (synjitsu_server_t *self, const synjitsu_vm_t *vm, const uint8_t *mac)
 {
+    if (!synjitsu_table_seen (self->table, vm->ip, mac))
+        return;
     self->stats.guests_seen++;
     char address[INET_ADDRSTRLEN];
     inet_ntop (AF_INET, &vm->ip, address, sizeof address);
@@ -148,7 +154,8 @@ s_guest_seen (synjitsu_server_t *self, const synjitsu_vm_t *vm, const uint8_t *m
     synjitsu_frame_mac_text (mac, msg.guest_seen.mac);
     proto_pub_send (self->pub, &msg);
     proto_msg_reset (&msg);
-    s_release (self, vm->ip, mac, "guest.seen");
+    if (self->config.replay_on_guest_seen)
+        s_release (self, vm->ip, mac, "guest.seen");
 }
 
 static void

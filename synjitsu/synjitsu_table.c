@@ -165,6 +165,22 @@ synjitsu_table_watching (synjitsu_table_t *self, const char *service, const char
     return s_booting (self, service, boot_id, ip, mac, true, now_ms);
 }
 
+bool
+synjitsu_table_seen (synjitsu_table_t *self, struct in_addr ip, const uint8_t *mac)
+{
+    assert (self);
+    ssize_t index = s_vm_index (self, ip);
+    if (index < 0 || self->vms[index]->seen)
+        return false;
+    synjitsu_vm_t *vm = self->vms[index];
+    vm->seen = true;
+    if (mac) {
+        memcpy (vm->mac, mac, SYNJITSU_MAC_SIZE);
+        vm->has_mac = true;
+    }
+    return true;
+}
+
 const synjitsu_vm_t *
 synjitsu_table_lookup (synjitsu_table_t *self, struct in_addr ip)
 {

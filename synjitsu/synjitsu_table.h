@@ -33,6 +33,7 @@ typedef struct {
     uint8_t mac[SYNJITSU_MAC_SIZE];
     bool has_mac;             // vm.booting carried a MAC: ARP can be answered
     bool watch_only;          // not the synjitsu mask: no ARP, no SYNs, only guest.seen
+    bool seen;                // the guest's own frames were seen on the bridge
     int64_t since_ms;         // when vm.booting arrived
     int garps_left;           // announcements still to send
     int64_t garp_due_ms;      // when the next one is due
@@ -91,6 +92,10 @@ int synjitsu_table_booting (synjitsu_table_t *self, const char *service, const c
 //  guest's own frames only (no ARP answered or announced, no SYN held).
 int synjitsu_table_watching (synjitsu_table_t *self, const char *service, const char *boot_id,
                              struct in_addr ip, const uint8_t *mac, int64_t now_ms);
+
+//  The guest at IP sent a frame from MAC: MAC replaces the one vm.booting gave. Returns whether
+//  this is the first time (false also when IP is not booting).
+bool synjitsu_table_seen (synjitsu_table_t *self, struct in_addr ip, const uint8_t *mac);
 
 //  The booting VM at IP, or NULL (borrowed, valid until the table changes).
 const synjitsu_vm_t *synjitsu_table_lookup (synjitsu_table_t *self, struct in_addr ip);

@@ -653,9 +653,10 @@ Test (synjitsu_netns, arp_reply_and_announcement_on_the_wire_follow_rfc_826_and_
     sj_frames_destroy (&frames);
 }
 
-Test (synjitsu_netns, guest_frames_on_the_bridge_count_as_ready_and_release_the_syn)
+//  The guest's own first frame, then (when WAIT_READY) vm.ready: when is the SYN replayed?
+static void
+s_guest_speaks_first (bool wait_ready)
 {
-    s_start ("");
     pcap_t *client_side = s_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = s_guest_listen ();
     s_publish_booting ("www");
@@ -665,7 +666,7 @@ Test (synjitsu_netns, guest_frames_on_the_bridge_count_as_ready_and_release_the_
     cr_assert (s_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));
     proto_msg_reset (&msg);
 
-    //  No vm.ready: the guest speaks first (a datagram to the client makes its kernel ARP).
+    //  No vm.ready yet: the guest speaks first (a datagram to the client makes its kernel ARP).
     cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
     int udp = s_keep (sj_netns_socket (s_net, SJ_GUEST, AF_INET, SOCK_DGRAM));
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons (9)};
@@ -677,12 +678,30 @@ Test (synjitsu_netns, guest_frames_on_the_bridge_count_as_ready_and_release_the_
     cr_assert (eq (str, msg.guest_seen.ip, SJ_GUEST_IP));
     cr_assert (eq (str, msg.guest_seen.mac, SJ_GUEST_MAC));
     proto_msg_reset (&msg);
+    if (wait_ready) {
+        //  Its kernel is up, its server may not be: the SYN waits for vm.ready.
+        cr_assert (not (s_wait_msg (PROTO_MSG_SYN_REPLAYED, 300, &msg)),
+                   "replayed at the guest's first frame");
+        s_publish_ready ("www");
+    }
     cr_assert (s_wait_msg (PROTO_MSG_SYN_REPLAYED, 2000, &msg));
     cr_assert (eq (i64, msg.syn_replayed.count, 1));
     proto_msg_reset (&msg);
     cr_assert (eq (int, s_client_wait (client, 5000), 0));
     cr_assert (eq (u32, s_retransmits (client), 0));
     cr_assert (not (eq (int, s_guest_accept (listener, 2000), -1)));
+}
+
+Test (synjitsu_netns, guest_frames_are_reported_and_the_syn_waits_for_vm_ready)
+{
+    s_start ("");
+    s_guest_speaks_first (true);
+}
+
+Test (synjitsu_netns, with_replay_on_guest_seen_the_guests_first_frame_releases_the_syn)
+{
+    s_start ("\"replay_on_guest_seen\": true");
+    s_guest_speaks_first (false);
 }
 
 Test (synjitsu_netns, another_mask_is_only_watched_for_the_guests_frames)
