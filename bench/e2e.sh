@@ -93,7 +93,7 @@ EOF
     else
         sed -e "s|@NAME@|$name-l-$mask|" -e "s|@ADDRESS@|$subnet.$host/24|" \
             -e "s|@SERVICE@|l-$mask|" -e "s|@ROOTFS@|$guest/rootfs|" \
-            -e "s|@BRIDGE@|${name:0:10}0|" -e "s|@MAC@|$mac|" -e "s|@IFACE@|vlxc$host|" \
+            -e "s|@BRIDGE@|${name:0:10}0|" -e "s|@MAC@|$mac|" \
             "$top/deploy/guest/lxc-domain.xml.in" > "$root/l-$mask.xml"
         virsh -q -c lxc:///system dominfo "$name-l-$mask" >/dev/null 2>&1 \
             || virsh -q -c lxc:///system define "$root/l-$mask.xml" >/dev/null
@@ -141,7 +141,7 @@ virsh -q -c qemu:///system destroy "$name-q-ready" >/dev/null
 wait_state q-ready off
 sed -e "s|@NAME@|jraw-l|" -e "s|@ADDRESS@|$subnet.41/24|" -e "s|@SERVICE@|raw|" \
     -e "s|@ROOTFS@|$guest/rootfs|" -e "s|@BRIDGE@|${name:0:10}0|" \
-    -e "s|@MAC@|52:54:00:79:00:29|" -e "s|@IFACE@|vlxc41|" "$top/deploy/guest/lxc-domain.xml.in" > "$root/raw-l.xml"
+    -e "s|@MAC@|52:54:00:79:00:29|" "$top/deploy/guest/lxc-domain.xml.in" > "$root/raw-l.xml"
 
 : > "$results"
 for round in $(seq 1 "$rounds"); do
