@@ -138,7 +138,7 @@ virsh -c qemu:///system dumpxml --inactive "$name-q-ready" \
           -e "s|$subnet.22/24|$subnet.40/24|" -e 's|52:54:00:79:00:16|52:54:00:79:00:28|' \
           -e '/<target dev=/d' -e '/<alias /d' > "$root/raw-q.xml"
 virsh -q -c qemu:///system destroy "$name-q-ready" >/dev/null
-wait_state q-ready off
+wait_state q-ready off || true
 sed -e "s|@NAME@|jraw-l|" -e "s|@ADDRESS@|$subnet.41/24|" -e "s|@SERVICE@|raw|" \
     -e "s|@ROOTFS@|$guest/rootfs|" -e "s|@BRIDGE@|${name:0:10}0|" \
     -e "s|@MAC@|52:54:00:79:00:29|" "$top/deploy/guest/lxc-domain.xml.in" > "$root/raw-l.xml"
@@ -184,7 +184,7 @@ for round in $(seq 1 "$rounds"); do
             [ "$(state_of "$service")" = off ] || {
                 virsh -q -c "$([ $kind = q ] && echo qemu || echo lxc):///system" destroy \
                     "$name-$service" >/dev/null 2>&1 || true
-                wait_state "$service" off
+                wait_state "$service" off || true
             }
             fresh_neighbours
             ip=$(jq -r ".[] | select(.name == \"$service\") | .ip" "$root/services.json")
