@@ -105,7 +105,7 @@ EOF
     fi
 }
 
-launch () {  # launch KIND XML IP: seconds from create to the first HTTP answer
+launch () {  # launch URI XML IP: ms from `virsh create` to the first HTTP answer
     local uri=$1 xml=$2 ip=$3 start end
     fresh_neighbours
     start=$(now_ms)

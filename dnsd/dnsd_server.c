@@ -555,27 +555,7 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
         if (rc == -1)
             break;
         if (rc == 0) {
-            const char *name = NULL;
-            switch (msg.type) {
-            case PROTO_MSG_VM_BOOT:
-                name = msg.vm_boot.service;
-                break;
-            case PROTO_MSG_VM_BOOTING:
-                name = msg.vm_booting.service;
-                break;
-            case PROTO_MSG_VM_READY:
-                name = msg.vm_ready.service;
-                break;
-            case PROTO_MSG_VM_STOPPING:
-            case PROTO_MSG_VM_STOPPED:
-                name = msg.vm_stop.service;
-                break;
-            case PROTO_MSG_VM_FAILED:
-                name = msg.vm_failed.service;
-                break;
-            default:
-                break;
-            }
+            const char *name = proto_msg_service (&msg);  // every vm.* body names one
             dnsd_service_t *service = name ? dnsd_table_service (self->table, name) : NULL;
             if (service && self->verbose)
                 zsys_debug ("dnsd_server: %s service=%s", msg.topic, name);

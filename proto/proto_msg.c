@@ -651,6 +651,18 @@ proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value)
 }
 
 const char *
+proto_msg_service (const proto_msg_t *self)
+{
+    assert (self);
+    if (self->type <= PROTO_MSG_UNKNOWN || self->type >= PROTO_MSG_COUNT)
+        return NULL;
+    for (const s_field_t *field = s_catalogue[self->type].fields; field->name; field++)
+        if (field->kind == S_STR && strcmp (field->name, "service") == 0)
+            return (const char *) s_body ((proto_msg_t *) self) + field->offset;
+    return NULL;
+}
+
+const char *
 proto_msg_topic (proto_msg_type_t type)
 {
     if (type < 0 || type >= PROTO_MSG_COUNT)

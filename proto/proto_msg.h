@@ -259,6 +259,10 @@ int proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op, jso
 //  Append a counter to a svc.alive message. Returns 0, or -1 when full or NAME is too long.
 int proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value);
 
+//  The service the message is about (its body's "service" field, borrowed), or NULL for
+//  topics without one (state.changed, svc.alive).
+const char *proto_msg_service (const proto_msg_t *self);
+
 //  The topic string of TYPE (borrowed), "" for PROTO_MSG_UNKNOWN.
 const char *proto_msg_topic (proto_msg_type_t type);
 

@@ -304,11 +304,12 @@ s_on_booting (synjitsu_server_t *self, const proto_vm_booting_t *booting)
     //  Another mask than ours: only watch for the guest (guest.seen, for ready: garp).
     bool watch_only = booting->mask != PROTO_BOOTING_MASK_UNSET
                       && booting->mask != PROTO_BOOTING_MASK_SYNJITSU;
-    int (*track) (synjitsu_table_t *, const char *, const char *, struct in_addr,
-                  const uint8_t *, int64_t)
-        = watch_only ? synjitsu_table_watching : synjitsu_table_booting;
-    if (track (self->table, booting->service, booting->boot_id, ip, has_mac ? mac : NULL,
-               zclock_mono ())) {
+    const uint8_t *known_mac = has_mac ? mac : NULL;
+    int rc = watch_only ? synjitsu_table_watching (self->table, booting->service,
+                                                   booting->boot_id, ip, known_mac, zclock_mono ())
+                        : synjitsu_table_booting (self->table, booting->service,
+                                                  booting->boot_id, ip, known_mac, zclock_mono ());
+    if (rc) {
         zsys_warning ("synjitsu_server: too many addresses booting, ignored service=%s ip=%s",
                       booting->service, booting->ip);
         return;
@@ -352,8 +353,7 @@ s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
             break;
         case PROTO_MSG_VM_STOPPED:
         case PROTO_MSG_VM_FAILED: {
-            const char *service = msg.type == PROTO_MSG_VM_STOPPED ? msg.vm_stop.service
-                                                                   : msg.vm_failed.service;
+            const char *service = proto_msg_service (&msg);
             if (synjitsu_table_forget (self->table, service)) {
                 s_update_filter (self);
                 zsys_info ("synjitsu_server: forgotten service=%s why=%s", service, msg.topic);

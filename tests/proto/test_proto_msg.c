@@ -96,6 +96,24 @@ Test (proto_msg, decoded_fields_land_in_the_struct)
     proto_msg_reset (&msg);
 }
 
+Test (proto_msg, the_service_a_message_is_about)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_MSG_VM_STOPPED);
+    strcpy (msg.vm_stop.service, "www");
+    cr_assert (eq (str, (char *) proto_msg_service (&msg), "www"));
+    proto_msg_init (&msg, PROTO_MSG_SYN_REPLAYED);
+    strcpy (msg.syn_replayed.service, "db");
+    cr_assert (eq (str, (char *) proto_msg_service (&msg), "db"));
+    proto_msg_init (&msg, PROTO_MSG_SVC_ALIVE);
+    cr_assert (eq (ptr, (void *) proto_msg_service (&msg), NULL), "svc.alive names a process");
+    proto_msg_init (&msg, PROTO_MSG_STATE_CHANGED);
+    cr_assert (eq (ptr, (void *) proto_msg_service (&msg), NULL));
+    proto_msg_reset (&msg);
+    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
+    cr_assert (eq (ptr, (void *) proto_msg_service (&msg), NULL));
+}
+
 Test (proto_msg, unknown_keys_are_ignored)
 {
     proto_msg_t msg;

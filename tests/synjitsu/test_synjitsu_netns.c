@@ -333,6 +333,44 @@ s_stop_synjitsu (void)
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
+//  The guest comes up and speaks first: a datagram to the client makes its kernel ARP.
+static void
+s_guest_speaks (void)
+{
+    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
+    int udp = s_keep (sj_netns_socket (s_net, SJ_GUEST, AF_INET, SOCK_DGRAM));
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons (9)};
+    inet_pton (AF_INET, SJ_CLIENT_IP, &address.sin_addr);
+    cr_assert (eq (int, (int) sendto (udp, "up", 2, 0, (struct sockaddr *) &address,
+                                      sizeof address), 2));
+}
+
+//  "www" starts booting; once synjitsu announces it, the client connects and synjitsu holds
+//  its SYN. Returns the client's connecting socket.
+static int
+s_connect_while_booting (pcap_t *client_side)
+{
+    s_publish_booting ("www");
+    s_wait_announced (client_side, NULL);
+    int client = s_client_connect ();
+    proto_msg_t msg;
+    cr_assert (s_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));
+    proto_msg_reset (&msg);
+    return client;
+}
+
+//  The guest comes up, then vm.ready: CLIENT's connect completes on the replayed SYN, with no
+//  retransmit, and LISTENER gets the connection.
+static void
+s_guest_up_then_ready_connects (int listener, int client)
+{
+    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
+    s_publish_ready ("www");
+    cr_assert (eq (int, s_client_wait (client, 5000), 0));
+    cr_assert (eq (u32, s_retransmits (client), 0));
+    cr_assert (not (eq (int, s_guest_accept (listener, 2000), -1)));
+}
+
 Test (synjitsu_netns, guest_within_half_a_second_connects_with_zero_retransmits)
 {
     s_start ("");
@@ -445,17 +483,8 @@ Test (synjitsu_netns, a_client_that_knows_the_mac_connects_with_zero_retransmits
                                       sj_netns_name (s_net, SJ_CLIENT)), 0));
     pcap_t *client_side = s_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = s_guest_listen ();
-    s_publish_booting ("www");
-    s_wait_announced (client_side, NULL);
-    int client = s_client_connect ();
-    proto_msg_t msg;
-    cr_assert (s_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));
-    proto_msg_reset (&msg);
-    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
-    s_publish_ready ("www");
-    cr_assert (eq (int, s_client_wait (client, 5000), 0));
-    cr_assert (eq (u32, s_retransmits (client), 0));
-    cr_assert (not (eq (int, s_guest_accept (listener, 2000), -1)));
+    int client = s_connect_while_booting (client_side);
+    s_guest_up_then_ready_connects (listener, client);
 }
 
 //  A TCP frame of the test's connection seen in a capture.
@@ -659,20 +688,11 @@ s_guest_speaks_first (bool wait_ready)
 {
     pcap_t *client_side = s_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = s_guest_listen ();
-    s_publish_booting ("www");
-    s_wait_announced (client_side, NULL);
-    int client = s_client_connect ();
+    int client = s_connect_while_booting (client_side);
     proto_msg_t msg;
-    cr_assert (s_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));
-    proto_msg_reset (&msg);
 
-    //  No vm.ready yet: the guest speaks first (a datagram to the client makes its kernel ARP).
-    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
-    int udp = s_keep (sj_netns_socket (s_net, SJ_GUEST, AF_INET, SOCK_DGRAM));
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons (9)};
-    inet_pton (AF_INET, SJ_CLIENT_IP, &address.sin_addr);
-    cr_assert (eq (int, (int) sendto (udp, "up", 2, 0, (struct sockaddr *) &address,
-                                      sizeof address), 2));
+    //  No vm.ready yet: the guest speaks first.
+    s_guest_speaks ();
     cr_assert (s_wait_msg (PROTO_MSG_GUEST_SEEN, 2000, &msg), "no guest.seen; log %s", s_log);
     cr_assert (eq (str, msg.guest_seen.service, "www"));
     cr_assert (eq (str, msg.guest_seen.ip, SJ_GUEST_IP));
@@ -725,12 +745,7 @@ Test (synjitsu_netns, another_mask_is_only_watched_for_the_guests_frames)
         cr_assert (not (arp), "the client got an ARP frame while nothing was up");
     }
     sj_frames_destroy (&frames);
-    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
-    int udp = s_keep (sj_netns_socket (s_net, SJ_GUEST, AF_INET, SOCK_DGRAM));
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons (9)};
-    inet_pton (AF_INET, SJ_CLIENT_IP, &address.sin_addr);
-    cr_assert (eq (int, (int) sendto (udp, "up", 2, 0, (struct sockaddr *) &address,
-                                      sizeof address), 2));
+    s_guest_speaks ();
     cr_assert (s_wait_msg (PROTO_MSG_GUEST_SEEN, 2000, &msg), "no guest.seen; log %s", s_log);
     cr_assert (eq (str, msg.guest_seen.service, "www"));
     proto_msg_reset (&msg);
@@ -776,12 +791,8 @@ Test (synjitsu_netns, syn_older_than_max_hold_is_dropped_not_replayed)
     s_start ("\"max_hold_ms\":200");
     pcap_t *client_side = s_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = s_guest_listen ();
-    s_publish_booting ("www");
-    s_wait_announced (client_side, NULL);
-    int client = s_client_connect ();
+    int client = s_connect_while_booting (client_side);
     proto_msg_t msg;
-    cr_assert (s_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));
-    proto_msg_reset (&msg);
     cr_assert (eq (i64, s_wait_counter ("syns_expired", 1, 3000), 1));
     cr_assert (eq (u32, s_retransmits (client), 0), "expired before the client's retransmit");
     cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
@@ -907,17 +918,8 @@ Test (synjitsu_netns, runs_unprivileged_with_cap_net_raw_only)
 
     pcap_t *client_side = s_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = s_guest_listen ();
-    s_publish_booting ("www");
-    s_wait_announced (client_side, NULL);
-    int client = s_client_connect ();
-    proto_msg_t msg;
-    cr_assert (s_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));
-    proto_msg_reset (&msg);
-    cr_assert (eq (int, sj_netns_attach_guest (s_net), 0));
-    s_publish_ready ("www");
-    cr_assert (eq (int, s_client_wait (client, 5000), 0));
-    cr_assert (eq (u32, s_retransmits (client), 0));
-    cr_assert (not (eq (int, s_guest_accept (listener, 2000), -1)));
+    int client = s_connect_while_booting (client_side);
+    s_guest_up_then_ready_connects (listener, client);
     cr_assert (eq (int, sj_netns_run ("awk '/^Uid:/ {exit !($2 == 65534)}' /proc/%d/status",
                                       (int) s_synjitsu_pid), 0),
                "synjitsu was not running as nobody");

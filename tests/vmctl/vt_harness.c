@@ -114,24 +114,12 @@ s_seen_destroy (void **item_p)
     *item_p = NULL;
 }
 
+//  The service a message is about; for svc.alive, the process name.
 static const char *
 s_service_of (const proto_msg_t *msg)
 {
-    switch (msg->type) {
-    case PROTO_MSG_VM_BOOTING:
-        return msg->vm_booting.service;
-    case PROTO_MSG_VM_READY:
-        return msg->vm_ready.service;
-    case PROTO_MSG_VM_STOPPING:
-    case PROTO_MSG_VM_STOPPED:
-        return msg->vm_stop.service;
-    case PROTO_MSG_VM_FAILED:
-        return msg->vm_failed.service;
-    case PROTO_MSG_SVC_ALIVE:
-        return msg->svc_alive.name;
-    default:
-        return "";
-    }
+    const char *service = proto_msg_service (msg);
+    return service ? service : msg->type == PROTO_MSG_SVC_ALIVE ? msg->svc_alive.name : "";
 }
 
 //  Record the status values a state.changed carries.
