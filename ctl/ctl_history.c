@@ -5,8 +5,10 @@
     them oldest first.  */
 
 #include <getopt.h>
+#include <limits.h>
 #include <time.h>
 
+#include "ctl_args.h"
 #include "ctl_history.h"
 #include "ctl_request.h"
 
@@ -124,12 +126,9 @@ ctl_history_run (const proto_endpoints_t *endpoints, int argc, char **argv)
             }
         }
         else if (option == 'l') {
-            char *end;
-            limit = strtol (optarg, &end, 10);
-            if (*end || limit < 1) {
-                fprintf (stderr, "jitsuctl history: --limit needs a positive number\n");
+            if (!ctl_args_number (optarg, 1, LONG_MAX, &limit,
+                                  "jitsuctl history: --limit needs a positive number"))
                 return 2;
-            }
         }
         else if (option == 'j')
             as_json = true;

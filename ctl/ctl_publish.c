@@ -1,7 +1,9 @@
 /*  ctl_publish: validate a body through the codec, then publish it with a fresh envelope.  */
 
 #include <getopt.h>
+#include <limits.h>
 
+#include "ctl_args.h"
 #include "ctl_publish.h"
 
 #define S_WAIT_MS_DEFAULT 2000
@@ -39,12 +41,9 @@ ctl_publish_run (const proto_endpoints_t *endpoints, int argc, char **argv)
     optind = 1;
     while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         if (option == 'w') {
-            char *end;
-            wait_ms = strtol (optarg, &end, 10);
-            if (*end || wait_ms < 0) {
-                fprintf (stderr, "jitsuctl publish: --wait needs a number of milliseconds\n");
+            if (!ctl_args_number (optarg, 0, LONG_MAX, &wait_ms,
+                                  "jitsuctl publish: --wait needs a number of milliseconds"))
                 return 2;
-            }
         }
         else if (option == 'h') {
             fputs (s_usage, stdout);

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <time.h>
 
+#include "ctl_args.h"
 #include "ctl_request.h"
 #include "ctl_status.h"
 
@@ -236,12 +237,9 @@ ctl_status_run (const proto_endpoints_t *endpoints, int argc, char **argv)
     optind = 1;
     while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         if (option == 'l') {
-            char *end;
-            listen_ms = strtol (optarg, &end, 10);
-            if (*end || listen_ms < 0 || listen_ms > 60000) {
-                fprintf (stderr, "jitsuctl status: --listen takes 0 to 60000 ms\n");
+            if (!ctl_args_number (optarg, 0, 60000, &listen_ms,
+                                  "jitsuctl status: --listen takes 0 to 60000 ms"))
                 return 2;
-            }
         }
         else if (option == 'j')
             as_json = true;

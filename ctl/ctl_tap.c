@@ -4,7 +4,9 @@
     malformed ones are reported on stderr with the reason and the tap keeps running.  */
 
 #include <getopt.h>
+#include <limits.h>
 
+#include "ctl_args.h"
 #include "ctl_tap.h"
 
 static const char *s_usage =
@@ -31,12 +33,9 @@ ctl_tap_run (const proto_endpoints_t *endpoints, int argc, char **argv)
         if (option == 'p')
             pretty = true;
         else if (option == 'n') {
-            char *end;
-            limit = strtol (optarg, &end, 10);
-            if (*end || limit < 1) {
-                fprintf (stderr, "jitsuctl tap: --count needs a positive number\n");
+            if (!ctl_args_number (optarg, 1, LONG_MAX, &limit,
+                                  "jitsuctl tap: --count needs a positive number"))
                 return 2;
-            }
         }
         else if (option == 'h') {
             fputs (s_usage, stdout);

@@ -1,0 +1,19 @@
+/*  ctl_args: option values for jitsuctl's commands.  */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ctl_args.h"
+
+bool
+ctl_args_number (const char *text, long min, long max, long *value, const char *complaint)
+{
+    char *end;
+    long number = strtol (text, &end, 10);
+    if (*end || number < min || number > max) {
+        fprintf (stderr, "%s\n", complaint);
+        return false;
+    }
+    *value = number;
+    return true;
+}
