@@ -184,8 +184,8 @@ s_body (proto_msg_t *self)
     return &self->vm_boot;
 }
 
-static bool
-s_is_mac (const char *text)
+bool
+proto_is_mac (const char *text)
 {
     //  Six pairs of hex digits separated by colons, nothing else.
     for (int index = 0; index < 17; index++) {
@@ -308,7 +308,7 @@ s_read_field (const s_field_t *field, json_t *body, char *base, proto_error_t *e
         if (length > 0 && field->kind == S_IP && !s_is_ip (text))
             return proto_error_set (error, PROTO_ERR_VALUE, "body.%s: \"%s\" is not an address",
                                     field->name, text);
-        if (length > 0 && field->kind == S_MAC && !s_is_mac (text))
+        if (length > 0 && field->kind == S_MAC && !proto_is_mac (text))
             return proto_error_set (error, PROTO_ERR_VALUE,
                                     "body.%s: \"%s\" is not a MAC address", field->name, text);
         memcpy (target, text, length + 1);
@@ -399,7 +399,7 @@ s_write_field (const s_field_t *field, json_t *body, const char *base, proto_err
             return 0;
         }
         if ((field->kind == S_IP && !s_is_ip (source))
-            || (field->kind == S_MAC && !s_is_mac (source)))
+            || (field->kind == S_MAC && !proto_is_mac (source)))
             return proto_error_set (error, PROTO_ERR_VALUE, "body.%s: \"%s\" is malformed",
                                     field->name, source);
         value = json_stringn (source, length);

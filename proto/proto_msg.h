@@ -278,6 +278,9 @@ const char *proto_mode_name (proto_mode_t mode);
 int proto_reason_parse (const char *name, proto_reason_t *reason);
 int proto_mode_parse (const char *name, proto_mode_t *mode);
 
+//  Whether TEXT is a MAC address as the wire writes it: "xx:xx:xx:xx:xx:xx", hex digits.
+bool proto_is_mac (const char *text);
+
 //  Copy SRC into DST of SIZE bytes. Returns 0, or -1 (DST holds a truncated copy) when SRC does
 //  not fit: callers filling message fields check it rather than publish a cut-off name.
 int proto_copy (char *dst, size_t size, const char *src);

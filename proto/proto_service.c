@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include "proto_config.h"
+#include "proto_msg.h"
 #include "proto_service.h"
 
 static const char *const s_mask_names[] = {"none", "delay", "ready", "synjitsu", NULL};
@@ -112,17 +113,6 @@ s_cidr (const char *text, proto_cidr_t *cidr)
         cidr->prefix_length = (int) prefix;
     }
     return 0;
-}
-
-static bool
-s_is_mac (const char *text)
-{
-    for (int index = 0; index < 17; index++) {
-        char c = text[index];
-        if (index % 3 == 2 ? c != ':' : !isxdigit ((unsigned char) c))
-            return false;
-    }
-    return text[17] == '\0';
 }
 
 static bool
@@ -241,7 +231,7 @@ s_check (proto_service_t *self, const char *ready, const char *where, proto_erro
         return proto_error_set (error, PROTO_ERR_VALUE, "%s: ip6: \"%s\" is not an IPv6 address",
                                 where, self->ip6);
     if (self->mac[0]) {
-        if (!s_is_mac (self->mac) || (strtol (self->mac, NULL, 16) & 1))
+        if (!proto_is_mac (self->mac) || (strtol (self->mac, NULL, 16) & 1))
             return proto_error_set (error, PROTO_ERR_VALUE, "%s: mac: \"%s\" is not a unicast MAC",
                                     where, self->mac);
         for (char *cursor = self->mac; *cursor; cursor++)
