@@ -42,6 +42,22 @@ test_rundir_destroy (char **path_p)
     *path_p = NULL;
 }
 
+int
+test_vrun (const char *stdout_path, const char *stderr_path, const char *program,
+           const char *first, va_list args)
+{
+    char *argv[32] = {(char *) program};
+    int count = 1;
+    for (const char *arg = first; arg && count < 31; arg = va_arg (args, const char *))
+        argv[count++] = (char *) arg;
+    argv[count] = NULL;
+    pid_t pid = test_spawn (argv, stdout_path, stderr_path);
+    int status = 0;
+    if (pid < 0 || waitpid (pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
 //  Children started by test_spawn, so a test that fails half-way leaves none running.
 #define S_CHILDREN_MAX 64
 static pid_t s_children[S_CHILDREN_MAX];

@@ -4,6 +4,7 @@
 #ifndef TEST_SUPPORT_H_INCLUDED
 #define TEST_SUPPORT_H_INCLUDED
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -17,6 +18,11 @@ void test_rundir_destroy (char **path_p);
 //  Start ARGV (NULL-terminated) as a child with stdout and stderr sent to the given files
 //  (NULL: inherited). Returns its PID, or -1.
 pid_t test_spawn (char *const argv[], const char *stdout_path, const char *stderr_path);
+
+//  Run PROGRAM with the arguments ARGS (FIRST, then the rest up to a NULL; 30 at most), stdout
+//  and stderr sent to the given files, and wait for it. Returns its exit status, or -1.
+int test_vrun (const char *stdout_path, const char *stderr_path, const char *program,
+               const char *first, va_list args);
 
 //  Send SIGNAL to PID and reap it, waiting at most TIMEOUT_MS before SIGKILL. Returns the
 //  wait status.

@@ -134,20 +134,13 @@ df_stop_dnsd (const char *instance)
 int
 df_jitsuctl (const char *first, ...)
 {
-    char *argv[32] = {DF_CTL};
-    int count = 1;
-    va_list args;
-    va_start (args, first);
-    for (const char *arg = first; arg && count < 31; arg = va_arg (args, const char *))
-        argv[count++] = (char *) arg;
-    va_end (args);
-    argv[count] = NULL;
     char output[512];
     snprintf (output, sizeof output, "%s/ctl.out", df_run_dir);
-    pid_t pid = test_spawn (argv, output, output);
-    int status = 0;
-    waitpid (pid, &status, 0);
-    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+    va_list args;
+    va_start (args, first);
+    int rc = test_vrun (output, output, DF_CTL, first, args);
+    va_end (args);
+    return rc;
 }
 
 int

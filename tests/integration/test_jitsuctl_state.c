@@ -33,18 +33,11 @@ s_teardown (void)
 static int
 s_jitsuctl (const char *first, ...)
 {
-    char *argv[32] = {S_CTL};
-    int count = 1;
     va_list args;
     va_start (args, first);
-    for (const char *arg = first; arg && count < 31; arg = va_arg (args, const char *))
-        argv[count++] = (char *) arg;
+    int rc = test_vrun (s_out, s_err, S_CTL, first, args);
     va_end (args);
-    argv[count] = NULL;
-    pid_t pid = test_spawn (argv, s_out, s_err);
-    int status = 0;
-    waitpid (pid, &status, 0);
-    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+    return rc;
 }
 
 //  Whether FILE contains TEXT.
