@@ -117,21 +117,26 @@ launch () {  # launch URI XML IP: ms from `virsh create` to the first HTTP answe
     echo $((end - start))
 }
 
-# A first registration (no delay yet) boots q-none once to dump the domain XML.
-{
-    echo "["
-    host=20
-    for kind in q l; do
-        for mask in $masks; do
-            [ "$host" -gt 20 ] && echo ","
-            service_json "$kind" "$mask" "$host" 0
-            host=$((host + 1))
+register () {  # register DELAY_Q DELAY_L: every kind and mask, QEMU from .20, LXC from .30
+    local kind mask host delay
+    {
+        echo "["
+        for kind in q l; do
+            host=20 delay=$1
+            [ "$kind" = l ] && host=30 delay=$2
+            for mask in $masks; do
+                [ "$host" -gt 20 ] && echo ","
+                service_json "$kind" "$mask" "$host" "$delay"
+                host=$((host + 1))
+            done
         done
-        host=30
-    done
-    echo "]"
-} > "$root/services.json"
-"$ctl" service apply "$root/services.json" >/dev/null
+        echo "]"
+    } > "$root/services.json"
+    "$ctl" service apply "$root/services.json" >/dev/null
+}
+
+# A first registration (no delay yet) boots q-ready once to dump the domain XML.
+register 0 0
 dig +short +time=60 +tries=1 @127.0.0.1 -p "$port" q-ready.jitsu.test >/dev/null
 virsh -c qemu:///system dumpxml --inactive "$name-q-ready" \
     | sed -e "s|<name>$name-q-ready</name>|<name>jraw-q</name>|" -e '/<uuid>/d' \
@@ -157,22 +162,7 @@ delay_q=$(awk '$1 == "launch" && $2 == "q" {print $3}' "$results" | median)
 delay_l=$(awk '$1 == "launch" && $2 == "l" {print $3}' "$results" | median)
 delay_q=$(( (delay_q + 99) / 100 * 100 ))
 delay_l=$(( (delay_l + 99) / 100 * 100 ))
-{
-    echo "["
-    host=20
-    for kind in q l; do
-        delay=$delay_q
-        [ "$kind" = l ] && delay=$delay_l
-        for mask in $masks; do
-            [ "$host" -gt 20 ] && echo ","
-            service_json "$kind" "$mask" "$host" "$delay"
-            host=$((host + 1))
-        done
-        host=30
-    done
-    echo "]"
-} > "$root/services.json"
-"$ctl" service apply "$root/services.json" >/dev/null
+register "$delay_q" "$delay_l"
 echo "delay q $delay_q" >> "$results"
 echo "delay l $delay_l" >> "$results"
 
