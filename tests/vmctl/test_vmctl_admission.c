@@ -13,7 +13,7 @@ s_expect_capacity (const char *service)
     cr_assert (eq (str, (char *) failed->vm_failed.error, "capacity"));
     cr_assert (eq (int, vt_count ("vm.booting", service), 0), "nothing was started");
     proto_status_t status;
-    vt_status (service, &status);
+    vt_status_when (service, PROTO_STATE_FAILED, &status);
     cr_assert (eq (int, status.state, PROTO_STATE_FAILED));
     cr_assert (eq (str, status.last_error, "capacity"));
 }

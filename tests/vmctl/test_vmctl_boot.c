@@ -156,7 +156,7 @@ Test (vmctl_boot, unknown_domain_fails_with_the_libvirt_message)
     cr_assert (not (eq (ptr, strstr (failed->vm_failed.error, "Domain not found"), NULL)));
     cr_assert (eq (int, vt_count ("vm.booting", "f1"), 0));
     proto_status_t status;
-    vt_status ("f1", &status);
+    vt_status_when ("f1", PROTO_STATE_FAILED, &status);
     cr_assert (eq (int, status.state, PROTO_STATE_FAILED));
     cr_assert (eq (str, status.last_error, (char *) failed->vm_failed.error));
     cr_assert (eq (i64, vt_counter ("boot_failures"), 1));

@@ -161,7 +161,7 @@ Test (vmctl_stop, destroy_failure_is_failed_and_retried)
     vt_expect ("vm.stopping", "df1");
     cr_assert (ge (i64, vt_counter_reaches ("stop_failures", 1, VT_WAIT), 1));
     proto_status_t status;
-    vt_status ("df1", &status);
+    vt_status_when ("df1", PROTO_STATE_FAILED, &status);
     cr_assert (eq (int, status.state, PROTO_STATE_FAILED));
     cr_assert (eq (str, status.last_error, "virDomainDestroy: injected fault"));
     cr_assert (eq (int, vt_domain_state ("jitsu-df1"), VIR_DOMAIN_RUNNING));
@@ -206,7 +206,7 @@ Test (vmctl_stop, external_destroy_is_published_as_external)
     cr_assert (eq (int, stopped->vm_stop.reason, PROTO_REASON_EXTERNAL));
     cr_assert (eq (int, stopped->vm_stop.mode, PROTO_MODE_NONE));
     proto_status_t status;
-    vt_status ("ex1", &status);
+    vt_status_when ("ex1", PROTO_STATE_OFF, &status);
     cr_assert (eq (int, status.state, PROTO_STATE_OFF));
     cr_assert (eq (i64, vt_counter ("stops_external"), 1));
 }

@@ -424,6 +424,17 @@ vt_status (const char *name, proto_status_t *status)
     json_decref (reply);
 }
 
+void
+vt_status_when (const char *name, proto_state_t state, proto_status_t *status)
+{
+    int64_t deadline = zclock_mono () + VT_WAIT;
+    vt_status (name, status);
+    while (status->state != state && zclock_mono () < deadline) {
+        zclock_sleep (20);
+        vt_status (name, status);
+    }
+}
+
 static void
 s_send (proto_msg_t *msg)
 {

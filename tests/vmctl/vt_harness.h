@@ -14,6 +14,8 @@
 #include "proto.h"
 #include "vmctl_job.h"
 
+#define VT_WAIT 10000  // ms a lifecycle test waits for what vmctl does
+
 //  Start the bus and statestore (not vmctl yet) and open the test's sockets and connection.
 void vt_setup (void);
 
@@ -47,6 +49,10 @@ void vt_put_status (const char *name, const char *json);
 
 //  Read /services/NAME/status into STATUS; fails the test when absent.
 void vt_status (const char *name, proto_status_t *status);
+
+//  The same once the stored state is STATE, or after VT_WAIT ms: vmctl publishes an event
+//  before its status write lands, so a test that just saw the event waits for the write.
+void vt_status_when (const char *name, proto_state_t state, proto_status_t *status);
 
 //  Publish vm.boot, dns.hits or guest.seen for SERVICE.
 void vt_boot (const char *service);

@@ -8,8 +8,6 @@
 
 #include "vt_harness.h"
 
-#define VT_WAIT 10000
-
 //  Wait for TOPIC about SERVICE; the test fails without it.
 static inline const proto_msg_t *
 vt_expect (const char *topic, const char *service)
