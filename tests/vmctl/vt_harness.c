@@ -48,6 +48,7 @@ s_on_term (zloop_t *loop, zsock_t *pipe, void *argument)
                              (vmctl_fault_t) atoi (fault));
         zstr_free (&kind);
         zstr_free (&fault);
+        zsock_signal (pipe, 0);  // vt_inject returns only once the fault is in force
     }
     zstr_free (&command);
     return term ? -1 : 0;
@@ -479,7 +480,10 @@ void
 vt_inject (vmctl_job_kind_t kind, vmctl_fault_t fault)
 {
     cr_assert (not (eq (ptr, s_vmctl, NULL)));
+    //  The fault travels on the actor's pipe, the boot it should affect on the bus: without
+    //  waiting here, vmctl could take the boot (and submit its job) before it reads the fault.
     zsock_send (s_vmctl, "sii", "FAULT", (int) kind, (int) fault);
+    cr_assert (eq (int, zsock_wait (s_vmctl), 0), "vmctl did not take the fault");
 }
 
 int
