@@ -10,6 +10,7 @@
 #    client (bench/e2e_fetch: neighbour cache flushed, the guest off) resolves the name and
 #    connects at once; its SYN retransmits come from TCP_INFO.
 # 3. Suite overhead: vm.boot received -> libvirt create called (vmctl's own dispatch figures),
+#    the libvirt create/start/destroy calls themselves (p50/p99, calls over 1 s),
 #    and, with mask=ready, guest answers -> vm.ready -> DNS answer received.
 # Prints Markdown tables; raw lines are kept in /tmp/jbench/results.txt.
 set -euo pipefail
@@ -262,6 +263,17 @@ for instance, counters in sorted(alive.items()):
     print(f"| vm.boot received → libvirt create called, vmctl/{instance} (p50 / p99 over its "
           f"boots) | {counters.get('dispatch_us_p50', 0) / 1000:.1f} / "
           f"{counters.get('dispatch_us_p99', 0) / 1000:.1f} ms |")
+# The libvirt calls themselves, timed by vmctl in its workers (svc.alive "histograms" and the
+# libvirt_CALL_us_p50/p99 counters over its last 1024 calls of each kind).
+for instance, counters in sorted(alive.items()):
+    for call, function in (("create", "virDomainCreateXML"), ("start", "virDomainCreate"),
+                           ("destroy", "virDomainDestroy")):
+        p50 = counters.get(f"libvirt_{call}_us_p50", 0)
+        if p50:
+            print(f"| libvirt {call} call ({function}), vmctl/{instance} (p50 / p99) | "
+                  f"{p50 / 1000:.1f} / {counters.get(f'libvirt_{call}_us_p99', 0) / 1000:.1f} ms |")
+    slow = counters.get("libvirt_slow_calls", 0)
+    print(f"| libvirt calls over 1 s, vmctl/{instance} | {slow} |")
 for kind in "ql":
     rows = [o for o in overhead if o[0] == kind]
     detect = [r - g for _, g, r, _ in rows]

@@ -100,6 +100,44 @@ s_labels (char *labels, const char *key, const char *value)
     metrics_registry_label (labels, METRICS_LABELS_MAX, key, value);
 }
 
+//  A histogram from svc.alive as family jitsu_PROCESS_NAME, in seconds when its name ends in
+//  _us or _ms (libvirt_call_us -> jitsu_vmctl_libvirt_call_seconds), its labels plus instance.
+static void
+s_on_histogram (metrics_registry_t *registry, const char *process, const char *instance,
+                const proto_histogram_t *histogram)
+{
+    char base[PROTO_NAME_MAX + 1];
+    metrics_registry_sanitize (base, sizeof base, histogram->name);
+    size_t length = strlen (base);
+    double scale = 1;
+    if (length > 3 && (streq (base + length - 3, "_us") || streq (base + length - 3, "_ms"))) {
+        scale = base[length - 2] == 'u' ? 1e6 : 1e3;
+        base[length - 3] = '\0';
+    }
+    char family[2 * PROTO_NAME_MAX + 32], help[256];
+    snprintf (family, sizeof family, "jitsu_%s_%s%s", process, base, scale > 1 ? "_seconds" : "");
+    snprintf (help, sizeof help, "Histogram %s as %s reports it in svc.alive%s.", histogram->name,
+              process, scale > 1 ? ", in seconds" : "");
+    double bounds[METRICS_BUCKETS_MAX];
+    uint64_t counts[METRICS_BUCKETS_MAX];
+    size_t count = histogram->bound_count < METRICS_BUCKETS_MAX ? histogram->bound_count
+                                                                : METRICS_BUCKETS_MAX;
+    for (size_t index = 0; index < count; index++) {
+        bounds[index] = (double) histogram->bounds[index] / scale;
+        counts[index] = (uint64_t) histogram->counts[index];
+    }
+    metrics_registry_declare (registry, family, METRICS_HISTOGRAM, help, bounds, count);
+    char labels[METRICS_LABELS_MAX] = "";
+    metrics_registry_label (labels, sizeof labels, "instance", instance);
+    for (size_t index = 0; index < histogram->label_count; index++)
+        if (!streq (histogram->labels[index].name, "instance"))  // ours: never twice
+            metrics_registry_label (labels, sizeof labels, histogram->labels[index].name,
+                                    histogram->labels[index].value);
+    metrics_registry_set_histogram (registry, family, labels, counts, count,
+                                    (uint64_t) histogram->counts[histogram->bound_count],
+                                    (double) histogram->sum / scale);
+}
+
 static void
 s_on_alive (metrics_collector_t *self, const proto_svc_alive_t *alive, int64_t now_ms)
 {
@@ -138,6 +176,8 @@ s_on_alive (metrics_collector_t *self, const proto_svc_alive_t *alive, int64_t n
         metrics_registry_set (self->registry, family, instance,
                               (double) alive->counters[index].value);
     }
+    for (size_t index = 0; index < alive->histogram_count; index++)
+        s_on_histogram (self->registry, process, alive->instance, &alive->histograms[index]);
 }
 
 void

@@ -176,6 +176,24 @@ metrics_registry_observe (metrics_registry_t *self, const char *name, const char
     return 0;
 }
 
+int
+metrics_registry_set_histogram (metrics_registry_t *self, const char *name, const char *labels,
+                                const uint64_t *counts, size_t count, uint64_t total, double sum)
+{
+    assert (self && counts);
+    s_family_t *family = (s_family_t *) zhashx_lookup (self->families, name);
+    if (!family || family->kind != METRICS_HISTOGRAM || family->bucket_count != count)
+        return -1;
+    metrics_kind_t kind;
+    s_series_t *series = s_series (self, name, labels, &kind);
+    if (!series)
+        return -1;
+    memcpy (series->counts, counts, count * sizeof counts[0]);
+    series->count = total;
+    series->sum = sum;
+    return 0;
+}
+
 void
 metrics_registry_clear (metrics_registry_t *self, const char *name)
 {

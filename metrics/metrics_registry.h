@@ -46,6 +46,13 @@ int metrics_registry_set (metrics_registry_t *self, const char *name, const char
 int metrics_registry_observe (metrics_registry_t *self, const char *name, const char *labels,
                               double value);
 
+//  Set a histogram series from a source that counts itself: COUNT cumulative counts, one per
+//  bucket the family was declared with, then the total TOTAL and the SUM. Returns 0, or -1 when
+//  the family is undeclared, not a histogram, declared with another number of buckets, or full.
+int metrics_registry_set_histogram (metrics_registry_t *self, const char *name,
+                                    const char *labels, const uint64_t *counts, size_t count,
+                                    uint64_t total, double sum);
+
 //  Remove every series of family NAME (a gauge whose members come and go).
 void metrics_registry_clear (metrics_registry_t *self, const char *name);
 

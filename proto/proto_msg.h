@@ -35,6 +35,9 @@
 #define PROTO_COMMIT_MAX    40        // a git commit id in hex
 #define PROTO_VERSION_MAX   31        // a software version string
 #define PROTO_COUNTERS_MAX  128       // counters one svc.alive may carry
+#define PROTO_HISTOGRAMS_MAX 16       // histograms one svc.alive may carry
+#define PROTO_BOUNDS_MAX    15        // upper bounds of one histogram (+Inf comes on top)
+#define PROTO_LABELS_MAX    2         // labels of one histogram
 
 //  Every topic this build knows; PROTO_MSG_UNKNOWN is a well-formed envelope with a topic
 //  from a newer build, which receivers ignore.
@@ -196,6 +199,23 @@ typedef struct {
     int64_t value;
 } proto_counter_t;
 
+//  One label of a histogram: what its series is of.
+typedef struct {
+    char name[PROTO_NAME_MAX + 1];      // "call"
+    char value[PROTO_NAME_MAX + 1];     // "create"
+} proto_label_t;
+
+//  One cumulative histogram of a heartbeat.
+typedef struct {
+    char name[PROTO_NAME_MAX + 1];              // "libvirt_call_us": its unit ends it
+    proto_label_t labels[PROTO_LABELS_MAX];
+    size_t label_count;
+    int64_t bounds[PROTO_BOUNDS_MAX];           // strictly ascending upper bounds
+    size_t bound_count;                         // 1 to PROTO_BOUNDS_MAX
+    int64_t counts[PROTO_BOUNDS_MAX + 1];       // at or below each bound, then all (+Inf)
+    int64_t sum;
+} proto_histogram_t;
+
 //  svc.alive: a process's heartbeat.
 typedef struct {
     char name[PROTO_NAME_MAX + 1];      // "dnsd"
@@ -205,6 +225,8 @@ typedef struct {
     int64_t uptime_s;
     proto_counter_t counters[PROTO_COUNTERS_MAX];
     size_t counter_count;
+    proto_histogram_t histograms[PROTO_HISTOGRAMS_MAX];  // optional
+    size_t histogram_count;
 } proto_svc_alive_t;
 
 //  A bus message: envelope fields plus the typed body of its topic.
@@ -258,6 +280,13 @@ int proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op, jso
 
 //  Append a counter to a svc.alive message. Returns 0, or -1 when full or NAME is too long.
 int proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value);
+
+//  Append a histogram to a svc.alive message: NAME, one label LABEL=VALUE (LABEL may be NULL),
+//  BOUND_COUNT ascending BOUNDS, BOUND_COUNT + 1 cumulative COUNTS and their SUM (copied).
+//  Returns 0, or -1 when full or a field does not fit the schema.
+int proto_msg_add_histogram (proto_msg_t *self, const char *name, const char *label,
+                             const char *value, const int64_t *bounds, size_t bound_count,
+                             const int64_t *counts, int64_t sum);
 
 //  The service the message is about (its body's "service" field, borrowed), or NULL for
 //  topics without one (state.changed, svc.alive).

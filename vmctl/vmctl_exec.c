@@ -53,24 +53,39 @@ s_name_race (int attempt)
     return true;
 }
 
+//  Start DOM (CALL: START, or RESTORE when it has a managed save image), timing each try.
 static int
-s_start (virDomainPtr dom)
+s_start (vmctl_job_t *job, virDomainPtr dom, vmctl_call_t call)
 {
     for (int attempt = 0;; attempt++) {
+        int64_t started = zclock_usecs ();
         int rc = virDomainCreate (dom);
+        vmctl_job_timed (job, call, started);
         if (rc == 0 || !s_name_race (attempt))
             return rc;
     }
 }
 
 static virDomainPtr
-s_create_xml (virConnectPtr conn, const char *xml)
+s_create_xml (vmctl_job_t *job, virConnectPtr conn, const char *xml)
 {
     for (int attempt = 0;; attempt++) {
+        int64_t started = zclock_usecs ();
         virDomainPtr dom = virDomainCreateXML (conn, xml, 0);
+        vmctl_job_timed (job, VMCTL_CALL_CREATE, started);
         if (dom || !s_name_race (attempt))
             return dom;
     }
+}
+
+//  virDomainDestroy, timed.
+static int
+s_destroy_call (vmctl_job_t *job, virDomainPtr dom)
+{
+    int64_t started = zclock_usecs ();
+    int rc = virDomainDestroy (dom);
+    vmctl_job_timed (job, VMCTL_CALL_DESTROY, started);
+    return rc;
 }
 
 //  Fill DOMAIN from DOM: identity, state, memory and, when it is active, its interface.
@@ -135,14 +150,18 @@ s_boot (vmctl_job_t *job, virConnectPtr conn)
         if (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_PMSUSPENDED) {
             job->booted = VMCTL_BOOTED_RESUMED;
             bool paused = state == VIR_DOMAIN_PAUSED;
-            if (s_fault (job, paused ? "virDomainResume" : "virDomainPMWakeup") == 0
-                && (paused ? virDomainResume (dom) : virDomainPMWakeup (dom, 0)))
-                vmctl_job_fail (job, paused ? "virDomainResume" : "virDomainPMWakeup");
+            if (s_fault (job, paused ? "virDomainResume" : "virDomainPMWakeup") == 0) {
+                int64_t started = zclock_usecs ();
+                int rc = paused ? virDomainResume (dom) : virDomainPMWakeup (dom, 0);
+                vmctl_job_timed (job, VMCTL_CALL_RESUME, started);
+                if (rc)
+                    vmctl_job_fail (job, paused ? "virDomainResume" : "virDomainPMWakeup");
+            }
             goto describe;
         }
         if (state == VIR_DOMAIN_SHUTDOWN || state == VIR_DOMAIN_CRASHED) {
             //  Half-dead: clear it, then start afresh. A transient domain goes away here.
-            if (virDomainDestroy (dom) && virDomainIsActive (dom) == 1) {
+            if (s_destroy_call (job, dom) && virDomainIsActive (dom) == 1) {
                 vmctl_job_fail (job, "virDomainDestroy");
                 goto cleanup;
             }
@@ -156,7 +175,8 @@ s_boot (vmctl_job_t *job, virConnectPtr conn)
         bool restore = virDomainHasManagedSaveImage (dom, 0) == 1;
         job->booted = restore ? VMCTL_BOOTED_RESTORED : VMCTL_BOOTED_STARTED;
         job->call_us = zclock_usecs ();
-        if (s_fault (job, "virDomainCreate") == 0 && s_start (dom))
+        if (s_fault (job, "virDomainCreate") == 0
+            && s_start (job, dom, restore ? VMCTL_CALL_RESTORE : VMCTL_CALL_START))
             vmctl_job_fail (job, "virDomainCreate");
         goto describe;
     }
@@ -170,7 +190,7 @@ s_boot (vmctl_job_t *job, virConnectPtr conn)
     job->call_us = zclock_usecs ();
     if (s_fault (job, "virDomainCreateXML"))
         return;
-    dom = s_create_xml (conn, job->xml);
+    dom = s_create_xml (job, conn, job->xml);
     if (!dom) {
         vmctl_job_fail (job, "virDomainCreateXML");
         return;
@@ -197,7 +217,7 @@ s_destroy (vmctl_job_t *job, virConnectPtr conn)
     }
     if (virDomainIsActive (dom) == 0)
         job->was_off = true;
-    else if (s_fault (job, "virDomainDestroy") == 0 && virDomainDestroy (dom)) {
+    else if (s_fault (job, "virDomainDestroy") == 0 && s_destroy_call (job, dom)) {
         //  It may have powered off by itself meanwhile (a shutdown completing).
         if (virDomainIsActive (dom) == 0 || s_no_domain ())
             job->was_off = true;
@@ -218,18 +238,31 @@ s_call (vmctl_job_t *job, virConnectPtr conn)
         return;
     }
     virDomainInterfaceStatsStruct stats;
+    int64_t started = zclock_usecs ();
     switch (job->kind) {
     case VMCTL_JOB_SHUTDOWN:
-        if (s_fault (job, "virDomainShutdown") == 0 && virDomainShutdown (dom))
-            vmctl_job_fail (job, "virDomainShutdown");
+        if (s_fault (job, "virDomainShutdown") == 0) {
+            int rc = virDomainShutdown (dom);
+            vmctl_job_timed (job, VMCTL_CALL_SHUTDOWN, started);
+            if (rc)
+                vmctl_job_fail (job, "virDomainShutdown");
+        }
         break;
     case VMCTL_JOB_SUSPEND:
-        if (s_fault (job, "virDomainSuspend") == 0 && virDomainSuspend (dom))
-            vmctl_job_fail (job, "virDomainSuspend");
+        if (s_fault (job, "virDomainSuspend") == 0) {
+            int rc = virDomainSuspend (dom);
+            vmctl_job_timed (job, VMCTL_CALL_SUSPEND, started);
+            if (rc)
+                vmctl_job_fail (job, "virDomainSuspend");
+        }
         break;
     case VMCTL_JOB_SAVE:
-        if (s_fault (job, "virDomainManagedSave") == 0 && virDomainManagedSave (dom, 0))
-            vmctl_job_fail (job, "virDomainManagedSave");
+        if (s_fault (job, "virDomainManagedSave") == 0) {
+            int rc = virDomainManagedSave (dom, 0);
+            vmctl_job_timed (job, VMCTL_CALL_SAVE, started);
+            if (rc)
+                vmctl_job_fail (job, "virDomainManagedSave");
+        }
         break;
     case VMCTL_JOB_STATS:
         if (s_fault (job, "virDomainInterfaceStats"))
@@ -275,6 +308,7 @@ vmctl_exec_run (vmctl_job_t *job, virConnectPtr conn)
     assert (job && conn);
     job->rc = 0;
     job->error[0] = '\0';
+    job->call_count = 0;
     switch (job->kind) {
     case VMCTL_JOB_BOOT:
         s_boot (job, conn);

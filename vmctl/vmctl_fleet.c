@@ -1397,9 +1397,23 @@ vmctl_fleet_on_probe (vmctl_fleet_t *self, const char *service, int64_t usecs)
         s_ready (self, vm, PROTO_VIA_PROBE, usecs);
 }
 
+//  Count the libvirt calls JOB made; a slow one is worth an operator's look.
+static void
+s_count_calls (vmctl_fleet_t *self, const vmctl_job_t *job)
+{
+    for (size_t index = 0; index < job->call_count; index++) {
+        const vmctl_timed_call_t *timed = &job->calls[index];
+        if (vmctl_stats_call (&self->stats, timed->call, timed->us))
+            zsys_warning ("vmctl: slow libvirt call call=%s service=%s domain=%s ms=%lld",
+                          vmctl_call_function (timed->call), job->key, job->domain.target,
+                          (long long) (timed->us / 1000));
+    }
+}
+
 static void
 s_on_job (vmctl_fleet_t *self, vmctl_job_t *job)
 {
+    s_count_calls (self, job);
     if (job->kind == VMCTL_JOB_LIST) {
         s_on_list (self, job);
         return;

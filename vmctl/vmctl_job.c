@@ -57,6 +57,42 @@ vmctl_job_fail (vmctl_job_t *self, const char *call)
     return -1;
 }
 
+void
+vmctl_job_timed (vmctl_job_t *self, vmctl_call_t call, int64_t started_us)
+{
+    assert (self && call < VMCTL_CALLS);
+    if (self->call_count == VMCTL_JOB_CALLS_MAX)
+        return;
+    vmctl_timed_call_t *timed = &self->calls[self->call_count++];
+    timed->call = call;
+    timed->us = zclock_usecs () - started_us;
+}
+
+static const struct {
+    const char *name, *function;
+} s_calls[VMCTL_CALLS] = {
+    [VMCTL_CALL_CREATE] = {"create", "virDomainCreateXML"},
+    [VMCTL_CALL_START] = {"start", "virDomainCreate"},
+    [VMCTL_CALL_RESTORE] = {"restore", "virDomainCreate (managed save)"},
+    [VMCTL_CALL_RESUME] = {"resume", "virDomainResume"},
+    [VMCTL_CALL_DESTROY] = {"destroy", "virDomainDestroy"},
+    [VMCTL_CALL_SHUTDOWN] = {"shutdown", "virDomainShutdown"},
+    [VMCTL_CALL_SUSPEND] = {"suspend", "virDomainSuspend"},
+    [VMCTL_CALL_SAVE] = {"save", "virDomainManagedSave"},
+};
+
+const char *
+vmctl_call_name (vmctl_call_t call)
+{
+    return call < VMCTL_CALLS ? s_calls[call].name : "?";
+}
+
+const char *
+vmctl_call_function (vmctl_call_t call)
+{
+    return call < VMCTL_CALLS ? s_calls[call].function : "?";
+}
+
 const char *
 vmctl_job_kind_name (vmctl_job_kind_t kind)
 {

@@ -30,6 +30,27 @@ typedef enum {
     VMCTL_BOOTED_RUNNING       // it was already running: nothing was done
 } vmctl_booted_t;
 
+//  The libvirt calls vmctl times (vmctl_stats keeps a histogram of each).
+typedef enum {
+    VMCTL_CALL_CREATE = 0,  // virDomainCreateXML: a transient domain from a template
+    VMCTL_CALL_START,       // virDomainCreate: a defined domain
+    VMCTL_CALL_RESTORE,     // virDomainCreate of a domain with a managed save image
+    VMCTL_CALL_RESUME,      // virDomainResume (or virDomainPMWakeup)
+    VMCTL_CALL_DESTROY,     // virDomainDestroy
+    VMCTL_CALL_SHUTDOWN,    // virDomainShutdown
+    VMCTL_CALL_SUSPEND,     // virDomainSuspend
+    VMCTL_CALL_SAVE,        // virDomainManagedSave
+    VMCTL_CALLS
+} vmctl_call_t;
+
+#define VMCTL_JOB_CALLS_MAX 4  // timed calls one job makes at most (a destroy, three starts)
+
+//  One timed libvirt call.
+typedef struct {
+    vmctl_call_t call;
+    int64_t us;                         // how long it took, in the worker
+} vmctl_timed_call_t;
+
 //  A fault the tests inject for one kind of job (vmctl_virt_inject).
 typedef enum {
     VMCTL_FAULT_NONE = 0,
@@ -82,6 +103,8 @@ typedef struct {
     int64_t submitted_us;               // zclock_usecs when submitted
     int64_t call_us;                    // BOOT: when the call that starts it was made
     int64_t done_us;                    // when the worker finished
+    vmctl_timed_call_t calls[VMCTL_JOB_CALLS_MAX];  // the timed calls made, in order
+    size_t call_count;
 } vmctl_job_t;
 
 //  A new job of KIND for the domain TARGET of SERVICE (the key). Never NULL.
@@ -96,6 +119,16 @@ vmctl_domain_t *vmctl_job_add_domain (vmctl_job_t *self, const char *service,
 
 //  Set ERROR to "CALL: libvirt's last error message" and RC to -1. Returns -1.
 int vmctl_job_fail (vmctl_job_t *self, const char *call);
+
+//  Record that CALL, begun at STARTED_US (zclock_usecs), has just returned. Calls past
+//  VMCTL_JOB_CALLS_MAX are not recorded.
+void vmctl_job_timed (vmctl_job_t *self, vmctl_call_t call, int64_t started_us);
+
+//  A call's short name ("create"), for labels (borrowed).
+const char *vmctl_call_name (vmctl_call_t call);
+
+//  The libvirt function a call is ("virDomainCreateXML"), for logs (borrowed).
+const char *vmctl_call_function (vmctl_call_t call);
 
 //  The job kind's name, for logs (borrowed).
 const char *vmctl_job_kind_name (vmctl_job_kind_t kind);

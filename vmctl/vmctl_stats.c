@@ -5,6 +5,36 @@
 static const int64_t s_bucket_ms[VMCTL_STATS_BUCKETS] = {100,  250,   500,   1000,     2000,
                                                          5000, 10000, 30000, INT64_MAX};
 
+//  From a 17 ms resume to a 30 s stall; creates and destroys here take 0.4-2 s.
+static const int64_t s_call_bound_us[VMCTL_CALL_BUCKETS] = {
+    1000,    5000,    10000,   25000,   50000,    100000,  250000,
+    500000,  1000000, 2000000, 5000000, 10000000, 30000000};
+
+int64_t
+vmctl_stats_call_bound_us (size_t index)
+{
+    return index < VMCTL_CALL_BUCKETS ? s_call_bound_us[index] : INT64_MAX;
+}
+
+bool
+vmctl_stats_call (vmctl_stats_t *self, vmctl_call_t call, int64_t us)
+{
+    assert (self && call < VMCTL_CALLS);
+    if (us < 0)
+        us = 0;
+    vmctl_call_stats_t *stats = &self->calls[call];
+    for (size_t index = 0; index < VMCTL_CALL_BUCKETS; index++)
+        if (us <= s_call_bound_us[index])
+            stats->buckets[index]++;
+    stats->count++;
+    stats->sum_us += (uint64_t) us;
+    vmctl_samples_add (&stats->recent_us, us);
+    bool slow = us > VMCTL_SLOW_CALL_US;
+    if (slow)
+        self->libvirt_slow_calls++;
+    return slow;
+}
+
 int64_t
 vmctl_stats_bucket_ms (size_t index)
 {
@@ -80,6 +110,7 @@ vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg)
         {"libvirt_errors", self->libvirt_errors},
         {"traffic_checks", self->traffic_checks},
         {"traffic_kept", self->traffic_kept},
+        {"libvirt_slow_calls", self->libvirt_slow_calls},
         {"boot_ms_sum", self->boot_ms_sum},
         {"boot_ms_count", self->boots_ready},
     };
@@ -98,4 +129,21 @@ vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg)
     proto_msg_add_counter (msg, "announce_us_p50", vmctl_samples_quantile (&self->announce_us, 50));
     proto_msg_add_counter (msg, "announce_us_p99", vmctl_samples_quantile (&self->announce_us, 99));
     proto_msg_add_counter (msg, "latency_samples", (int64_t) self->dispatch_us.count);
+    for (vmctl_call_t call = 0; call < VMCTL_CALLS; call++) {
+        const vmctl_call_stats_t *stats = &self->calls[call];
+        char name[PROTO_NAME_MAX + 1];
+        snprintf (name, sizeof name, "libvirt_%s_us_p50", vmctl_call_name (call));
+        proto_msg_add_counter (msg, name, vmctl_samples_quantile (&stats->recent_us, 50));
+        snprintf (name, sizeof name, "libvirt_%s_us_p99", vmctl_call_name (call));
+        proto_msg_add_counter (msg, name, vmctl_samples_quantile (&stats->recent_us, 99));
+        if (stats->count == 0)
+            continue;  // a histogram for the calls this vmctl makes, not for every kind
+        int64_t counts[VMCTL_CALL_BUCKETS + 1];
+        for (size_t index = 0; index < VMCTL_CALL_BUCKETS; index++)
+            counts[index] = (int64_t) stats->buckets[index];
+        counts[VMCTL_CALL_BUCKETS] = (int64_t) stats->count;
+        proto_msg_add_histogram (msg, "libvirt_call_us", "call", vmctl_call_name (call),
+                                 s_call_bound_us, VMCTL_CALL_BUCKETS, counts,
+                                 (int64_t) stats->sum_us);
+    }
 }

@@ -103,3 +103,28 @@ Test (metrics_collector, heartbeats_report_counters_and_go_stale)
     cr_assert (s_rendered ("jitsu_up{process=\"dnsd\",instance=\"2\"} 0\n", 12100),
                "three missed heartbeats make it stale");
 }
+
+Test (metrics_collector, heartbeat_histograms_become_histograms_in_seconds)
+{
+    const char *alive =
+        "{\"name\":\"vmctl\",\"instance\":\"qemu\",\"pid\":1,\"version\":\"0.1.0\","
+        "\"uptime_s\":42,\"counters\":{},\"histograms\":[{\"name\":\"libvirt_call_us\","
+        "\"labels\":{\"call\":\"create\"},\"le\":[500000,1000000,30000000],"
+        "\"counts\":[1,2,3,4],\"sum\":19500000},{\"name\":\"queue_depth\",\"labels\":"
+        "{\"instance\":\"x\"},\"le\":[1,10],\"counts\":[5,6,6],\"sum\":12}]}";
+    s_apply ("svc.alive", alive, 10000);
+    cr_assert (s_rendered ("# TYPE jitsu_vmctl_libvirt_call_seconds histogram\n", 10000));
+    cr_assert (s_rendered ("jitsu_vmctl_libvirt_call_seconds_bucket{instance=\"qemu\","
+                           "call=\"create\",le=\"0.5\"} 1\n", 10000));
+    cr_assert (s_rendered ("jitsu_vmctl_libvirt_call_seconds_bucket{instance=\"qemu\","
+                           "call=\"create\",le=\"30\"} 3\n", 10000));
+    cr_assert (s_rendered ("jitsu_vmctl_libvirt_call_seconds_bucket{instance=\"qemu\","
+                           "call=\"create\",le=\"+Inf\"} 4\n", 10000));
+    cr_assert (s_rendered ("jitsu_vmctl_libvirt_call_seconds_sum{instance=\"qemu\","
+                           "call=\"create\"} 19.5\n", 10000));
+    cr_assert (s_rendered ("jitsu_vmctl_libvirt_call_seconds_count{instance=\"qemu\","
+                           "call=\"create\"} 4\n", 10000));
+    //  No unit: kept as it is; a label named instance does not override ours.
+    cr_assert (s_rendered ("jitsu_vmctl_queue_depth_bucket{instance=\"qemu\",le=\"10\"} 6\n",
+                           10000));
+}

@@ -289,6 +289,47 @@ Test (proto_msg, bad_values_are_rejected)
                                         "\"/a\",\"op\":\"rename\"}]}", PROTO_ERR_VALUE);
 }
 
+//  A heartbeat with one histogram HISTOGRAM (a JSON object) is refused with CODE.
+static void
+s_expect_bad_histogram (const char *histogram, proto_errcode_t code)
+{
+    char body[1024];
+    snprintf (body, sizeof body, "{\"name\":\"n\",\"instance\":\"1\",\"pid\":1,"
+              "\"version\":\"v\",\"uptime_s\":1,\"counters\":{},\"histograms\":[%s]}",
+              histogram);
+    s_expect_bad_body ("svc.alive", body, code);
+}
+
+Test (proto_msg, bad_histograms_are_rejected)
+{
+    s_expect_bad_histogram ("{\"name\":\"h_us\",\"le\":[2,1],\"counts\":[0,0,0],\"sum\":0}",
+                            PROTO_ERR_VALUE);  // bounds not ascending
+    s_expect_bad_histogram ("{\"name\":\"h_us\",\"le\":[1,2],\"counts\":[2,1,3],\"sum\":0}",
+                            PROTO_ERR_VALUE);  // counts decreasing
+    s_expect_bad_histogram ("{\"name\":\"h_us\",\"le\":[1,2],\"counts\":[0,1],\"sum\":0}",
+                            PROTO_ERR_VALUE);  // no +Inf count
+    s_expect_bad_histogram ("{\"name\":\"h_us\",\"le\":[],\"counts\":[0],\"sum\":0}",
+                            PROTO_ERR_VALUE);  // no bound
+    s_expect_bad_histogram ("{\"name\":\"H-us\",\"le\":[1],\"counts\":[0,0],\"sum\":0}",
+                            PROTO_ERR_VALUE);  // not a metric name
+    s_expect_bad_histogram ("{\"name\":\"h\",\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"},"
+                            "\"le\":[1],\"counts\":[0,0],\"sum\":0}", PROTO_ERR_VALUE);
+    s_expect_bad_histogram ("{\"name\":\"h\",\"le\":[1],\"counts\":[0,-1],\"sum\":0}",
+                            PROTO_ERR_VALUE);
+    s_expect_bad_histogram ("{\"name\":\"h\",\"le\":[1],\"counts\":[0,0],\"sum\":-5}",
+                            PROTO_ERR_VALUE);
+    s_expect_bad_histogram ("{\"name\":\"h\",\"le\":[1.5],\"counts\":[0,0],\"sum\":0}",
+                            PROTO_ERR_TYPE);
+    s_expect_bad_histogram ("{\"name\":\"h\",\"labels\":{\"a\":1},\"le\":[1],"
+                            "\"counts\":[0,0],\"sum\":0}", PROTO_ERR_TYPE);
+    s_expect_bad_histogram ("{\"name\":\"h\",\"le\":[1],\"counts\":[0,0]}", PROTO_ERR_TYPE);
+    s_expect_bad_histogram ("[1]", PROTO_ERR_TYPE);
+    char many[1024] = "";
+    for (int index = 0; index <= PROTO_HISTOGRAMS_MAX; index++)
+        strcat (many, index ? ",{}" : "{}");
+    s_expect_bad_histogram (many, PROTO_ERR_VALUE);
+}
+
 Test (proto_msg, encode_refuses_what_decode_would_refuse)
 {
     proto_msg_t msg;
@@ -322,6 +363,17 @@ Test (proto_msg, builders_respect_their_limits)
         cr_assert (eq (int, proto_msg_add_counter (&msg, name, index), 0));
     }
     cr_assert (eq (int, proto_msg_add_counter (&msg, "one_too_many", 1), -1));
+    const int64_t bounds[] = {10, 100}, counts[] = {1, 2, 3}, decreasing[] = {2, 1, 3};
+    for (int index = 0; index < PROTO_HISTOGRAMS_MAX; index++)
+        cr_assert (eq (int, proto_msg_add_histogram (&msg, "h_us", "call", "create", bounds, 2,
+                                                     counts, 40), 0));
+    cr_assert (eq (int, proto_msg_add_histogram (&msg, "h_us", NULL, NULL, bounds, 2, counts, 0),
+                   -1), "full");
+    proto_msg_init (&msg, PROTO_MSG_SVC_ALIVE);
+    cr_assert (eq (int, proto_msg_add_histogram (&msg, "h_us", NULL, NULL, bounds, 2, decreasing,
+                                                 0), -1));
+    cr_assert (eq (int, proto_msg_add_histogram (&msg, "H", NULL, NULL, bounds, 2, counts, 0), -1));
+    cr_assert (eq (sz, msg.svc_alive.histogram_count, 0));
     proto_msg_init (&msg, PROTO_MSG_STATE_CHANGED);
     char key[PROTO_KEY_MAX + 2];
     memset (key, 'k', sizeof key - 1);

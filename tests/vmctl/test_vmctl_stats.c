@@ -59,3 +59,46 @@ Test (vmctl_stats, counters_fit_in_one_svc_alive)
     cr_assert (boots && crash && inf);
     proto_msg_reset (&msg);
 }
+
+Test (vmctl_stats, libvirt_calls_go_into_a_histogram_per_call)
+{
+    vmctl_stats_t *stats = (vmctl_stats_t *) calloc (1, sizeof (vmctl_stats_t));
+    cr_assert (not (vmctl_stats_call (stats, VMCTL_CALL_RESUME, 17000)));
+    cr_assert (not (vmctl_stats_call (stats, VMCTL_CALL_CREATE, 400000)));
+    cr_assert (vmctl_stats_call (stats, VMCTL_CALL_CREATE, 18500000), "18.5 s is slow");
+    cr_assert (eq (u64, stats->libvirt_slow_calls, 1));
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_MSG_SVC_ALIVE);
+    vmctl_stats_add_counters (stats, &msg);
+    //  One histogram per kind of call made, none for the others.
+    cr_assert (eq (sz, msg.svc_alive.histogram_count, 2));
+    const proto_histogram_t *create = NULL;
+    for (size_t index = 0; index < msg.svc_alive.histogram_count; index++)
+        if (streq (msg.svc_alive.histograms[index].labels[0].value, "create"))
+            create = &msg.svc_alive.histograms[index];
+    cr_assert (not (eq (ptr, (void *) create, NULL)));
+    cr_assert (eq (str, (char *) create->name, "libvirt_call_us"));
+    cr_assert (eq (str, (char *) create->labels[0].name, "call"));
+    cr_assert (eq (sz, create->bound_count, (size_t) VMCTL_CALL_BUCKETS));
+    cr_assert (eq (i64, create->counts[VMCTL_CALL_BUCKETS], 2), "+Inf holds both");
+    cr_assert (eq (i64, create->sum, 18900000));
+    //  The 18.5 s call is only in the top bucket (30 s) and +Inf.
+    cr_assert (eq (i64, create->counts[VMCTL_CALL_BUCKETS - 2], 1), "<= 10 s: one");
+    cr_assert (eq (i64, create->counts[VMCTL_CALL_BUCKETS - 1], 2), "<= 30 s: both");
+    bool p99 = false;
+    for (size_t index = 0; index < msg.svc_alive.counter_count; index++) {
+        const proto_counter_t *counter = &msg.svc_alive.counters[index];
+        p99 |= streq (counter->name, "libvirt_create_us_p99") && counter->value == 18500000;
+    }
+    cr_assert (p99, "libvirt_create_us_p99 is the slow call");
+    //  The whole heartbeat still encodes.
+    strcpy (msg.svc_alive.name, "vmctl");
+    strcpy (msg.svc_alive.instance, "1");
+    strcpy (msg.svc_alive.version, "0");
+    proto_error_t error;
+    char *text = proto_msg_encode (&msg, &error);
+    cr_assert (not (eq (ptr, text, NULL)), "%s", error.text);
+    free (text);
+    proto_msg_reset (&msg);
+    free (stats);
+}
