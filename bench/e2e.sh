@@ -94,10 +94,10 @@ EOF
     else
         sed -e "s|@NAME@|$name-l-$mask|" -e "s|@ADDRESS@|$subnet.$host/24|" \
             -e "s|@SERVICE@|l-$mask|" -e "s|@ROOTFS@|$guest/rootfs|" \
-            -e "s|@BRIDGE@|${name:0:10}0|" -e "s|@MAC@|$mac|" \
+            -e "s|@BRIDGE@|${name:0:10}0|" -e "s|@MAC@|$mac|" -e "s|@IFACE@|l-$name-$host|" \
             "$top/deploy/guest/lxc-domain.xml.in" > "$root/l-$mask.xml"
-        virsh -q -c lxc:///system dominfo "$name-l-$mask" >/dev/null 2>&1 \
-            || virsh -q -c lxc:///system define "$root/l-$mask.xml" >/dev/null
+        # Defined again each time: a domain left from an older run keeps its old XML.
+        virsh -q -c lxc:///system define "$root/l-$mask.xml" >/dev/null
         cat <<EOF
 {"name": "l-$mask", "dns": ["l-$mask.jitsu.test"], "ip": "$subnet.$host", "mac": "$mac",
  "domain": "$name-l-$mask", "ttl": 300, "mask": "$mask", "response_delay_ms": $delay,
@@ -147,7 +147,8 @@ virsh -q -c qemu:///system destroy "$name-q-ready" >/dev/null
 wait_state q-ready off || true
 sed -e "s|@NAME@|jraw-l|" -e "s|@ADDRESS@|$subnet.41/24|" -e "s|@SERVICE@|raw|" \
     -e "s|@ROOTFS@|$guest/rootfs|" -e "s|@BRIDGE@|${name:0:10}0|" \
-    -e "s|@MAC@|52:54:00:79:00:29|" "$top/deploy/guest/lxc-domain.xml.in" > "$root/raw-l.xml"
+    -e "s|@MAC@|52:54:00:79:00:29|" -e "s|@IFACE@|l-jraw|" \
+    "$top/deploy/guest/lxc-domain.xml.in" > "$root/raw-l.xml"
 
 : > "$results"
 for round in $(seq 1 "$rounds"); do

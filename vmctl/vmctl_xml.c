@@ -59,6 +59,28 @@ s_emit (FILE *out, const char *format, ...)
     va_end (args);
 }
 
+void
+vmctl_xml_tap_name (const char *domain, char *tap)
+{
+    assert (domain && tap);
+    size_t length = strlen (domain);
+    bool plain = length > 0 && length <= VMCTL_XML_TAP_MAX - 2;
+    for (const char *cursor = domain; plain && *cursor; cursor++)
+        plain = isalnum ((unsigned char) *cursor) || strchr ("_.-", *cursor);
+    if (plain) {
+        snprintf (tap, VMCTL_XML_TAP_MAX + 1, "q-%s", domain);
+        return;
+    }
+    //  FNV-1a, 64 bits, of which 52 fit in 13 hex digits.
+    uint64_t hash = UINT64_C (14695981039346656037);
+    for (const char *cursor = domain; *cursor; cursor++) {
+        hash ^= (unsigned char) *cursor;
+        hash *= UINT64_C (1099511628211);
+    }
+    snprintf (tap, VMCTL_XML_TAP_MAX + 1, "q-%013llx",
+              (unsigned long long) (hash & UINT64_C (0xFFFFFFFFFFFFF)));
+}
+
 char *
 vmctl_xml_domain (const proto_service_t *service, const char *name, const char *type)
 {
@@ -95,6 +117,9 @@ vmctl_xml_domain (const proto_service_t *service, const char *name, const char *
     s_emit (out, "      <source bridge='%s'/>\n", template->bridge);
     if (service->mac[0])
         s_emit (out, "      <mac address='%s'/>\n", service->mac);
+    char tap[VMCTL_XML_TAP_MAX + 1];
+    vmctl_xml_tap_name (name, tap);
+    s_emit (out, "      <target dev='%s'/>\n", tap);
     fputs ("      <model type='virtio'/>\n", out);
     if (microvm)
         fputs ("      <address type='virtio-mmio'/>\n", out);

@@ -9,6 +9,12 @@
     balloon, ACPI for shutdown; on microvm the interface sits on virtio-mmio since the machine
     has no PCI bus.
 
+    The guest's tap device is named after the domain (<target dev='q-jitsu-www'/>), not left
+    to libvirt: libvirt 9 draws unnamed taps and LXC veths from one process-wide vnetN counter
+    that starts again at 0 whenever libvirtd does, and LXC starts failed now and then with
+    "unable to create vnetX <-> vnetY veth pair: File exists". Named devices keep jitsu's
+    guests out of that draw.
+
     In: the live domain XML libvirt returns, from which vmctl reads the guest interface's MAC
     and its host-side device (<target dev='vnet3'/>), which only exist once the domain runs.  */
 
@@ -16,6 +22,13 @@
 #define VMCTL_XML_H_INCLUDED
 
 #include "proto.h"
+
+#define VMCTL_XML_TAP_MAX 15  // a Linux interface name: IFNAMSIZ - 1 bytes
+
+//  The tap device name for domain DOMAIN into TAP (VMCTL_XML_TAP_MAX + 1 bytes): "q-" and the
+//  domain name when that fits and is made of [A-Za-z0-9_.-], else "q-" and 13 hex digits of a
+//  hash of the name. Never starts with "vnet", which libvirt would drop as its own.
+void vmctl_xml_tap_name (const char *domain, char *tap);
 
 //  The domain XML for SERVICE's template, named NAME, of libvirt domain TYPE ("qemu", "kvm").
 //  Returns a string the caller frees, or NULL when SERVICE has no template.

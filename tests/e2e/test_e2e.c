@@ -84,9 +84,10 @@ s_register_services (void)
             test_shell ("sed -e 's|@NAME@|" S_NAME "-%s|' -e 's|@ADDRESS@|" S_SUBNET ".%d/24|' "
                         "-e 's|@SERVICE@|%s|' -e 's|@ROOTFS@|" S_GUEST "/rootfs|' "
                         "-e 's|@BRIDGE@|" S_NAME "0|' -e 's|@MAC@|52:54:00:78:00:%02d|' "
+                        "-e 's|@IFACE@|l-" S_NAME "-%d|' "
                         JITSU_SOURCE_DIR "/deploy/guest/lxc-domain.xml.in > " S_ROOT "/%s.xml "
                         "&& virsh -q -c lxc:///system define " S_ROOT "/%s.xml >/dev/null",
-                        name, host, name, host, name, name);
+                        name, host, name, host, host, name, name);
             entry = zsys_sprintf (
                 "{\"name\": \"%s\", \"dns\": [\"%s.jitsu.test\"], \"ip\": \"" S_SUBNET ".%d\", "
                 "\"mac\": \"52:54:00:78:00:%02d\", \"domain\": \"" S_NAME "-%s\", \"ttl\": %d, "

@@ -163,6 +163,30 @@ Test (vmctl_xml, bridge_interface_with_the_services_mac)
     free (type), free (bridge), free (mac), free (xml);
 }
 
+Test (vmctl_xml, the_tap_is_named_after_the_domain)
+{
+    char *xml = s_generate ();
+    char *tap = s_xpath (xml, "/domain/devices/interface/target/@dev");
+    cr_assert (eq (str, tap, "q-jitsu-www"), "out of libvirt's shared vnetN draw");
+    free (tap), free (xml);
+}
+
+Test (vmctl_xml, a_long_or_odd_domain_name_gets_a_hashed_tap)
+{
+    char first[VMCTL_XML_TAP_MAX + 1], second[VMCTL_XML_TAP_MAX + 1], odd[VMCTL_XML_TAP_MAX + 1];
+    vmctl_xml_tap_name ("jitsu-a-rather-long-service", first);
+    vmctl_xml_tap_name ("jitsu-a-rather-long-servicf", second);
+    vmctl_xml_tap_name ("a b", odd);
+    cr_assert (eq (sz, strlen (first), (size_t) VMCTL_XML_TAP_MAX));
+    cr_assert (eq (int, strncmp (first, "q-", 2), 0));
+    cr_assert (not (eq (str, first, second)), "names one letter apart, taps apart");
+    cr_assert (eq (int, strncmp (odd, "q-", 2), 0));
+    cr_assert (eq (ptr, strchr (odd, ' '), NULL));
+    char fits[VMCTL_XML_TAP_MAX + 1];
+    vmctl_xml_tap_name ("thirteen-char", fits);
+    cr_assert (eq (str, fits, "q-thirteen-char"));
+}
+
 Test (vmctl_xml, no_mac_lets_libvirt_choose)
 {
     char *xml = s_generate ();
