@@ -317,6 +317,15 @@ statestore_repo_commit_at (statestore_repo_t *self, int64_t rev, git_oid *commit
     return 0;
 }
 
+const char *
+statestore_repo_commit_hex (statestore_repo_t *self, int64_t rev, char *buffer)
+{
+    git_oid commit;
+    if (statestore_repo_commit_at (self, rev, &commit))
+        return "";
+    return git_oid_tostr (buffer, GIT_OID_HEXSZ + 1, &commit);
+}
+
 int
 statestore_repo_head_tree (statestore_repo_t *self, git_oid *tree)
 {

@@ -45,6 +45,10 @@ int64_t statestore_repo_durable_rev (statestore_repo_t *self);
 //  The commit of REV (1..rev) into COMMIT. Returns 0, or -1 when there is no such revision.
 int statestore_repo_commit_at (statestore_repo_t *self, int64_t rev, git_oid *commit);
 
+//  The hex id of the commit of REV written into BUFFER (GIT_OID_HEXSZ + 1 bytes) and returned
+//  (borrowed: BUFFER), or "" (static) when there is no such revision, as for 0.
+const char *statestore_repo_commit_hex (statestore_repo_t *self, int64_t rev, char *buffer);
+
 //  The root tree of the latest commit (the empty tree when there is none) into TREE.
 int statestore_repo_head_tree (statestore_repo_t *self, git_oid *tree);
 

@@ -149,16 +149,6 @@ s_fail (statestore_server_t *self, s_request_t *request, const statestore_fault_
     s_count_fault (self, fault->code);
 }
 
-//  The hex id of the commit of REV, "" for 0.
-static const char *
-s_commit_hex (statestore_server_t *self, int64_t rev, char *buffer)
-{
-    git_oid commit;
-    if (statestore_repo_commit_at (self->repo, rev, &commit))
-        return "";
-    return git_oid_tostr (buffer, GIT_OID_HEXSZ + 1, &commit);
-}
-
 static int
 s_check_key (const char *key, const char *where, statestore_fault_t *fault)
 {
@@ -339,7 +329,7 @@ s_handle_write (statestore_server_t *self, s_request_t *request)
         int64_t current = statestore_repo_rev (self->repo);
         json_object_set_new (request->reply, "rev", json_integer (current));
         json_object_set_new (request->reply, "commit",
-                             json_string (s_commit_hex (self, current, hex)));
+                             json_string (statestore_repo_commit_hex (self->repo, current, hex)));
         json_object_set_new (request->reply, "unchanged", json_true ());
         return;
     }
@@ -418,7 +408,7 @@ s_snapshot_text (statestore_server_t *self, json_t *id, const char *prefix)
     char *head = zsys_sprintf ("{\"id\":%lld,\"ok\":true,\"rev\":%lld,\"commit\":\"%s\","
                                "\"entries\":[",
                                (long long) json_integer_value (id), (long long) rev,
-                               s_commit_hex (self, rev, hex));
+                               statestore_repo_commit_hex (self->repo, rev, hex));
     s_snapshot_t snapshot = {zchunk_new (NULL, 64 + 160 * statestore_tree_size (self->tree)),
                              true};
     zchunk_extend (snapshot.chunk, head, strlen (head));
