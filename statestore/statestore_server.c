@@ -9,30 +9,11 @@
 #include "statestore_key.h"
 #include "statestore_repack.h"
 #include "statestore_repo.h"
+#include "statestore_request.h"
 #include "statestore_server.h"
 #include "statestore_tree.h"
 
-#define S_AUTHOR_MAX  63
-#define S_MESSAGE_MAX 1023
 #define S_EVENT_BUDGET 60000  // bytes of values a state.changed may carry
-
-//  Counters reported in svc.alive.
-typedef struct {
-    uint64_t requests;
-    uint64_t writes;
-    uint64_t commits;
-    uint64_t groups;              // flushes: one pack and one ref update each
-    uint64_t unchanged;           // writes that changed nothing and made no commit
-    uint64_t dedup_hits;          // retried writes answered from the reply cache
-    uint64_t not_found;
-    uint64_t conflict;
-    uint64_t bad_request;
-    uint64_t too_large;
-    uint64_t internal;
-    uint64_t repacks;
-    uint64_t repack_failures;
-    uint64_t group_max;           // largest group seen
-} s_stats_t;
 
 //  One write's prior state of one key, to undo it.
 typedef struct {
@@ -40,25 +21,6 @@ typedef struct {
     json_t *value;                // owned; NULL when the key did not exist
     int64_t mod_rev;
 } s_undo_t;
-
-//  One request of a group, through its stages.
-typedef struct {
-    zframe_t *identity;           // owned: the client's routing id
-    bool delimiter;               // a REQ client: echo the empty frame
-    json_t *request;              // owned; NULL when it did not parse
-    json_t *reply;                // owned; built as the request is handled
-    zchunk_t *reply_text;         // owned: a reply already serialised (snapshot), or NULL
-    const char *op;               // borrowed from request
-    bool is_write;
-    char dedup_key[PROTO_NAME_MAX + 32];  // "client#id" for writes that name a client
-} s_request_t;
-
-//  One parsed op of a write: put (value set) or del.
-typedef struct {
-    const char *key;              // borrowed from the request
-    json_t *value;                // borrowed; NULL for del
-    int64_t expect_rev;           // -1 when not given
-} s_op_t;
 
 struct _statestore_server_t {
     const statestore_config_t *config;  // borrowed
@@ -69,15 +31,15 @@ struct _statestore_server_t {
     statestore_repack_t *repacker;  // owned
     bool repacking;
     int64_t unpacked_since;       // zclock_mono when a second pack was first seen
-    s_request_t *group;           // owned array of config->batch_max requests
+    statestore_request_t *group;  // owned array of config->batch_max requests
     s_undo_t *undo;               // owned: undo records of the current group
     size_t undo_count;
     size_t undo_capacity;
     zlist_t *events;              // owned: proto_msg_t * to publish after the flush
     zhashx_t *dedup;              // owned: dedup_key -> reply text
     zlist_t *dedup_order;         // owned: keys in insertion order, for eviction
-    s_op_t ops[STATESTORE_TX_MAX];
-    s_stats_t stats;
+    statestore_op_t ops[STATESTORE_TX_MAX];
+    statestore_stats_t stats;
 };
 
 static void
@@ -123,101 +85,6 @@ s_track_object (const git_oid *oid, void *argument)
     return statestore_repo_track ((statestore_repo_t *) argument, oid);
 }
 
-static void
-s_count_fault (statestore_server_t *self, const char *code)
-{
-    if (streq (code, STATESTORE_NOT_FOUND))
-        self->stats.not_found++;
-    else if (streq (code, STATESTORE_CONFLICT))
-        self->stats.conflict++;
-    else if (streq (code, STATESTORE_BAD_REQUEST))
-        self->stats.bad_request++;
-    else if (streq (code, STATESTORE_TOO_LARGE))
-        self->stats.too_large++;
-    else
-        self->stats.internal++;
-}
-
-//  Make REQUEST's reply an error.
-static void
-s_fail (statestore_server_t *self, s_request_t *request, const statestore_fault_t *fault)
-{
-    json_t *id = request->request ? json_object_get (request->request, "id") : NULL;
-    json_decref (request->reply);
-    request->reply = json_pack ("{s:O, s:b, s:s, s:s}", "id", id ? id : json_null (), "ok", 0,
-                                "error", fault->code, "message", fault->message);
-    s_count_fault (self, fault->code);
-}
-
-static int
-s_check_key (const char *key, const char *where, statestore_fault_t *fault)
-{
-    char reason[128];
-    if (!key)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                     "%s: key missing or not a string", where);
-    if (statestore_key_check (key, reason, sizeof reason))
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "%s: %.64s: %s", where, key,
-                                     reason);
-    return 0;
-}
-
-//  Parse one op object {op?, key, value?, expect_rev?} of kind PUT (or del) into OP.
-static int
-s_parse_op (json_t *object, bool put, const char *where, s_op_t *op, statestore_fault_t *fault)
-{
-    op->key = json_string_value (json_object_get (object, "key"));
-    op->value = put ? json_object_get (object, "value") : NULL;
-    json_t *expect = json_object_get (object, "expect_rev");
-    op->expect_rev = -1;
-    if (s_check_key (op->key, where, fault))
-        return -1;
-    if (put && !op->value)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "%s: put needs a value", where);
-    if (expect) {
-        if (!json_is_integer (expect) || json_integer_value (expect) < 0)
-            return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                         "%s: expect_rev must be an integer >= 0", where);
-        op->expect_rev = json_integer_value (expect);
-    }
-    if (put && json_dumpb (op->value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY)
-                   > STATESTORE_VALUE_MAX)
-        return statestore_fault_set (fault, STATESTORE_TOO_LARGE,
-                                     "%s: %s: value over %d bytes", where,
-                                     op->key, STATESTORE_VALUE_MAX);
-    return 0;
-}
-
-//  Parse a write request into self->ops. Returns the number of ops, or -1 with FAULT.
-static int
-s_parse_write (statestore_server_t *self, json_t *request, const char *op,
-               statestore_fault_t *fault)
-{
-    if (!streq (op, "tx"))
-        return s_parse_op (request, streq (op, "put"), op, &self->ops[0], fault) ? -1 : 1;
-    json_t *ops = json_object_get (request, "ops");
-    if (!json_is_array (ops) || json_array_size (ops) == 0)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                     "tx: ops must be a non-empty array");
-    if (json_array_size (ops) > STATESTORE_TX_MAX)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "tx: more than %d ops",
-                                     STATESTORE_TX_MAX);
-    size_t index;
-    json_t *item;
-    json_array_foreach (ops, index, item) {
-        char where[32];
-        snprintf (where, sizeof where, "tx ops[%zu]", index);
-        const char *kind = json_string_value (json_object_get (item, "op"));
-        if (!json_is_object (item) || !kind || (!streq (kind, "put") && !streq (kind, "del")))
-            return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                         "%s: expected {\"op\":\"put\"|\"del\", \"key\":...}",
-                                         where);
-        if (s_parse_op (item, streq (kind, "put"), where, &self->ops[index], fault))
-            return -1;
-    }
-    return (int) json_array_size (ops);
-}
-
 //  Apply COUNT ops as one atomic change at revision REV; record undo records and CHANGES
 //  (a state.changed message). Returns the number of keys changed, or -1 with FAULT (nothing
 //  applied).
@@ -229,7 +96,7 @@ s_apply (statestore_server_t *self, int count, int64_t rev, proto_msg_t *changes
     int changed = 0;
     size_t budget = S_EVENT_BUDGET;
     for (int index = 0; index < count; index++) {
-        s_op_t *op = &self->ops[index];
+        statestore_op_t *op = &self->ops[index];
         int64_t mod_rev = 0;
         json_t *current = statestore_tree_get (self->tree, op->key, &mod_rev);
         char reason[256];
@@ -279,36 +146,16 @@ s_apply (statestore_server_t *self, int count, int64_t rev, proto_msg_t *changes
     return changed;
 }
 
-//  Validate the author and message of a write. Returns 0, or -1 with FAULT.
-static int
-s_check_signature (json_t *request, const char **author, const char **message,
-                   statestore_fault_t *fault)
-{
-    json_t *author_json = json_object_get (request, "author");
-    json_t *message_json = json_object_get (request, "message");
-    *author = author_json ? json_string_value (author_json) : "unknown";
-    *message = message_json ? json_string_value (message_json) : NULL;
-    if (!*author || !**author || strlen (*author) > S_AUTHOR_MAX || strpbrk (*author, "<>\n"))
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                     "author: 1 to %d characters, without <, > or newlines",
-                                     S_AUTHOR_MAX);
-    if (message_json && (!*message || strlen (*message) > S_MESSAGE_MAX))
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                     "message: a string of at most %d "
-                                     "bytes", S_MESSAGE_MAX);
-    return 0;
-}
-
 //  Handle one write: apply it and create its commit (pending until the group's flush).
 static void
-s_handle_write (statestore_server_t *self, s_request_t *request)
+s_handle_write (statestore_server_t *self, statestore_request_t *request)
 {
     statestore_fault_t fault;
     const char *author, *message;
     self->stats.writes++;
-    int count = s_parse_write (self, request->request, request->op, &fault);
-    if (count < 0 || s_check_signature (request->request, &author, &message, &fault)) {
-        s_fail (self, request, &fault);
+    int count = statestore_request_ops (request, self->ops, &fault);
+    if (count < 0 || statestore_request_signature (request, &author, &message, &fault)) {
+        statestore_request_fail (request, &fault, &self->stats);
         return;
     }
     int64_t rev = statestore_repo_rev (self->repo) + 1;
@@ -317,7 +164,7 @@ s_handle_write (statestore_server_t *self, s_request_t *request)
     size_t undo_mark = self->undo_count;
     int changed = s_apply (self, count, rev, event, &fault);
     if (changed < 0) {
-        s_fail (self, request, &fault);
+        statestore_request_fail (request, &fault, &self->stats);
         free (event);
         return;
     }
@@ -359,7 +206,7 @@ s_handle_write (statestore_server_t *self, s_request_t *request)
         s_undo_to (self, undo_mark);
         statestore_fault_set (&fault, STATESTORE_INTERNAL, "commit failed: %s",
                               git_error_last () ? git_error_last ()->message : "?");
-        s_fail (self, request, &fault);
+        statestore_request_fail (request, &fault, &self->stats);
         proto_msg_reset (event);
         free (event);
     }
@@ -425,52 +272,22 @@ s_add_key (const char *key, json_t *value, int64_t mod_rev, void *argument)
     return 0;
 }
 
-//  The optional string PREFIX of a request ("" when absent). Returns 0, or -1 with FAULT.
-static int
-s_prefix (json_t *request, const char **prefix, statestore_fault_t *fault)
-{
-    json_t *value = json_object_get (request, "prefix");
-    char reason[128];
-    *prefix = value ? json_string_value (value) : "";
-    if (!*prefix)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "prefix must be a string");
-    if (statestore_key_check_prefix (*prefix, reason, sizeof reason))
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST,
-                                     "prefix %.64s: %s", *prefix, reason);
-    return 0;
-}
-
-//  An optional integer field NAME >= MIN of REQUEST into VALUE. Returns 0, or -1 with FAULT.
-static int
-s_integer (json_t *request, const char *name, int64_t min, int64_t *value,
-           statestore_fault_t *fault)
-{
-    json_t *field = json_object_get (request, name);
-    if (!field)
-        return 0;
-    if (!json_is_integer (field) || json_integer_value (field) < min)
-        return statestore_fault_set (fault, STATESTORE_BAD_REQUEST, "%s must be an integer >= %lld",
-                                     name, (long long) min);
-    *value = json_integer_value (field);
-    return 0;
-}
-
 //  Answer a read from the tree or the history.
 static void
-s_handle_read (statestore_server_t *self, s_request_t *request)
+s_handle_read (statestore_server_t *self, statestore_request_t *request)
 {
     json_t *body = request->request;
     json_t *reply = request->reply;
     const char *op = request->op;
     statestore_fault_t fault;
     int64_t rev = statestore_repo_durable_rev (self->repo);
-    const char *key = json_string_value (json_object_get (body, "key"));
+    const char *key;
     const char *prefix;
     int rc = 0;
     if (streq (op, "get")) {
         int64_t mod_rev = 0;
         json_t *value = NULL;
-        if (!(rc = s_check_key (key, "get", &fault))
+        if (!(rc = statestore_request_key (request, "get", &key, &fault))
             && !(value = statestore_tree_get (self->tree, key, &mod_rev)))
             rc = statestore_fault_set (&fault, STATESTORE_NOT_FOUND, "%s: no such key", key);
         if (rc == 0) {
@@ -481,11 +298,11 @@ s_handle_read (statestore_server_t *self, s_request_t *request)
         }
     }
     else if (streq (op, "snapshot")) {
-        if (!(rc = s_prefix (body, &prefix, &fault)))
+        if (!(rc = statestore_request_prefix (request, &prefix, &fault)))
             request->reply_text = s_snapshot_text (self, json_object_get (body, "id"), prefix);
     }
     else if (streq (op, "list")) {
-        if (!(rc = s_prefix (body, &prefix, &fault))) {
+        if (!(rc = statestore_request_prefix (request, &prefix, &fault))) {
             json_t *keys = json_array ();
             statestore_tree_foreach (self->tree, prefix, s_add_key, keys);
             json_object_set_new (reply, "rev", json_integer (rev));
@@ -495,9 +312,9 @@ s_handle_read (statestore_server_t *self, s_request_t *request)
     else if (streq (op, "log")) {
         int64_t limit = 20, since = 0;
         json_t *values = json_object_get (body, "values");
-        if (!(rc = s_prefix (body, &prefix, &fault))
-            && !(rc = s_integer (body, "limit", 1, &limit, &fault))
-            && !(rc = s_integer (body, "since", 0, &since, &fault)) && values
+        if (!(rc = statestore_request_prefix (request, &prefix, &fault))
+            && !(rc = statestore_request_integer (request, "limit", 1, &limit, &fault))
+            && !(rc = statestore_request_integer (request, "since", 0, &since, &fault)) && values
             && !json_is_boolean (values))
             rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "values must be true or "
                                                                        "false");
@@ -510,8 +327,9 @@ s_handle_read (statestore_server_t *self, s_request_t *request)
     else if (streq (op, "get_at")) {
         int64_t at = 0;
         const char *commit = json_string_value (json_object_get (body, "commit"));
-        if (!(rc = s_check_key (key, "get_at", &fault))
-            && !(rc = s_integer (body, "rev", 1, &at, &fault)) && at == 0 && !commit)
+        if (!(rc = statestore_request_key (request, "get_at", &key, &fault))
+            && !(rc = statestore_request_integer (request, "rev", 1, &at, &fault)) && at == 0
+            && !commit)
             rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST,
                                        "get_at needs rev or commit");
         if (rc == 0)
@@ -519,78 +337,15 @@ s_handle_read (statestore_server_t *self, s_request_t *request)
     }
     else if (streq (op, "diff")) {
         int64_t from = -1, to = -1;
-        if (!(rc = s_integer (body, "from", 0, &from, &fault))
-            && !(rc = s_integer (body, "to", 0, &to, &fault)) && (from < 0 || to < 0))
+        if (!(rc = statestore_request_integer (request, "from", 0, &from, &fault))
+            && !(rc = statestore_request_integer (request, "to", 0, &to, &fault))
+            && (from < 0 || to < 0))
             rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "diff needs from and to");
         if (rc == 0)
             rc = statestore_history_diff (self->repo, from, to, reply, &fault);
     }
     if (rc)
-        s_fail (self, request, &fault);
-}
-
-static bool
-s_is_write (const char *op)
-{
-    return streq (op, "put") || streq (op, "del") || streq (op, "tx");
-}
-
-static bool
-s_is_read (const char *op)
-{
-    return streq (op, "get") || streq (op, "list") || streq (op, "snapshot") || streq (op, "log")
-           || streq (op, "get_at") || streq (op, "diff");
-}
-
-//  Stage 1: split the frames, parse the JSON, check id and op.
-static void
-s_parse (statestore_server_t *self, s_request_t *request, zmsg_t *msg)
-{
-    statestore_fault_t fault;
-    request->identity = zmsg_pop (msg);
-    zframe_t *payload = zmsg_pop (msg);
-    if (payload && zframe_size (payload) == 0 && zmsg_size (msg) == 1) {
-        request->delimiter = true;  // [identity][""][json] from a REQ socket
-        zframe_destroy (&payload);
-        payload = zmsg_pop (msg);
-    }
-    request->reply = json_object ();
-    if (!payload || zmsg_size (msg) > 0)
-        statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "a request is one JSON frame");
-    else if (zframe_size (payload) > STATESTORE_REQUEST_MAX)
-        statestore_fault_set (&fault, STATESTORE_TOO_LARGE, "request of %zu bytes, limit %d",
-                              zframe_size (payload), STATESTORE_REQUEST_MAX);
-    else {
-        json_error_t error;
-        request->request = json_loadb ((const char *) zframe_data (payload),
-                                       zframe_size (payload), JSON_REJECT_DUPLICATES, &error);
-        json_t *id = json_object_get (request->request, "id");
-        const char *op = json_string_value (json_object_get (request->request, "op"));
-        if (!request->request)
-            statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "not JSON: %s", error.text);
-        else if (!json_is_object (request->request))
-            statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "a request is a JSON object");
-        else if (!json_is_integer (id) || json_integer_value (id) < 0)
-            statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "id must be an integer >= 0");
-        else if (!op || (!s_is_write (op) && !s_is_read (op)))
-            statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "unknown op \"%.32s\"",
-                                  op ? op : "(none)");
-        else {
-            request->op = op;
-            request->is_write = s_is_write (op);
-            json_object_set (request->reply, "id", id);
-            json_object_set_new (request->reply, "ok", json_true ());
-            const char *client = json_string_value (json_object_get (request->request, "client"));
-            if (request->is_write && client && strlen (client) <= PROTO_NAME_MAX)
-                snprintf (request->dedup_key, sizeof request->dedup_key, "%s#%lld", client,
-                          (long long) json_integer_value (id));
-            zframe_destroy (&payload);
-            return;
-        }
-    }
-    zframe_destroy (&payload);
-    s_fail (self, request, &fault);
-    request->op = NULL;
+        statestore_request_fail (request, &fault, &self->stats);
 }
 
 //  Remember a write's reply for retries of the same request.
@@ -609,7 +364,7 @@ s_dedup_remember (statestore_server_t *self, const char *key, const char *text)
 }
 
 static void
-s_send_reply (statestore_server_t *self, s_request_t *request, const char *text)
+s_send_reply (statestore_server_t *self, statestore_request_t *request, const char *text)
 {
     zmsg_t *reply = zmsg_new ();
     zmsg_append (reply, &request->identity);
@@ -655,7 +410,7 @@ s_handle_group (statestore_server_t *self, size_t count)
         self->stats.group_max = count;
     //  Writes, in order; retried ones are answered from the cache.
     for (size_t index = 0; index < count; index++) {
-        s_request_t *request = &self->group[index];
+        statestore_request_t *request = &self->group[index];
         if (!request->op || !request->is_write)
             continue;
         if (*request->dedup_key && zhashx_lookup (self->dedup, request->dedup_key)) {
@@ -673,7 +428,7 @@ s_handle_group (statestore_server_t *self, size_t count)
         for (size_t index = 0; index < count; index++)
             if (self->group[index].op && self->group[index].is_write
                 && json_is_true (json_object_get (self->group[index].reply, "ok")))
-                s_fail (self, &self->group[index], &fault);
+                statestore_request_fail (&self->group[index], &fault, &self->stats);
         proto_msg_t *event;
         while ((event = (proto_msg_t *) zlist_pop (self->events))) {
             proto_msg_reset (event);
@@ -683,7 +438,7 @@ s_handle_group (statestore_server_t *self, size_t count)
     s_undo_clear (self);
     //  Reads see every write of the group; then everyone is answered, in order.
     for (size_t index = 0; index < count; index++) {
-        s_request_t *request = &self->group[index];
+        statestore_request_t *request = &self->group[index];
         if (request->op && !request->is_write)
             s_handle_read (self, request);
         char *text = NULL;
@@ -699,11 +454,7 @@ s_handle_group (statestore_server_t *self, size_t count)
         }
         s_send_reply (self, request, cached ? cached : text ? text : "{\"ok\":false}");
         free (text);
-        zchunk_destroy (&request->reply_text);
-        zframe_destroy (&request->identity);
-        json_decref (request->request);
-        json_decref (request->reply);
-        memset (request, 0, sizeof *request);
+        statestore_request_clear (request);
     }
     s_publish_events (self);
     s_maybe_repack (self);
@@ -720,7 +471,7 @@ s_on_request (zloop_t *loop, zsock_t *router, void *argument)
         if (!msg)
             break;
         self->stats.requests++;
-        s_parse (self, &self->group[count++], msg);
+        statestore_request_parse (&self->group[count++], msg, &self->stats);
         zmsg_destroy (&msg);
     }
     if (count)
@@ -806,7 +557,8 @@ statestore_server_new (const statestore_config_t *config, char *reason, size_t r
     assert (config);
     statestore_server_t *self = (statestore_server_t *) zmalloc (sizeof (statestore_server_t));
     self->config = config;
-    self->group = (s_request_t *) calloc (config->batch_max, sizeof (s_request_t));
+    self->group = (statestore_request_t *) calloc (config->batch_max,
+                                                   sizeof (statestore_request_t));
     self->events = zlist_new ();
     self->dedup = zhashx_new ();
     zhashx_set_destructor (self->dedup, (zhashx_destructor_fn *) zstr_free);

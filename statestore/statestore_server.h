@@ -10,9 +10,6 @@
 
 #include "statestore_config.h"
 
-#define STATESTORE_REQUEST_MAX (4 * 1024 * 1024)  // bytes in one request frame
-#define STATESTORE_VALUE_MAX   (1024 * 1024)      // bytes of one value, compact JSON
-#define STATESTORE_TX_MAX      10000              // ops in one tx
 #define STATESTORE_LOG_MAX     10000              // entries one log request may ask for
 #define STATESTORE_DEDUP_MAX   4096               // write replies kept for retried requests
 
