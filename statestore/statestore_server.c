@@ -4,6 +4,7 @@
     then, for writes, applied to the in-memory tree and committed, then the group is flushed to
     disk, then reads are answered from the tree and history, then every reply is sent.  */
 
+#include "statestore_dedup.h"
 #include "statestore_fault.h"
 #include "statestore_history.h"
 #include "statestore_key.h"
@@ -36,8 +37,7 @@ struct _statestore_server_t {
     size_t undo_count;
     size_t undo_capacity;
     zlist_t *events;              // owned: proto_msg_t * to publish after the flush
-    zhashx_t *dedup;              // owned: dedup_key -> reply text
-    zlist_t *dedup_order;         // owned: keys in insertion order, for eviction
+    statestore_dedup_t *dedup;    // owned: replies of recent writes, by dedup_key
     statestore_op_t ops[STATESTORE_TX_MAX];
     statestore_stats_t stats;
 };
@@ -348,21 +348,6 @@ s_handle_read (statestore_server_t *self, statestore_request_t *request)
         statestore_request_fail (request, &fault, &self->stats);
 }
 
-//  Remember a write's reply for retries of the same request.
-static void
-s_dedup_remember (statestore_server_t *self, const char *key, const char *text)
-{
-    if (zhashx_lookup (self->dedup, key))
-        return;
-    if (zlist_size (self->dedup_order) >= STATESTORE_DEDUP_MAX) {
-        char *oldest = (char *) zlist_pop (self->dedup_order);
-        zhashx_delete (self->dedup, oldest);
-        free (oldest);
-    }
-    zhashx_insert (self->dedup, key, strdup (text));
-    zlist_append (self->dedup_order, strdup (key));
-}
-
 static void
 s_send_reply (statestore_server_t *self, statestore_request_t *request, const char *text)
 {
@@ -413,7 +398,7 @@ s_handle_group (statestore_server_t *self, size_t count)
         statestore_request_t *request = &self->group[index];
         if (!request->op || !request->is_write)
             continue;
-        if (*request->dedup_key && zhashx_lookup (self->dedup, request->dedup_key)) {
+        if (*request->dedup_key && statestore_dedup_lookup (self->dedup, request->dedup_key)) {
             self->stats.dedup_hits++;
             continue;
         }
@@ -443,14 +428,14 @@ s_handle_group (statestore_server_t *self, size_t count)
             s_handle_read (self, request);
         char *text = NULL;
         const char *cached = *request->dedup_key && request->is_write
-                                 ? (const char *) zhashx_lookup (self->dedup, request->dedup_key)
+                                 ? statestore_dedup_lookup (self->dedup, request->dedup_key)
                                  : NULL;
         if (request->reply_text)
             cached = (const char *) zchunk_data (request->reply_text);
         else if (!cached) {
             text = json_dumps (request->reply, JSON_COMPACT);
             if (*request->dedup_key && request->is_write && text)
-                s_dedup_remember (self, request->dedup_key, text);
+                statestore_dedup_remember (self->dedup, request->dedup_key, text);
         }
         s_send_reply (self, request, cached ? cached : text ? text : "{\"ok\":false}");
         free (text);
@@ -560,9 +545,7 @@ statestore_server_new (const statestore_config_t *config, char *reason, size_t r
     self->group = (statestore_request_t *) calloc (config->batch_max,
                                                    sizeof (statestore_request_t));
     self->events = zlist_new ();
-    self->dedup = zhashx_new ();
-    zhashx_set_destructor (self->dedup, (zhashx_destructor_fn *) zstr_free);
-    self->dedup_order = zlist_new ();
+    self->dedup = statestore_dedup_new (STATESTORE_DEDUP_MAX);
     self->tree = statestore_tree_new ();
     self->repo = statestore_repo_new (config->repo, reason, reason_size);
     if (!self->repo)
@@ -628,13 +611,7 @@ statestore_server_destroy (statestore_server_t **self_p)
     zlist_destroy (&self->events);
     s_undo_clear (self);
     free (self->undo);
-    zhashx_destroy (&self->dedup);
-    if (self->dedup_order) {
-        char *key;
-        while ((key = (char *) zlist_pop (self->dedup_order)))
-            free (key);
-    }
-    zlist_destroy (&self->dedup_order);
+    statestore_dedup_destroy (&self->dedup);
     free (self->group);
     free (self);
     *self_p = NULL;

@@ -11,7 +11,6 @@
 #include "statestore_config.h"
 
 #define STATESTORE_LOG_MAX     10000              // entries one log request may ask for
-#define STATESTORE_DEDUP_MAX   4096               // write replies kept for retried requests
 
 typedef struct _statestore_server_t statestore_server_t;
 
