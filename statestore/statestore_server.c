@@ -13,15 +13,7 @@
 #include "statestore_request.h"
 #include "statestore_server.h"
 #include "statestore_tree.h"
-
-#define S_EVENT_BUDGET 60000  // bytes of values a state.changed may carry
-
-//  One write's prior state of one key, to undo it.
-typedef struct {
-    char *key;                    // owned
-    json_t *value;                // owned; NULL when the key did not exist
-    int64_t mod_rev;
-} s_undo_t;
+#include "statestore_writer.h"
 
 struct _statestore_server_t {
     const statestore_config_t *config;  // borrowed
@@ -33,193 +25,10 @@ struct _statestore_server_t {
     bool repacking;
     int64_t unpacked_since;       // zclock_mono when a second pack was first seen
     statestore_request_t *group;  // owned array of config->batch_max requests
-    s_undo_t *undo;               // owned: undo records of the current group
-    size_t undo_count;
-    size_t undo_capacity;
-    zlist_t *events;              // owned: proto_msg_t * to publish after the flush
+    statestore_writer_t *writer;  // owned: the write path
     statestore_dedup_t *dedup;    // owned: replies of recent writes, by dedup_key
-    statestore_op_t ops[STATESTORE_TX_MAX];
     statestore_stats_t stats;
 };
-
-static void
-s_undo_push (statestore_server_t *self, const char *key, json_t *value, int64_t mod_rev)
-{
-    if (self->undo_count == self->undo_capacity) {
-        self->undo_capacity = self->undo_capacity ? self->undo_capacity * 2 : 64;
-        self->undo = (s_undo_t *) realloc (self->undo, self->undo_capacity * sizeof (s_undo_t));
-    }
-    self->undo[self->undo_count++] = (s_undo_t){strdup (key), json_incref (value), mod_rev};
-}
-
-//  Undo the newest records until only KEEP remain.
-static void
-s_undo_to (statestore_server_t *self, size_t keep)
-{
-    char reason[64];
-    while (self->undo_count > keep) {
-        s_undo_t *record = &self->undo[--self->undo_count];
-        if (record->value)
-            statestore_tree_put (self->tree, record->key, record->value, record->mod_rev, reason,
-                                 sizeof reason);
-        else
-            statestore_tree_del (self->tree, record->key);
-        free (record->key);
-    }
-}
-
-//  Forget the undo records: the group is durable.
-static void
-s_undo_clear (statestore_server_t *self)
-{
-    for (size_t index = 0; index < self->undo_count; index++) {
-        free (self->undo[index].key);
-        json_decref (self->undo[index].value);
-    }
-    self->undo_count = 0;
-}
-
-static int
-s_track_object (const git_oid *oid, void *argument)
-{
-    return statestore_repo_track ((statestore_repo_t *) argument, oid);
-}
-
-//  Apply COUNT ops as one atomic change at revision REV; record undo records and CHANGES
-//  (a state.changed message). Returns the number of keys changed, or -1 with FAULT (nothing
-//  applied).
-static int
-s_apply (statestore_server_t *self, int count, int64_t rev, proto_msg_t *changes,
-         statestore_fault_t *fault)
-{
-    size_t undo_mark = self->undo_count;
-    int changed = 0;
-    size_t budget = S_EVENT_BUDGET;
-    for (int index = 0; index < count; index++) {
-        statestore_op_t *op = &self->ops[index];
-        int64_t mod_rev = 0;
-        json_t *current = statestore_tree_get (self->tree, op->key, &mod_rev);
-        char reason[256];
-        int rc = 0;
-        if (op->expect_rev >= 0 && (current ? mod_rev : 0) != op->expect_rev)
-            rc = statestore_fault_set (fault, STATESTORE_CONFLICT,
-                                       "%s: expect_rev %lld, but it is %lld",
-                                       op->key, (long long) op->expect_rev,
-                                       (long long) (current ? mod_rev : 0));
-        else if (!op->value && !current)
-            rc = statestore_fault_set (fault, STATESTORE_NOT_FOUND, "%s: no such key", op->key);
-        else if (op->value && current && json_equal (current, op->value))
-            continue;  // nothing to change
-        else {
-            s_undo_push (self, op->key, current, mod_rev);
-            if (op->value
-                && statestore_tree_put (self->tree, op->key, json_incref (op->value), rev, reason,
-                                        sizeof reason))
-                rc = statestore_fault_set (fault, STATESTORE_CONFLICT, "%s", reason);
-            else if (!op->value)
-                statestore_tree_del (self->tree, op->key);
-        }
-        if (rc) {
-            s_undo_to (self, undo_mark);
-            proto_msg_reset (changes);
-            return -1;
-        }
-        //  The event carries the new values while they fit; a replica fetches the rest.
-        size_t size = op->value ? json_dumpb (op->value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY)
-                                : 0;
-        size_t key_size = strlen (op->key) + 32;
-        json_t *carried = NULL;
-        if (budget >= key_size + size) {
-            carried = op->value;
-            budget -= key_size + size;
-        }
-        else if (budget >= key_size)
-            budget -= key_size;
-        else {
-            changes->state_changed.truncated = true;
-            changed++;
-            continue;
-        }
-        proto_msg_add_change (changes, op->key, op->value ? PROTO_OP_PUT : PROTO_OP_DEL, carried);
-        changed++;
-    }
-    return changed;
-}
-
-//  Handle one write: apply it and create its commit (pending until the group's flush).
-static void
-s_handle_write (statestore_server_t *self, statestore_request_t *request)
-{
-    statestore_fault_t fault;
-    const char *author, *message;
-    self->stats.writes++;
-    int count = statestore_request_ops (request, self->ops, &fault);
-    if (count < 0 || statestore_request_signature (request, &author, &message, &fault)) {
-        statestore_request_fail (request, &fault, &self->stats);
-        return;
-    }
-    int64_t rev = statestore_repo_rev (self->repo) + 1;
-    proto_msg_t *event = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-    proto_msg_init (event, PROTO_MSG_STATE_CHANGED);
-    size_t undo_mark = self->undo_count;
-    int changed = s_apply (self, count, rev, event, &fault);
-    if (changed < 0) {
-        statestore_request_fail (request, &fault, &self->stats);
-        free (event);
-        return;
-    }
-    char hex[GIT_OID_HEXSZ + 1];
-    if (changed == 0) {
-        //  Nothing changed: no commit, and the reply says where the state stands.
-        self->stats.unchanged++;
-        free (event);
-        int64_t current = statestore_repo_rev (self->repo);
-        json_object_set_new (request->reply, "rev", json_integer (current));
-        json_object_set_new (request->reply, "commit",
-                             json_string (statestore_repo_commit_hex (self->repo, current, hex)));
-        json_object_set_new (request->reply, "unchanged", json_true ());
-        return;
-    }
-    //  The message: a summary line, then trailers that history queries read.
-    zchunk_t *text = zchunk_new (NULL, 256);
-    char *line = message ? zsys_sprintf ("%.*s\n\n", (int) strcspn (message, "\n"), message)
-                 : count == 1 ? zsys_sprintf ("%s %s\n\n", self->ops[0].value ? "put" : "del",
-                                              self->ops[0].key)
-                              : zsys_sprintf ("tx: %d ops\n\n", count);
-    zchunk_extend (text, line, strlen (line));
-    zstr_free (&line);
-    line = zsys_sprintf ("Jitsu-Rev: %lld\n", (long long) rev);
-    zchunk_extend (text, line, strlen (line));
-    zstr_free (&line);
-    for (int index = 0; index < count; index++) {
-        line = zsys_sprintf ("Jitsu-Change: %s %s\n", self->ops[index].value ? "put" : "del",
-                             self->ops[index].key);
-        zchunk_extend (text, line, strlen (line));
-        zstr_free (&line);
-    }
-    zchunk_extend (text, "", 1);
-    git_oid root, commit;
-    if (statestore_tree_write (self->tree, statestore_repo_builder (self->repo), &root,
-                               s_track_object, self->repo)
-        || statestore_repo_commit (self->repo, &root, author, (char *) zchunk_data (text), &commit)
-               != rev) {
-        s_undo_to (self, undo_mark);
-        statestore_fault_set (&fault, STATESTORE_INTERNAL, "commit failed: %s",
-                              git_error_last () ? git_error_last ()->message : "?");
-        statestore_request_fail (request, &fault, &self->stats);
-        proto_msg_reset (event);
-        free (event);
-    }
-    else {
-        self->stats.commits++;
-        event->state_changed.rev = rev;
-        git_oid_tostr (event->state_changed.commit, sizeof event->state_changed.commit, &commit);
-        zlist_append (self->events, event);
-        json_object_set_new (request->reply, "rev", json_integer (rev));
-        json_object_set_new (request->reply, "commit", json_string (git_oid_tostr_s (&commit)));
-    }
-    zchunk_destroy (&text);
-}
 
 //  The snapshot reply being written.
 typedef struct {
@@ -363,7 +172,7 @@ static void
 s_publish_events (statestore_server_t *self)
 {
     proto_msg_t *event;
-    while ((event = (proto_msg_t *) zlist_pop (self->events))) {
+    while ((event = statestore_writer_pop_event (self->writer))) {
         proto_pub_send (self->pub, event);
         proto_msg_reset (event);
         free (event);
@@ -402,25 +211,9 @@ s_handle_group (statestore_server_t *self, size_t count)
             self->stats.dedup_hits++;
             continue;
         }
-        s_handle_write (self, request);
+        statestore_writer_apply (self->writer, request);
     }
-    if (statestore_repo_flush (self->repo)) {
-        //  Nothing of this group is on disk: put the tree back and refuse every write of it.
-        s_undo_to (self, 0);
-        statestore_fault_t fault;
-        statestore_fault_set (&fault, STATESTORE_INTERNAL, "the repository could not be written; "
-                              "nothing was stored");
-        for (size_t index = 0; index < count; index++)
-            if (self->group[index].op && self->group[index].is_write
-                && json_is_true (json_object_get (self->group[index].reply, "ok")))
-                statestore_request_fail (&self->group[index], &fault, &self->stats);
-        proto_msg_t *event;
-        while ((event = (proto_msg_t *) zlist_pop (self->events))) {
-            proto_msg_reset (event);
-            free (event);
-        }
-    }
-    s_undo_clear (self);
+    statestore_writer_flush (self->writer, self->group, count);
     //  Reads see every write of the group; then everyone is answered, in order.
     for (size_t index = 0; index < count; index++) {
         statestore_request_t *request = &self->group[index];
@@ -544,7 +337,6 @@ statestore_server_new (const statestore_config_t *config, char *reason, size_t r
     self->config = config;
     self->group = (statestore_request_t *) calloc (config->batch_max,
                                                    sizeof (statestore_request_t));
-    self->events = zlist_new ();
     self->dedup = statestore_dedup_new (STATESTORE_DEDUP_MAX);
     self->tree = statestore_tree_new ();
     self->repo = statestore_repo_new (config->repo, reason, reason_size);
@@ -559,6 +351,7 @@ statestore_server_new (const statestore_config_t *config, char *reason, size_t r
     zhashx_destroy (&mod_revs);
     if (rc)
         goto failed;
+    self->writer = statestore_writer_new (self->repo, self->tree, &self->stats);
 
     if (proto_endpoints_prepare (config->endpoints.state)) {
         snprintf (reason, reason_size, "cannot create the directory of %s: %s",
@@ -596,21 +389,12 @@ statestore_server_destroy (statestore_server_t **self_p)
     statestore_server_t *self = *self_p;
     if (!self)
         return;
+    statestore_writer_destroy (&self->writer);
     statestore_repack_destroy (&self->repacker);
     proto_pub_destroy (&self->pub);
     zsock_destroy (&self->router);
     statestore_tree_destroy (&self->tree);
     statestore_repo_destroy (&self->repo);
-    if (self->events) {
-        proto_msg_t *event;
-        while ((event = (proto_msg_t *) zlist_pop (self->events))) {
-            proto_msg_reset (event);
-            free (event);
-        }
-    }
-    zlist_destroy (&self->events);
-    s_undo_clear (self);
-    free (self->undo);
     statestore_dedup_destroy (&self->dedup);
     free (self->group);
     free (self);
