@@ -6,9 +6,8 @@
 
 #include "statestore_dedup.h"
 #include "statestore_fault.h"
-#include "statestore_history.h"
-#include "statestore_key.h"
 #include "statestore_repack.h"
+#include "statestore_reader.h"
 #include "statestore_repo.h"
 #include "statestore_request.h"
 #include "statestore_server.h"
@@ -26,136 +25,10 @@ struct _statestore_server_t {
     int64_t unpacked_since;       // zclock_mono when a second pack was first seen
     statestore_request_t *group;  // owned array of config->batch_max requests
     statestore_writer_t *writer;  // owned: the write path
+    statestore_reader_t *reader;  // owned: the reads
     statestore_dedup_t *dedup;    // owned: replies of recent writes, by dedup_key
     statestore_stats_t stats;
 };
-
-//  The snapshot reply being written.
-typedef struct {
-    zchunk_t *chunk;
-    bool first;
-} s_snapshot_t;
-
-//  Append one snapshot entry to the reply text. Keys need no escaping: their characters are
-//  [A-Za-z0-9._/-]; the value text is JSON already.
-static int
-s_add_entry_text (const char *key, const char *text, int64_t mod_rev, void *argument)
-{
-    s_snapshot_t *snapshot = (s_snapshot_t *) argument;
-    const char *open = snapshot->first ? "{\"key\":\"" : ",{\"key\":\"";
-    snapshot->first = false;
-    zchunk_extend (snapshot->chunk, open, strlen (open));
-    zchunk_extend (snapshot->chunk, key, strlen (key));
-    zchunk_extend (snapshot->chunk, "\",\"value\":", 10);
-    zchunk_extend (snapshot->chunk, text, strlen (text));
-    char tail[48];
-    int length = snprintf (tail, sizeof tail, ",\"mod_rev\":%lld}", (long long) mod_rev);
-    zchunk_extend (snapshot->chunk, tail, (size_t) length);
-    return 0;
-}
-
-//  A snapshot reply, serialised directly: at 10 000 keys building it as a JSON tree first
-//  costs several times more than the rest of the request.
-static zchunk_t *
-s_snapshot_text (statestore_server_t *self, json_t *id, const char *prefix)
-{
-    char hex[GIT_OID_HEXSZ + 1];
-    int64_t rev = statestore_repo_durable_rev (self->repo);
-    char *head = zsys_sprintf ("{\"id\":%lld,\"ok\":true,\"rev\":%lld,\"commit\":\"%s\","
-                               "\"entries\":[",
-                               (long long) json_integer_value (id), (long long) rev,
-                               statestore_repo_commit_hex (self->repo, rev, hex));
-    s_snapshot_t snapshot = {zchunk_new (NULL, 64 + 160 * statestore_tree_size (self->tree)),
-                             true};
-    zchunk_extend (snapshot.chunk, head, strlen (head));
-    zstr_free (&head);
-    statestore_tree_foreach_text (self->tree, prefix, s_add_entry_text, &snapshot);
-    zchunk_extend (snapshot.chunk, "]}", 3);  // with the terminating NUL
-    return snapshot.chunk;
-}
-
-static int
-s_add_key (const char *key, json_t *value, int64_t mod_rev, void *argument)
-{
-    json_array_append_new ((json_t *) argument, json_string (key));
-    return 0;
-}
-
-//  Answer a read from the tree or the history.
-static void
-s_handle_read (statestore_server_t *self, statestore_request_t *request)
-{
-    json_t *body = request->request;
-    json_t *reply = request->reply;
-    const char *op = request->op;
-    statestore_fault_t fault;
-    int64_t rev = statestore_repo_durable_rev (self->repo);
-    const char *key;
-    const char *prefix;
-    int rc = 0;
-    if (streq (op, "get")) {
-        int64_t mod_rev = 0;
-        json_t *value = NULL;
-        if (!(rc = statestore_request_key (request, "get", &key, &fault))
-            && !(value = statestore_tree_get (self->tree, key, &mod_rev)))
-            rc = statestore_fault_set (&fault, STATESTORE_NOT_FOUND, "%s: no such key", key);
-        if (rc == 0) {
-            json_object_set_new (reply, "rev", json_integer (rev));
-            json_object_set_new (reply, "key", json_string (key));
-            json_object_set (reply, "value", value);
-            json_object_set_new (reply, "mod_rev", json_integer (mod_rev));
-        }
-    }
-    else if (streq (op, "snapshot")) {
-        if (!(rc = statestore_request_prefix (request, &prefix, &fault)))
-            request->reply_text = s_snapshot_text (self, json_object_get (body, "id"), prefix);
-    }
-    else if (streq (op, "list")) {
-        if (!(rc = statestore_request_prefix (request, &prefix, &fault))) {
-            json_t *keys = json_array ();
-            statestore_tree_foreach (self->tree, prefix, s_add_key, keys);
-            json_object_set_new (reply, "rev", json_integer (rev));
-            json_object_set_new (reply, "keys", keys);
-        }
-    }
-    else if (streq (op, "log")) {
-        int64_t limit = 20, since = 0;
-        json_t *values = json_object_get (body, "values");
-        if (!(rc = statestore_request_prefix (request, &prefix, &fault))
-            && !(rc = statestore_request_integer (request, "limit", 1, &limit, &fault))
-            && !(rc = statestore_request_integer (request, "since", 0, &since, &fault)) && values
-            && !json_is_boolean (values))
-            rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "values must be true or "
-                                                                       "false");
-        if (rc == 0)
-            rc = statestore_history_log (self->repo, prefix,
-                                         (int) (limit > STATESTORE_LOG_MAX ? STATESTORE_LOG_MAX
-                                                                           : limit),
-                                         since, json_is_true (values), reply, &fault);
-    }
-    else if (streq (op, "get_at")) {
-        int64_t at = 0;
-        const char *commit = json_string_value (json_object_get (body, "commit"));
-        if (!(rc = statestore_request_key (request, "get_at", &key, &fault))
-            && !(rc = statestore_request_integer (request, "rev", 1, &at, &fault)) && at == 0
-            && !commit)
-            rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST,
-                                       "get_at needs rev or commit");
-        if (rc == 0)
-            rc = statestore_history_get_at (self->repo, key, at, commit, reply, &fault);
-    }
-    else if (streq (op, "diff")) {
-        int64_t from = -1, to = -1;
-        if (!(rc = statestore_request_integer (request, "from", 0, &from, &fault))
-            && !(rc = statestore_request_integer (request, "to", 0, &to, &fault))
-            && (from < 0 || to < 0))
-            rc = statestore_fault_set (&fault, STATESTORE_BAD_REQUEST, "diff needs from and to");
-        if (rc == 0)
-            rc = statestore_history_diff (self->repo, from, to, reply, &fault);
-    }
-    if (rc)
-        statestore_request_fail (request, &fault, &self->stats);
-}
 
 static void
 s_send_reply (statestore_server_t *self, statestore_request_t *request, const char *text)
@@ -218,7 +91,7 @@ s_handle_group (statestore_server_t *self, size_t count)
     for (size_t index = 0; index < count; index++) {
         statestore_request_t *request = &self->group[index];
         if (request->op && !request->is_write)
-            s_handle_read (self, request);
+            statestore_reader_answer (self->reader, request);
         char *text = NULL;
         const char *cached = *request->dedup_key && request->is_write
                                  ? statestore_dedup_lookup (self->dedup, request->dedup_key)
@@ -352,6 +225,7 @@ statestore_server_new (const statestore_config_t *config, char *reason, size_t r
     if (rc)
         goto failed;
     self->writer = statestore_writer_new (self->repo, self->tree, &self->stats);
+    self->reader = statestore_reader_new (self->repo, self->tree, &self->stats);
 
     if (proto_endpoints_prepare (config->endpoints.state)) {
         snprintf (reason, reason_size, "cannot create the directory of %s: %s",
@@ -389,6 +263,7 @@ statestore_server_destroy (statestore_server_t **self_p)
     statestore_server_t *self = *self_p;
     if (!self)
         return;
+    statestore_reader_destroy (&self->reader);
     statestore_writer_destroy (&self->writer);
     statestore_repack_destroy (&self->repacker);
     proto_pub_destroy (&self->pub);

@@ -10,8 +10,6 @@
 
 #include "statestore_config.h"
 
-#define STATESTORE_LOG_MAX     10000              // entries one log request may ask for
-
 typedef struct _statestore_server_t statestore_server_t;
 
 //  Open the repository, load the state and bind the request socket, as CONFIG (borrowed, must
