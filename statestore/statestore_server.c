@@ -1,13 +1,13 @@
-/*  statestore_server: parsing requests, grouping writes into durable commits, answering.
+/*  statestore_server: the sockets, the group of waiting requests, and the loop handlers.
 
-    A request goes through explicit stages: parsed (or refused with bad_request/too_large),
-    then, for writes, applied to the in-memory tree and committed, then the group is flushed to
-    disk, then reads are answered from the tree and history, then every reply is sent.  */
+    A request goes through explicit stages: parsed (or refused with bad_request/too_large) by
+    statestore_request, then, for writes, applied to the in-memory tree and committed by
+    statestore_writer (retries answered from statestore_dedup instead), then the group is
+    flushed to disk, then reads are answered by statestore_reader, then every reply is sent.  */
 
 #include "statestore_dedup.h"
-#include "statestore_fault.h"
-#include "statestore_repack.h"
 #include "statestore_reader.h"
+#include "statestore_repack.h"
 #include "statestore_repo.h"
 #include "statestore_request.h"
 #include "statestore_server.h"
@@ -39,6 +39,26 @@ s_send_reply (statestore_server_t *self, statestore_request_t *request, const ch
         zmsg_addmem (reply, "", 0);
     zmsg_addstr (reply, text);
     zmsg_send (&reply, self->router);
+}
+
+//  Send REQUEST its reply: one already serialised (a snapshot), the cached one of a retried
+//  write, or the reply built now, which is cached when the write names its client.
+static void
+s_answer (statestore_server_t *self, statestore_request_t *request)
+{
+    char *text = NULL;
+    const char *cached = *request->dedup_key && request->is_write
+                             ? statestore_dedup_lookup (self->dedup, request->dedup_key)
+                             : NULL;
+    if (request->reply_text)
+        cached = (const char *) zchunk_data (request->reply_text);
+    else if (!cached) {
+        text = json_dumps (request->reply, JSON_COMPACT);
+        if (*request->dedup_key && request->is_write && text)
+            statestore_dedup_remember (self->dedup, request->dedup_key, text);
+    }
+    s_send_reply (self, request, cached ? cached : text ? text : "{\"ok\":false}");
+    free (text);
 }
 
 static void
@@ -92,19 +112,7 @@ s_handle_group (statestore_server_t *self, size_t count)
         statestore_request_t *request = &self->group[index];
         if (request->op && !request->is_write)
             statestore_reader_answer (self->reader, request);
-        char *text = NULL;
-        const char *cached = *request->dedup_key && request->is_write
-                                 ? statestore_dedup_lookup (self->dedup, request->dedup_key)
-                                 : NULL;
-        if (request->reply_text)
-            cached = (const char *) zchunk_data (request->reply_text);
-        else if (!cached) {
-            text = json_dumps (request->reply, JSON_COMPACT);
-            if (*request->dedup_key && request->is_write && text)
-                statestore_dedup_remember (self->dedup, request->dedup_key, text);
-        }
-        s_send_reply (self, request, cached ? cached : text ? text : "{\"ok\":false}");
-        free (text);
+        s_answer (self, request);
         statestore_request_clear (request);
     }
     s_publish_events (self);
