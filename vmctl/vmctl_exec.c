@@ -18,6 +18,22 @@ vmctl_exec_is_uuid (const char *text)
     return true;
 }
 
+vmctl_domain_state_t
+vmctl_exec_domain_state (int state)
+{
+    switch (state) {
+    case VIR_DOMAIN_PAUSED:
+        return VMCTL_DOMAIN_PAUSED;
+    case VIR_DOMAIN_CRASHED:
+        return VMCTL_DOMAIN_CRASHED;
+    case VIR_DOMAIN_SHUTOFF:
+    case VIR_DOMAIN_NOSTATE:
+        return VMCTL_DOMAIN_OFF;
+    default:
+        return VMCTL_DOMAIN_RUNNING;  // running, blocked, shutting down, PM-suspended
+    }
+}
+
 //  The domain TARGET names (by UUID or name), or NULL with libvirt's error set; *CALL names
 //  the lookup that was made.
 static virDomainPtr
@@ -98,8 +114,11 @@ s_describe (virDomainPtr dom, vmctl_domain_t *domain)
     proto_copy (domain->name, sizeof domain->name, name ? name : "");
     if (virDomainGetUUIDString (dom, domain->uuid))
         domain->uuid[0] = '\0';
-    if (virDomainGetState (dom, &domain->state, &domain->reason, 0))
-        domain->state = VIR_DOMAIN_NOSTATE;
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+    if (virDomainGetState (dom, &state, &reason, 0))
+        state = VIR_DOMAIN_NOSTATE;
+    domain->state = vmctl_exec_domain_state (state);
+    domain->crashed = state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_CRASHED;
     domain->persistent = virDomainIsPersistent (dom) == 1;
     domain->managed_save = domain->persistent && virDomainHasManagedSaveImage (dom, 0) == 1;
     unsigned long memory = virDomainGetMaxMemory (dom);
@@ -127,11 +146,13 @@ s_fault (vmctl_job_t *job, const char *call)
     return job->fault == VMCTL_FAULT_IGNORE ? 1 : 0;
 }
 
+//  Bring the domain up as its state asks: resume, destroy a half-dead one, start, or create
+//  it from the template. *DOM_P is the domain afterwards (owned; NULL when there is none).
 static void
-s_boot (vmctl_job_t *job, virConnectPtr conn)
+s_bring_up (vmctl_job_t *job, virConnectPtr conn, virDomainPtr *dom_p)
 {
     const char *call;
-    virDomainPtr dom = s_lookup (conn, job->domain.target, &call);
+    virDomainPtr dom = *dom_p = s_lookup (conn, job->domain.target, &call);
     if (!dom && !(job->xml && s_no_domain ())) {
         vmctl_job_fail (job, call);
         return;
@@ -140,34 +161,35 @@ s_boot (vmctl_job_t *job, virConnectPtr conn)
         int state = VIR_DOMAIN_NOSTATE, reason = 0;
         if (virDomainGetState (dom, &state, &reason, 0)) {
             vmctl_job_fail (job, "virDomainGetState");
-            goto cleanup;
+            return;
         }
         if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED) {
             job->booted = VMCTL_BOOTED_RUNNING;
-            goto describe;
+            return;
         }
         job->call_us = zclock_usecs ();
         if (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_PMSUSPENDED) {
             job->booted = VMCTL_BOOTED_RESUMED;
             bool paused = state == VIR_DOMAIN_PAUSED;
-            if (s_fault (job, paused ? "virDomainResume" : "virDomainPMWakeup") == 0) {
+            const char *function = paused ? "virDomainResume" : "virDomainPMWakeup";
+            if (s_fault (job, function) == 0) {
                 int64_t started = zclock_usecs ();
                 int rc = paused ? virDomainResume (dom) : virDomainPMWakeup (dom, 0);
                 vmctl_job_timed (job, VMCTL_CALL_RESUME, started);
                 if (rc)
-                    vmctl_job_fail (job, paused ? "virDomainResume" : "virDomainPMWakeup");
+                    vmctl_job_fail (job, function);
             }
-            goto describe;
+            return;
         }
         if (state == VIR_DOMAIN_SHUTDOWN || state == VIR_DOMAIN_CRASHED) {
             //  Half-dead: clear it, then start afresh. A transient domain goes away here.
             if (s_destroy_call (job, dom) && virDomainIsActive (dom) == 1) {
                 vmctl_job_fail (job, "virDomainDestroy");
-                goto cleanup;
+                return;
             }
             if (virDomainIsPersistent (dom) != 1) {
                 virDomainFree (dom);
-                dom = NULL;
+                dom = *dom_p = NULL;
             }
         }
     }
@@ -178,7 +200,7 @@ s_boot (vmctl_job_t *job, virConnectPtr conn)
         if (s_fault (job, "virDomainCreate") == 0
             && s_start (job, dom, restore ? VMCTL_CALL_RESTORE : VMCTL_CALL_START))
             vmctl_job_fail (job, "virDomainCreate");
-        goto describe;
+        return;
     }
     if (!job->xml) {
         snprintf (job->error, sizeof job->error, "%s: domain '%s' went away", call,
@@ -190,16 +212,20 @@ s_boot (vmctl_job_t *job, virConnectPtr conn)
     job->call_us = zclock_usecs ();
     if (s_fault (job, "virDomainCreateXML"))
         return;
-    dom = s_create_xml (job, conn, job->xml);
-    if (!dom) {
+    *dom_p = s_create_xml (job, conn, job->xml);
+    if (!*dom_p)
         vmctl_job_fail (job, "virDomainCreateXML");
-        return;
-    }
-describe:
-    if (job->rc == 0)
+}
+
+static void
+s_boot (vmctl_job_t *job, virConnectPtr conn)
+{
+    virDomainPtr dom = NULL;
+    s_bring_up (job, conn, &dom);
+    if (dom && job->rc == 0)
         s_describe (dom, &job->domain);
-cleanup:
-    virDomainFree (dom);
+    if (dom)
+        virDomainFree (dom);
 }
 
 //  DESTROY succeeds when the domain is off afterwards, whoever turned it off.

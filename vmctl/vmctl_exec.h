@@ -13,6 +13,9 @@
 //  Run JOB on CONN (borrowed) and fill its results.
 void vmctl_exec_run (vmctl_job_t *job, virConnectPtr conn);
 
+//  What vmctl makes of a virDomainState.
+vmctl_domain_state_t vmctl_exec_domain_state (int state);
+
 //  Whether TEXT is a UUID in its 36-character text form.
 bool vmctl_exec_is_uuid (const char *text);
 

@@ -1,44 +1,27 @@
-/*  vmctl_fleet: every service's VM and its life: boot, readiness, idle stop, the stop ladder,
-    reconcile and admission. No sockets: the owner feeds it what happened (bus messages,
-    finished libvirt jobs, lifecycle events, probe results, ticks) and it acts through the
-    callbacks it was given (publish, write a status, submit a job, start or stop a probe).
+/*  vmctl_fleet: every service's VM and what concerns more than one. No sockets: the owner
+    feeds it what happened (bus messages, finished libvirt jobs, lifecycle events, probe
+    results, ticks) and it acts through the callbacks it was given (vmctl_io_t).
 
-    A VM's state is the status's: off, booting, ready, stopping, failed. Booting goes
-    create -> readiness (event, probe or garp) -> response_delay_ms -> ready; a failure or the
-    ready timeout stops whatever was started (vm.stopping/vm.stopped reason "failed") and then
-    publishes vm.failed. Stopping runs the service's stop_mode and falls back to destroy
-    when the mode fails, or, for shutdown, when the guest is still up after the grace period.
-    Until vmctl has both the service definitions (the replica) and libvirt's view of their
-    domains (a reconcile after each connection), vm.boot requests are held, never lost.  */
+    Each VM's life is a vmctl_vm_t (its states are in vmctl/README.md). The fleet keeps the
+    registry, ignores the services another vmctl instance serves, holds vm.boot requests until
+    vmctl has both the service definitions (the replica) and libvirt's view of their domains
+    (a reconcile after each connection), never losing one, decides admission (limits, a
+    waiting list, evicting idle VMs to make room) and routes what arrives to its VM.  */
 
 #ifndef VMCTL_FLEET_H_INCLUDED
 #define VMCTL_FLEET_H_INCLUDED
 
 #include "vmctl_config.h"
+#include "vmctl_io.h"
 #include "vmctl_job.h"
 #include "vmctl_stats.h"
 #include "vmctl_virt.h"
 
 typedef struct _vmctl_fleet_t vmctl_fleet_t;
 
-//  How the fleet acts on the world. ARG is passed back to each.
-typedef struct {
-    //  Publish MSG on the bus (the callee resets it).
-    void (*publish) (void *arg, proto_msg_t *msg);
-    //  Store STATUS (borrowed) as SERVICE's status.
-    void (*status) (void *arg, const char *service, const proto_status_t *status);
-    //  Run JOB (consumed) through libvirt; it comes back through vmctl_fleet_on_job.
-    void (*submit) (void *arg, vmctl_job_t *job);
-    //  Start probing IP:PORT for SERVICE; success comes back (once, the probe then ended)
-    //  through vmctl_fleet_on_probe.
-    void (*probe) (void *arg, const char *service, const char *ip, int port);
-    //  Stop probing for SERVICE (nothing when it does not probe).
-    void (*unprobe) (void *arg, const char *service);
-    void *arg;
-} vmctl_fleet_io_t;
 
 //  A fleet for CONFIG (borrowed, must outlive it) acting through IO (copied).
-vmctl_fleet_t *vmctl_fleet_new (const vmctl_config_t *config, const vmctl_fleet_io_t *io);
+vmctl_fleet_t *vmctl_fleet_new (const vmctl_config_t *config, const vmctl_io_t *io);
 
 //  Free every VM record. Running VMs are left running (a restart adopts them). NULL-safe.
 void vmctl_fleet_destroy (vmctl_fleet_t **self_p);

@@ -58,6 +58,14 @@ typedef enum {
     VMCTL_FAULT_IGNORE   // the call succeeds and changes nothing (a guest ignoring shutdown)
 } vmctl_fault_t;
 
+//  A domain's state, as much of libvirt's virDomainState as vmctl acts on (vmctl_exec maps it).
+typedef enum {
+    VMCTL_DOMAIN_OFF = 0,  // shut off, or no state
+    VMCTL_DOMAIN_RUNNING,  // running, blocked, shutting down or PM-suspended: holds resources
+    VMCTL_DOMAIN_PAUSED,   // paused: holds its memory, uses no CPU
+    VMCTL_DOMAIN_CRASHED   // crashed and kept (on_crash=preserve): still holds its resources
+} vmctl_domain_state_t;
+
 //  One domain, as asked about and as libvirt answered.
 typedef struct {
     char service[PROTO_NAME_MAX + 1];   // in: the service it belongs to
@@ -65,8 +73,8 @@ typedef struct {
     char wanted_mac[PROTO_MAC_MAX + 1]; // in: the interface to read ("" = the first)
     int64_t epoch;                      // in: the caller's, echoed back
     bool found;                         // out: the domain exists
-    int state;                          // out: virDomainState
-    int reason;                         // out: its reason (virDomainShutoffReason...)
+    vmctl_domain_state_t state;         // out
+    bool crashed;                       // out: it is off because it crashed
     bool persistent;                    // out: defined, not transient
     bool managed_save;                  // out: has a managed save image
     uint64_t memory_kib;                // out: maximum memory

@@ -148,6 +148,24 @@ s_announce (s_actor_t *self, bool up)
                 up ? (void *) self->conn : NULL);
 }
 
+//  What vmctl makes of libvirt's lifecycle EVENT with DETAIL.
+static vmctl_event_t
+s_event (int event, int detail)
+{
+    switch (event) {
+    case VIR_DOMAIN_EVENT_STARTED:
+    case VIR_DOMAIN_EVENT_RESUMED:
+        return VMCTL_EVENT_STARTED;
+    case VIR_DOMAIN_EVENT_STOPPED:
+        return detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ? VMCTL_EVENT_CRASHED
+                                                          : VMCTL_EVENT_STOPPED;
+    case VIR_DOMAIN_EVENT_CRASHED:
+        return VMCTL_EVENT_CRASHED;
+    default:
+        return VMCTL_EVENT_OTHER;
+    }
+}
+
 static int
 s_on_lifecycle (virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
@@ -576,8 +594,7 @@ vmctl_virt_recv (vmctl_virt_t *self, vmctl_note_t *note)
             note->kind = VMCTL_NOTE_EVENT;
             proto_copy (note->domain, sizeof note->domain, name);
             proto_copy (note->uuid, sizeof note->uuid, uuid);
-            note->event = atoi (event);
-            note->detail = atoi (detail);
+            note->event = s_event (atoi (event), atoi (detail));
             note->usecs = strtoll (usecs, NULL, 10);
             rc = 0;
         }

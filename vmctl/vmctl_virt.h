@@ -26,14 +26,21 @@ typedef enum {
     VMCTL_NOTE_CONNECTION  // the connection came up, was lost, or could not be made
 } vmctl_note_kind_t;
 
+//  A domain lifecycle event, as much of libvirt's as vmctl acts on (vmctl_virt maps it).
+typedef enum {
+    VMCTL_EVENT_OTHER = 0,  // defined, suspended, pmsuspended, ...: nothing to do
+    VMCTL_EVENT_STARTED,    // started or resumed
+    VMCTL_EVENT_STOPPED,    // stopped (shut down, destroyed, saved, ...)
+    VMCTL_EVENT_CRASHED     // crashed, or stopped because it crashed
+} vmctl_event_t;
+
 //  One note.
 typedef struct {
     vmctl_note_kind_t kind;
     vmctl_job_t *job;                   // DONE: the finished job, owned by the receiver
     char domain[PROTO_DOMAIN_MAX + 1];  // EVENT: domain name
     char uuid[PROTO_UUID_MAX + 1];      // EVENT: domain UUID
-    int event;                          // EVENT: virDomainEventType
-    int detail;                         // EVENT: its detail (virDomainEventStoppedDetailType...)
+    vmctl_event_t event;                // EVENT
     int64_t usecs;                      // EVENT: zclock_usecs when libvirt delivered it
     bool up;                            // CONNECTION: connected now (else lost or refused)
     char message[PROTO_TEXT_MAX + 1];   // CONNECTION: why it is down

@@ -103,7 +103,7 @@ Test (vmctl_virt, boot_reports_identity_and_lifecycle_events_arrive)
     vmctl_job_destroy (&job);
     vmctl_note_t event = s_next (VMCTL_NOTE_EVENT);
     cr_assert (eq (str, event.domain, "v1"));
-    cr_assert (eq (int, event.event, VIR_DOMAIN_EVENT_STARTED));
+    cr_assert (eq (int, event.event, VMCTL_EVENT_STARTED));
 }
 
 Test (vmctl_virt, jobs_with_one_key_run_in_order)
