@@ -543,44 +543,42 @@ s_on_state (const char *key, json_t *value, void *arg)
     }
 }
 
-//  vm.* from the bus.
+//  One vm.* message from the bus.
+static void
+s_on_bus_message (void *arg, const proto_msg_t *msg)
+{
+    dnsd_server_t *self = (dnsd_server_t *) arg;
+    const char *name = proto_msg_service (msg);  // every vm.* body names one
+    dnsd_service_t *service = name ? dnsd_table_service (self->table, name) : NULL;
+    if (!service)
+        return;
+    if (self->verbose)
+        zsys_debug ("dnsd_server: %s service=%s", msg->topic, name);
+    if (msg->type == PROTO_MSG_VM_BOOT) {
+        //  Another dnsd instance started a boot: wait on it rather than start one.
+        if (!streq (msg->src, proto_pub_src (self->pub)) && !service->in_flight
+            && !dnsd_service_running (service)) {
+            self->stats.foreign_boots++;
+            dnsd_table_flight_add (self->table, service);
+            service->acked = true;
+            service->boot_started = service->boot_published = zclock_mono ();
+            s_arm_tick (self);
+        }
+        return;
+    }
+    proto_state_t state = msg->type == PROTO_MSG_VM_BOOTING    ? PROTO_STATE_BOOTING
+                          : msg->type == PROTO_MSG_VM_READY    ? PROTO_STATE_READY
+                          : msg->type == PROTO_MSG_VM_FAILED   ? PROTO_STATE_FAILED
+                          : msg->type == PROTO_MSG_VM_STOPPING ? PROTO_STATE_STOPPING
+                                                               : PROTO_STATE_OFF;
+    s_state (self, service, state, msg->ts);
+}
+
 static int
 s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
 {
     dnsd_server_t *self = (dnsd_server_t *) arg;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
-    for (int count = 0; count < S_BUS_BATCH; count++) {
-        int rc = proto_sub_recv (self->sub, &msg, NULL);
-        if (rc == -1)
-            break;
-        if (rc == 0) {
-            const char *name = proto_msg_service (&msg);  // every vm.* body names one
-            dnsd_service_t *service = name ? dnsd_table_service (self->table, name) : NULL;
-            if (service && self->verbose)
-                zsys_debug ("dnsd_server: %s service=%s", msg.topic, name);
-            if (service && msg.type == PROTO_MSG_VM_BOOT) {
-                //  Another dnsd instance started a boot: wait on it rather than start one.
-                if (!streq (msg.src, proto_pub_src (self->pub)) && !service->in_flight
-                    && !dnsd_service_running (service)) {
-                    self->stats.foreign_boots++;
-                    dnsd_table_flight_add (self->table, service);
-                    service->acked = true;
-                    service->boot_started = service->boot_published = zclock_mono ();
-                    s_arm_tick (self);
-                }
-            }
-            else if (service) {
-                proto_state_t state = msg.type == PROTO_MSG_VM_BOOTING    ? PROTO_STATE_BOOTING
-                                      : msg.type == PROTO_MSG_VM_READY    ? PROTO_STATE_READY
-                                      : msg.type == PROTO_MSG_VM_FAILED   ? PROTO_STATE_FAILED
-                                      : msg.type == PROTO_MSG_VM_STOPPING ? PROTO_STATE_STOPPING
-                                                                          : PROTO_STATE_OFF;
-                s_state (self, service, state, msg.ts);
-            }
-        }
-        proto_msg_reset (&msg);
-    }
+    proto_sub_drain (self->sub, S_BUS_BATCH, s_on_bus_message, self);
     return 0;
 }
 

@@ -30,21 +30,19 @@ s_render (void *argument)
     return text;
 }
 
+static void
+s_on_bus_message (void *argument, const proto_msg_t *msg)
+{
+    s_exporter_t *exporter = (s_exporter_t *) argument;
+    metrics_collector_apply (exporter->collector, msg, zclock_time ());
+}
+
 static int
 s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
 {
     s_exporter_t *exporter = (s_exporter_t *) argument;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
     pthread_mutex_lock (&exporter->lock);
-    for (int count = 0; count < 256; count++) {
-        int rc = proto_sub_recv (exporter->sub, &msg, NULL);
-        if (rc == -1)
-            break;
-        if (rc == 0)
-            metrics_collector_apply (exporter->collector, &msg, zclock_time ());
-        proto_msg_reset (&msg);
-    }
+    proto_sub_drain (exporter->sub, 256, s_on_bus_message, exporter);
     pthread_mutex_unlock (&exporter->lock);
     return 0;
 }

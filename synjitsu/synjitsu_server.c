@@ -20,7 +20,6 @@ struct _synjitsu_server_t {
     char *filter;                 // owned: the filter installed, SYNJITSU_FILTER_TEXT_MAX
     int64_t held_window_ms;       // start of the second syn.held messages are counted in
     int held_in_window;
-    int64_t malformed_logged_ms;  // when a malformed bus message was last logged
     synjitsu_server_stats_t stats;
 };
 
@@ -320,52 +319,39 @@ s_on_booting (synjitsu_server_t *self, const proto_vm_booting_t *booting)
                booting->ip, has_mac ? booting->mac : "-", watch_only ? " watch_only=yes" : "");
 }
 
+//  One vm.* message from the bus.
+static void
+s_on_bus_message (void *argument, const proto_msg_t *msg)
+{
+    synjitsu_server_t *self = (synjitsu_server_t *) argument;
+    struct in_addr ip;
+    switch (msg->type) {
+    case PROTO_MSG_VM_BOOTING:
+        s_on_booting (self, &msg->vm_booting);
+        break;
+    case PROTO_MSG_VM_READY:
+        if (inet_pton (AF_INET, msg->vm_ready.ip, &ip) == 1)
+            s_release (self, ip, NULL, "vm.ready");
+        break;
+    case PROTO_MSG_VM_STOPPED:
+    case PROTO_MSG_VM_FAILED: {
+        const char *service = proto_msg_service (msg);
+        if (synjitsu_table_forget (self->table, service)) {
+            s_update_filter (self);
+            zsys_info ("synjitsu_server: forgotten service=%s why=%s", service, msg->topic);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 static int
 s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
 {
     synjitsu_server_t *self = (synjitsu_server_t *) argument;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
-    for (int count = 0; count < SYNJITSU_BATCH; count++) {
-        proto_error_t error;
-        int rc = proto_sub_recv (self->sub, &msg, &error);
-        if (rc == -1)
-            break;
-        if (rc == -2) {
-            //  Counted by proto_sub (bus_malformed); logged at most once a second.
-            if (zclock_mono () - self->malformed_logged_ms >= 1000) {
-                self->malformed_logged_ms = zclock_mono ();
-                zsys_warning ("synjitsu_server: malformed message dropped topic=%s class=%s "
-                              "reason=%s",
-                              msg.topic, proto_errcode_name (error.code), error.text);
-            }
-            proto_msg_reset (&msg);
-            continue;
-        }
-        struct in_addr ip;
-        switch (msg.type) {
-        case PROTO_MSG_VM_BOOTING:
-            s_on_booting (self, &msg.vm_booting);
-            break;
-        case PROTO_MSG_VM_READY:
-            if (inet_pton (AF_INET, msg.vm_ready.ip, &ip) == 1)
-                s_release (self, ip, NULL, "vm.ready");
-            break;
-        case PROTO_MSG_VM_STOPPED:
-        case PROTO_MSG_VM_FAILED: {
-            const char *service = proto_msg_service (&msg);
-            if (synjitsu_table_forget (self->table, service)) {
-                s_update_filter (self);
-                zsys_info ("synjitsu_server: forgotten service=%s why=%s", service, msg.topic);
-            }
-            break;
-        }
-        default:
-            break;
-        }
-        proto_msg_reset (&msg);
-    }
-    proto_msg_reset (&msg);
+    proto_sub_drain (self->sub, SYNJITSU_BATCH, s_on_bus_message, self);
     return 0;
 }
 

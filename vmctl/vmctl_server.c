@@ -18,7 +18,6 @@ struct _vmctl_server_t {
     vmctl_fleet_t *fleet;             // owned
     vmctl_prober_t *prober;           // owned: ready=probe connects, made at attach
     bool synced;
-    int64_t malformed_logged_ms;
 };
 
 //  The fleet's hands ---------------------------------------------------------------------
@@ -96,48 +95,35 @@ s_on_state (const char *key, json_t *value, void *arg)
         vmctl_fleet_on_stored_status (self->fleet, service, value);
 }
 
+//  One vm.boot, dns.hits or guest.seen from the bus.
+static void
+s_on_bus_message (void *argument, const proto_msg_t *msg)
+{
+    vmctl_server_t *self = (vmctl_server_t *) argument;
+    int64_t received_us = zclock_usecs ();
+    switch (msg->type) {
+    case PROTO_MSG_VM_BOOT:
+        if (self->verbose)
+            zsys_debug ("vmctl_server: vm.boot service=%s request=%s", msg->vm_boot.service,
+                        msg->vm_boot.request_id);
+        vmctl_fleet_on_boot (self->fleet, &msg->vm_boot, received_us);
+        break;
+    case PROTO_MSG_DNS_HITS:
+        vmctl_fleet_on_hits (self->fleet, &msg->dns_hits);
+        break;
+    case PROTO_MSG_GUEST_SEEN:
+        vmctl_fleet_on_guest_seen (self->fleet, &msg->guest_seen, received_us);
+        break;
+    default:
+        break;  // vm.booting (the vm.boot prefix) and the like
+    }
+}
+
 static int
 s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
 {
     vmctl_server_t *self = (vmctl_server_t *) argument;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
-    for (int count = 0; count < VMCTL_BATCH; count++) {
-        proto_error_t error;
-        int rc = proto_sub_recv (self->sub, &msg, &error);
-        if (rc == -1)
-            break;
-        int64_t received_us = zclock_usecs ();
-        if (rc == -2) {
-            //  Counted by proto_sub (bus_malformed); logged at most once a second.
-            if (zclock_mono () - self->malformed_logged_ms >= 1000) {
-                self->malformed_logged_ms = zclock_mono ();
-                zsys_warning ("vmctl_server: malformed message dropped topic=%s class=%s "
-                              "reason=%s",
-                              msg.topic, proto_errcode_name (error.code), error.text);
-            }
-            proto_msg_reset (&msg);
-            continue;
-        }
-        switch (msg.type) {
-        case PROTO_MSG_VM_BOOT:
-            if (self->verbose)
-                zsys_debug ("vmctl_server: vm.boot service=%s request=%s", msg.vm_boot.service,
-                            msg.vm_boot.request_id);
-            vmctl_fleet_on_boot (self->fleet, &msg.vm_boot, received_us);
-            break;
-        case PROTO_MSG_DNS_HITS:
-            vmctl_fleet_on_hits (self->fleet, &msg.dns_hits);
-            break;
-        case PROTO_MSG_GUEST_SEEN:
-            vmctl_fleet_on_guest_seen (self->fleet, &msg.guest_seen, received_us);
-            break;
-        default:
-            break;  // vm.booting (the vm.boot prefix) and the like
-        }
-        proto_msg_reset (&msg);
-    }
-    proto_msg_reset (&msg);
+    proto_sub_drain (self->sub, VMCTL_BATCH, s_on_bus_message, self);
     return 0;
 }
 
