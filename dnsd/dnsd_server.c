@@ -482,17 +482,10 @@ s_on_state (const char *key, json_t *value, void *arg)
 {
     dnsd_server_t *self = (dnsd_server_t *) arg;
     self->changes++;
-    const char *prefix = "/services/";
-    if (strncmp (key, prefix, strlen (prefix)) != 0)
-        return;
-    const char *name = key + strlen (prefix);
-    const char *slash = strchr (name, '/');
-    if (!slash || slash == name || (size_t) (slash - name) > PROTO_NAME_MAX)
-        return;
     char service_name[PROTO_NAME_MAX + 1];
-    memcpy (service_name, name, (size_t) (slash - name));
-    service_name[slash - name] = '\0';
-    const char *field = slash + 1;
+    const char *field;
+    if (proto_key_split (key, service_name, sizeof service_name, &field))
+        return;
 
     if (streq (field, "config")) {
         if (value) {

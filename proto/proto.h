@@ -16,6 +16,7 @@
 #include "proto_state_client.h"
 #include "proto_replica.h"
 #include "proto_service.h"
+#include "proto_key.h"
 #include "proto_status.h"
 
 #endif

@@ -79,19 +79,13 @@ static void
 s_on_state (const char *key, json_t *value, void *arg)
 {
     vmctl_server_t *self = (vmctl_server_t *) arg;
-    const char *prefix = "/services/";
-    if (strncmp (key, prefix, strlen (prefix)))
-        return;
-    const char *name = key + strlen (prefix);
-    const char *slash = strchr (name, '/');
-    if (!slash || slash == name || (size_t) (slash - name) > PROTO_NAME_MAX)
-        return;
     char service[PROTO_NAME_MAX + 1];
-    memcpy (service, name, (size_t) (slash - name));
-    service[slash - name] = '\0';
-    if (streq (slash, "/config"))
+    const char *field;
+    if (proto_key_split (key, service, sizeof service, &field))
+        return;
+    if (streq (field, "config"))
         vmctl_fleet_on_config (self->fleet, service, value);
-    else if (streq (slash, "/status"))
+    else if (streq (field, "status"))
         vmctl_fleet_on_stored_status (self->fleet, service, value);
 }
 
