@@ -17,6 +17,7 @@
 #include "proto_replica.h"
 #include "proto_service.h"
 #include "proto_key.h"
+#include "proto_addr.h"
 #include "proto_status.h"
 
 #endif
