@@ -251,9 +251,8 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     json_t *config = proto_config_load (path, error);
     if (!config)
         return -2;
-    json_t *endpoints = NULL, *listen = NULL, *upstreams = NULL, *zones = NULL, *nameservers = NULL;
+    json_t *listen = NULL, *upstreams = NULL, *zones = NULL, *nameservers = NULL;
     const proto_config_field_t fields[] = {
-        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"listen", PROTO_CONFIG_JSON, &listen, 0, 0, 0},
         {"port", PROTO_CONFIG_INT, &self->port, 0, 0, 65535},
@@ -278,9 +277,7 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
         {"sync_wait_ms", PROTO_CONFIG_INT, &self->sync_wait_ms, 0, 0, 600000},
         PROTO_CONFIG_END,
     };
-    int rc = proto_config_read (config, fields, path, error);
-    if (rc == 0)
-        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
+    int rc = proto_config_apply (config, fields, &self->endpoints, path, error);
     //  Nameservers first: they are the default NS of every zone.
     if (rc == 0)
         rc = s_lists (self, listen, upstreams, zones, nameservers, path, error);

@@ -10,6 +10,7 @@
 #include "proto_msg.h"
 #include "proto_config.h"
 #include "proto_endpoints.h"
+#include "proto_config_file.h"
 #include "proto_pub.h"
 #include "proto_sub.h"
 #include "proto_main.h"
