@@ -221,25 +221,23 @@ s_on_forward_answer (void *arg, const dnsd_peer_t *peer, const uint8_t *answer, 
 
 //  Bus messages out -----------------------------------------------------------------------------
 
+//  vm.boot for SERVICE: a new boot, asked for by the query the handler described in OUTCOME
+//  from CLIENT, or (OUTCOME NULL) the boot in flight announced again.
 static void
-s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const uint8_t *packet, size_t size,
-                uint16_t qtype, const struct sockaddr *client)
+s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const dnsd_outcome_t *outcome,
+                const struct sockaddr *client)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_MSG_VM_BOOT);
     proto_copy (msg.vm_boot.service, sizeof msg.vm_boot.service, service->name);
-    if (packet) {
+    if (outcome) {
         //  "dnsd/1:42"; a src too long for an id was refused by proto_pub_new already.
         char request_id[PROTO_SRC_MAX + 24];
         snprintf (request_id, sizeof request_id, "%s:%" PRIu64, proto_pub_src (self->pub),
                   ++self->boot_sequence);
-        proto_copy (service->request_id, sizeof service->request_id, request_id);
-        dnsd_query_t query;
-        char qname[DNSD_NAME_TEXT_MAX];
-        if (dnsd_query_parse (&query, packet, size) == DNSD_QUERY_OK
-            && dnsd_name_to_text (query.lower, qname, sizeof qname) == 0)
-            proto_copy (msg.vm_boot.qname, sizeof msg.vm_boot.qname, qname);
-        strcpy (msg.vm_boot.qtype, qtype == DNSD_TYPE_AAAA ? "AAAA" : "A");
+        dnsd_service_set_request_id (service, request_id);
+        strcpy (msg.vm_boot.qname, outcome->qname);
+        strcpy (msg.vm_boot.qtype, outcome->qtype == DNSD_TYPE_AAAA ? "AAAA" : "A");
         const void *address =
             client->sa_family == AF_INET
                 ? (const void *) &((const struct sockaddr_in *) client)->sin_addr
@@ -249,7 +247,7 @@ s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const uint8_t *pac
     proto_copy (msg.vm_boot.request_id, sizeof msg.vm_boot.request_id, service->request_id);
     proto_pub_send (self->pub, &msg);
     zsys_info ("dnsd_server: vm.boot service=%s request_id=%s%s", service->name,
-               service->request_id, packet ? "" : " again");
+               service->request_id, outcome ? "" : " again");
     proto_msg_reset (&msg);
 }
 
@@ -291,8 +289,7 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
        const uint8_t *packet, size_t size, const dnsd_peer_t *peer, const uint8_t *answer)
 {
     if (outcome->boot)
-        s_publish_boot (self, outcome->service, packet, size, outcome->qtype,
-                        (const struct sockaddr *) &peer->address);
+        s_publish_boot (self, outcome->service, outcome, (const struct sockaddr *) &peer->address);
     switch (verdict) {
     case DNSD_VERDICT_ANSWER:
         s_send (self, peer, answer, outcome->size);
@@ -419,7 +416,7 @@ s_on_boot_due (dnsd_service_t *service, bool expired, void *arg)
         dnsd_table_prune (self->table, service);  // its definition may be gone meanwhile
     }
     else
-        s_publish_boot (self, service, NULL, 0, 0, NULL);
+        s_publish_boot (self, service, NULL, NULL);
 }
 
 static int
@@ -523,13 +520,13 @@ s_on_state (const char *key, json_t *value, void *arg)
                 self->stats.invalid_statuses++;
                 return;
             }
-            service->has_status = true;
+            dnsd_service_set_has_status (service, true);
             s_state (self, service, status.state, status.since);
         }
         else {
             dnsd_service_t *service = dnsd_table_service (self->table, service_name);
             if (service) {
-                service->has_status = false;
+                dnsd_service_set_has_status (service, false);
                 dnsd_table_prune (self->table, service);
             }
         }
@@ -549,12 +546,9 @@ s_on_bus_message (void *arg, const proto_msg_t *msg)
         zsys_debug ("dnsd_server: %s service=%s", msg->topic, name);
     if (msg->type == PROTO_MSG_VM_BOOT) {
         //  Another dnsd instance started a boot: wait on it rather than start one.
-        if (!streq (msg->src, proto_pub_src (self->pub)) && !service->in_flight
-            && !dnsd_service_running (service)) {
+        if (!streq (msg->src, proto_pub_src (self->pub))
+            && dnsd_summon_join (self->summon, service, zclock_mono ())) {
             self->stats.foreign_boots++;
-            dnsd_table_flight_add (self->table, service);
-            service->acked = true;
-            service->boot_started = service->boot_published = zclock_mono ();
             s_arm_tick (self);
         }
         return;
