@@ -52,6 +52,19 @@ proto_main_args (int argc, char **argv, const char *name, const char *usage,
     return 0;
 }
 
+int
+proto_main_args_status (int parsed)
+{
+    return parsed > 0 ? PROTO_MAIN_EXIT_OK : PROTO_MAIN_EXIT_USAGE;
+}
+
+int
+proto_main_run (zloop_t *loop)
+{
+    assert (loop);
+    return zloop_start (loop) == 0 ? PROTO_MAIN_EXIT_OK : PROTO_MAIN_EXIT_FAILED;
+}
+
 void
 proto_main_log_init (const char *ident)
 {

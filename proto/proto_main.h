@@ -1,12 +1,24 @@
-/*  proto_main: what every jitsu process's main () shares: the standard flags and logging.
+/*  proto_main: what every jitsu process's main () shares: the standard flags, logging, the
+    loop and the exit status.
 
     Every service takes -c FILE, -v, -h/--help and --check-config, runs in the foreground and
-    logs with zsys_* to stderr, where supervisord collects it.  */
+    logs with zsys_* to stderr, where supervisord collects it. A main reads as wiring: flags,
+    config, server_new, attach, proto_main_run, then the server destroyed before the loop (its
+    sockets, probes and timers leave the loop they are registered with).
+
+    Exit status, the same for every process: 0 after help, --check-config, or a SIGINT/SIGTERM
+    that ended the loop; 1 when start-up failed or a handler ended the loop (it failed); 2 after
+    a usage error.  */
 
 #ifndef PROTO_MAIN_H_INCLUDED
 #define PROTO_MAIN_H_INCLUDED
 
+#include <czmq.h>
 #include <stdbool.h>
+
+#define PROTO_MAIN_EXIT_OK     0  // help, --check-config, or stopped by a signal
+#define PROTO_MAIN_EXIT_FAILED 1  // start-up failed, or a handler ended the loop
+#define PROTO_MAIN_EXIT_USAGE  2  // bad flags or arguments
 
 //  The standard flags of a service.
 typedef struct {
@@ -19,6 +31,14 @@ typedef struct {
 //  error (exit 2). USAGE is the text after "Usage: NAME".
 int proto_main_args (int argc, char **argv, const char *name, const char *usage,
                         proto_main_args_t *args);
+
+//  The exit status for a non-zero result PARSED of proto_main_args: PROTO_MAIN_EXIT_OK after
+//  help, PROTO_MAIN_EXIT_USAGE after a usage error.
+int proto_main_args_status (int parsed);
+
+//  Run LOOP (borrowed) until SIGINT or SIGTERM. Returns the exit status: PROTO_MAIN_EXIT_OK
+//  when a signal ended the loop, PROTO_MAIN_EXIT_FAILED when a handler did (it returned -1).
+int proto_main_run (zloop_t *loop);
 
 //  Send zsys logs to stderr under IDENT, and install czmq's SIGINT/SIGTERM handler.
 void proto_main_log_init (const char *ident);

@@ -11,7 +11,6 @@
 struct _synjitsu_server_t {
     synjitsu_config_t config;
     bool verbose;
-    bool failed;                  // the capture failed: the loop was ended on purpose
     synjitsu_capture_t *capture;  // owned
     synjitsu_neigh_t *neigh;      // owned
     synjitsu_table_t *table;      // owned
@@ -269,8 +268,7 @@ s_on_pcap (zloop_t *loop, zmq_pollitem_t *item, void *argument)
     synjitsu_server_t *self = (synjitsu_server_t *) argument;
     if (synjitsu_capture_dispatch (self->capture, SYNJITSU_BATCH, s_on_frame, self) < 0) {
         zsys_error ("synjitsu_server: capture failed on %s, stopping", self->config.bridge);
-        self->failed = true;
-        return -1;
+        return -1;  // ends the loop: the process exits 1 (proto_main_run)
     }
     return 0;
 }
@@ -424,13 +422,6 @@ synjitsu_server_attach (synjitsu_server_t *self, zloop_t *loop)
         || zloop_timer (loop, (size_t) self->config.heartbeat_ms, 0, s_on_heartbeat, self) < 0)
         return -1;
     return 0;
-}
-
-bool
-synjitsu_server_failed (synjitsu_server_t *self)
-{
-    assert (self);
-    return self->failed;
 }
 
 const synjitsu_server_stats_t *
