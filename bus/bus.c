@@ -28,7 +28,6 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
     proto_msg_add_counter (&msg, "unsubscribes", stats->unsubscribes);
     proto_msg_add_counter (&msg, "send_failures", stats->send_failures);
     proto_pub_send (bus->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 

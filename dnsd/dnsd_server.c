@@ -248,7 +248,6 @@ s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const dnsd_outcome
     proto_pub_send (self->pub, &msg);
     zsys_info ("dnsd_server: vm.boot service=%s request_id=%s%s", service->name,
                service->request_id, outcome ? "" : " again");
-    proto_msg_reset (&msg);
 }
 
 static void
@@ -262,7 +261,6 @@ s_publish_hits (dnsd_service_t *service, void *arg)
     msg.dns_hits.first_ts = service->hits_first_ts;
     msg.dns_hits.last_ts = service->hits_last_ts;
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     self->stats.hits_published++;
 }
 
@@ -679,7 +677,6 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, counters[index].value);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 

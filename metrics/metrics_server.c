@@ -59,7 +59,6 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
                            (int64_t) metrics_registry_dropped (self->registry));
     pthread_mutex_unlock (&self->lock);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 

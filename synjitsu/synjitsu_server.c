@@ -129,7 +129,6 @@ s_release (synjitsu_server_t *self, struct in_addr ip, const uint8_t *mac, const
     msg.syn_replayed.count = (int64_t) result.replayed;
     msg.syn_replayed.held_ms = result.held_ms;
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
 }
 
 //  A frame from the guest itself: its kernel is up. Publish guest.seen (once per boot). The
@@ -151,7 +150,6 @@ s_guest_seen (synjitsu_server_t *self, const synjitsu_vm_t *vm, const uint8_t *m
     proto_copy (msg.guest_seen.ip, sizeof msg.guest_seen.ip, address);
     synjitsu_frame_mac_text (mac, msg.guest_seen.mac);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     if (self->config.replay_on_guest_seen)
         s_release (self, vm->ip, mac, "guest.seen");
 }
@@ -176,7 +174,6 @@ s_publish_held (synjitsu_server_t *self, const synjitsu_vm_t *vm, const synjitsu
     msg.syn_held.sport = frame->tcp_sport;
     msg.syn_held.dport = frame->tcp_dport;
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
 }
 
 //  The booting VM that sent FRAME, or NULL: its IPv4 source (or ARP sender) address is a
@@ -405,7 +402,6 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, (int64_t) counters[index].value);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 

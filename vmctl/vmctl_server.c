@@ -29,7 +29,6 @@ s_io_publish (void *arg, proto_msg_t *msg)
     if (self->verbose)
         zsys_debug ("vmctl_server: publish topic=%s", msg->topic);
     proto_pub_send (self->pub, msg);
-    proto_msg_reset (msg);
 }
 
 static void
@@ -192,7 +191,6 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, counters[index].value);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 

@@ -144,7 +144,6 @@ static void
 s_publish (proto_msg_t *msg)
 {
     cr_assert (eq (int, proto_pub_send (s_pub, msg), 0));
-    proto_msg_reset (msg);
 }
 
 static void
