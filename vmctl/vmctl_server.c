@@ -220,8 +220,14 @@ vmctl_server_new (const vmctl_config_t *config, bool verbose)
     proto_sub_subscribe (self->sub, "dns.hits");
     proto_sub_subscribe (self->sub, "guest.seen");
     self->status = vmctl_status_new (self->client);
-    vmctl_fleet_io_t io = {s_io_publish, s_io_status, s_io_submit, s_io_probe, s_io_unprobe,
-                           self};
+    vmctl_fleet_io_t io = {
+        .publish = s_io_publish,
+        .status = s_io_status,
+        .submit = s_io_submit,
+        .probe = s_io_probe,
+        .unprobe = s_io_unprobe,
+        .arg = self,
+    };
     self->fleet = vmctl_fleet_new (&self->config, &io);
     proto_replica_set_handler (self->replica, s_on_state, self);
     self->virt = vmctl_virt_new (config->uri, config->workers, config->reconnect_min_ms,
