@@ -559,14 +559,6 @@ s_on_bus_message (void *arg, const proto_msg_t *msg)
     s_state (self, service, state, msg->ts);
 }
 
-static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
-{
-    dnsd_server_t *self = (dnsd_server_t *) arg;
-    proto_sub_drain (self->sub, S_BUS_BATCH, s_on_bus_message, self);
-    return 0;
-}
-
 //  Heartbeat
 //  ---------------------------------------------------------------------------------------
 
@@ -745,7 +737,7 @@ dnsd_server_attach (dnsd_server_t *self, zloop_t *loop)
     self->loop = loop;
     self->started = zclock_mono ();
     if (proto_replica_attach (self->replica, loop)
-        || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+        || proto_sub_attach (self->sub, loop, S_BUS_BATCH, s_on_bus_message, self)
         || (self->forward && dnsd_forward_attach (self->forward, loop))
         || zloop_timer (loop, (size_t) self->config->heartbeat_ms, 0, s_on_heartbeat, self) < 0
         || zloop_timer (loop, S_HITS_MS, 0, s_on_hits, self) < 0)

@@ -36,6 +36,8 @@ s_on_bus_message (void *argument, const proto_msg_t *msg)
     metrics_collector_apply (self->collector, msg, zclock_time ());
 }
 
+//  Not proto_sub_attach: the lock is held over the whole batch, so a render never sees the
+//  sub's counters half way through one.
 static int
 s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
 {

@@ -225,14 +225,6 @@ s_on_bus_message (void *argument, const proto_msg_t *msg)
 }
 
 static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
-{
-    proto_replica_t *self = (proto_replica_t *) argument;
-    proto_sub_drain (self->sub, S_BUS_BATCH, s_on_bus_message, self);
-    return 0;
-}
-
-static int
 s_on_tick (zloop_t *loop, int timer_id, void *argument)
 {
     proto_replica_t *self = (proto_replica_t *) argument;
@@ -294,7 +286,7 @@ proto_replica_attach (proto_replica_t *self, zloop_t *loop)
 {
     assert (self);
     if (proto_state_client_attach (self->client, loop)
-        || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+        || proto_sub_attach (self->sub, loop, S_BUS_BATCH, s_on_bus_message, self)
         || zloop_timer (loop, self->heartbeat_ms / 2, 0, s_on_tick, self) < 0)
         return -1;
     self->last_heard = zclock_mono ();

@@ -11,6 +11,9 @@ struct _proto_sub_t {
     uint64_t malformed[PROTO_ERR_COUNT];
     uint64_t gaps;
     int64_t malformed_logged_ms;         // monotonic ms of the last malformed-message warning
+    proto_sub_fn *fn;                    // proto_sub_attach: the handler, its batch and arg
+    int max;
+    void *arg;
 };
 
 proto_sub_t *
@@ -150,6 +153,24 @@ proto_sub_drain (proto_sub_t *self, int max, proto_sub_fn *fn, void *arg)
         proto_msg_reset (&msg);
     }
     return count;
+}
+
+static int
+s_on_readable (zloop_t *loop, zsock_t *reader, void *argument)
+{
+    proto_sub_t *self = (proto_sub_t *) argument;
+    proto_sub_drain (self, self->max, self->fn, self->arg);
+    return 0;
+}
+
+int
+proto_sub_attach (proto_sub_t *self, zloop_t *loop, int max, proto_sub_fn *fn, void *arg)
+{
+    assert (self && loop && fn);
+    self->fn = fn;
+    self->max = max;
+    self->arg = arg;
+    return zloop_reader (loop, self->sock, s_on_readable, self);
 }
 
 zsock_t *

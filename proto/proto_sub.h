@@ -39,6 +39,11 @@ typedef void (proto_sub_fn) (void *arg, const proto_msg_t *msg);
 //  a second. Returns the number of messages received, well-formed or not.
 int proto_sub_drain (proto_sub_t *self, int max, proto_sub_fn *fn, void *arg);
 
+//  Register the socket on LOOP (borrowed): whenever messages wait, proto_sub_drain hands up to
+//  MAX of them to FN (with ARG). A caller that must hold a lock around the whole batch runs
+//  its own zloop_reader and drains inside it instead. Returns 0, or -1.
+int proto_sub_attach (proto_sub_t *self, zloop_t *loop, int max, proto_sub_fn *fn, void *arg);
+
 //  The socket, for zloop_reader and zpoller (borrowed).
 zsock_t *proto_sub_sock (proto_sub_t *self);
 

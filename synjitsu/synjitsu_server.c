@@ -343,14 +343,6 @@ s_on_bus_message (void *argument, const proto_msg_t *msg)
 }
 
 static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
-{
-    synjitsu_server_t *self = (synjitsu_server_t *) argument;
-    proto_sub_drain (self->sub, SYNJITSU_BATCH, s_on_bus_message, self);
-    return 0;
-}
-
-static int
 s_on_tick (zloop_t *loop, int timer_id, void *argument)
 {
     synjitsu_server_t *self = (synjitsu_server_t *) argument;
@@ -413,7 +405,7 @@ synjitsu_server_attach (synjitsu_server_t *self, zloop_t *loop)
     if (zloop_poller (loop, &item, s_on_pcap, self))
         return -1;
     zloop_poller_set_tolerant (loop, &item);
-    if (zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+    if (proto_sub_attach (self->sub, loop, SYNJITSU_BATCH, s_on_bus_message, self)
         || zloop_timer (loop, SYNJITSU_TICK_MS, 0, s_on_tick, self) < 0
         || zloop_timer (loop, (size_t) self->config.heartbeat_ms, 0, s_on_heartbeat, self) < 0)
         return -1;

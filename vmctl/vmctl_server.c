@@ -113,14 +113,6 @@ s_on_bus_message (void *argument, const proto_msg_t *msg)
 }
 
 static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
-{
-    vmctl_server_t *self = (vmctl_server_t *) argument;
-    proto_sub_drain (self->sub, VMCTL_BATCH, s_on_bus_message, self);
-    return 0;
-}
-
-static int
 s_on_virt (zloop_t *loop, zsock_t *reader, void *argument)
 {
     vmctl_server_t *self = (vmctl_server_t *) argument;
@@ -270,7 +262,7 @@ vmctl_server_attach (vmctl_server_t *self, zloop_t *loop)
                                      self->config.probe_attempt_ms, s_on_probe_connected, self);
     if (!self->prober || proto_replica_attach (self->replica, loop)
         || proto_state_client_attach (self->client, loop)
-        || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+        || proto_sub_attach (self->sub, loop, VMCTL_BATCH, s_on_bus_message, self)
         || zloop_reader (loop, vmctl_virt_sock (self->virt), s_on_virt, self)
         || zloop_timer (loop, VMCTL_TICK_MS, 0, s_on_tick, self) < 0
         || zloop_timer (loop, (size_t) self->config.idle_check_ms, 0, s_on_idle_check, self) < 0

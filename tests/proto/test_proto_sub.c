@@ -1,4 +1,4 @@
-/*  proto_sub: the batch drain every process's bus reader runs.  */
+/*  proto_sub: the batch drain every process's bus reader runs, by hand and on a loop.  */
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -102,4 +102,27 @@ Test (proto_sub, drain_reads_at_most_max_and_leaves_the_rest)
     cr_assert (eq (int, proto_sub_drain (s_sub, 3, s_on_message, &seen), 2));
     cr_assert (eq (i64, seen.counts, 15));
     cr_assert (eq (int, proto_sub_drain (s_sub, 3, s_on_message, &seen), 0), "nothing left");
+}
+
+static int
+s_on_stop (zloop_t *loop, int timer_id, void *arg)
+{
+    return -1;
+}
+
+Test (proto_sub, attached_to_a_loop_it_drains_in_batches_until_nothing_is_left)
+{
+    s_send_hits ("www", 4);
+    s_send_hits ("mail", 5);
+    s_send_hits ("ftp", 6);
+    s_wait ();
+    zloop_t *loop = zloop_new ();
+    s_seen_t seen = {0};
+    cr_assert (eq (int, proto_sub_attach (s_sub, loop, 2, s_on_message, &seen), 0));
+    cr_assert (ge (int, zloop_timer (loop, 300, 1, s_on_stop, NULL), 0));
+    zloop_start (loop);
+    zloop_destroy (&loop);
+    cr_assert (eq (int, seen.calls, 3), "a batch of two, then the third");
+    cr_assert (eq (i64, seen.counts, 15));
+    cr_assert (eq (str, seen.last_service, "ftp"));
 }
