@@ -7,34 +7,42 @@
 
 #include "proto.h"
 
-Test (proto_addr, an_ipv4_address_becomes_a_sockaddr_in)
+//  The address bytes of STORAGE, whichever its family.
+static const void *
+s_bytes (const struct sockaddr_storage *storage)
 {
-    struct sockaddr_storage storage;
-    socklen_t length = 0;
-    cr_assert (eq (int, proto_addr_parse ("192.0.2.7", 5353, &storage, &length), 0));
-    cr_assert (eq (int, storage.ss_family, AF_INET));
-    cr_assert (eq (u32, (uint32_t) length, (uint32_t) sizeof (struct sockaddr_in)));
-    const struct sockaddr_in *v4 = (const struct sockaddr_in *) &storage;
-    cr_assert (eq (u32, ntohl (v4->sin_addr.s_addr), 0xc0000207));
-    cr_assert (eq (int, ntohs (v4->sin_port), 5353));
-    cr_assert (eq (int, proto_addr_port (&storage), 5353));
+    if (storage->ss_family == AF_INET)
+        return &((const struct sockaddr_in *) storage)->sin_addr;
+    return &((const struct sockaddr_in6 *) storage)->sin6_addr;
 }
 
-Test (proto_addr, an_ipv6_address_becomes_a_sockaddr_in6)
+Test (proto_addr, ipv4_and_ipv6_text_become_their_socket_addresses)
 {
-    struct sockaddr_storage storage;
-    socklen_t length = 0;
-    cr_assert (eq (int, proto_addr_parse ("2001:db8::1", 53, &storage, &length), 0));
-    cr_assert (eq (int, storage.ss_family, AF_INET6));
-    cr_assert (eq (u32, (uint32_t) length, (uint32_t) sizeof (struct sockaddr_in6)));
-    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *) &storage;
-    struct in6_addr expected;
-    inet_pton (AF_INET6, "2001:db8::1", &expected);
-    cr_assert (eq (int, memcmp (&v6->sin6_addr, &expected, sizeof expected), 0));
-    cr_assert (eq (int, proto_addr_port (&storage), 53));
-    cr_assert (eq (int, proto_addr_parse ("::", 0, &storage, &length), 0));
-    cr_assert (eq (int, storage.ss_family, AF_INET6));
-    cr_assert (eq (int, proto_addr_port (&storage), 0));
+    const struct {
+        const char *text;
+        int port, family;
+        size_t length;
+    } cases[] = {
+        {"192.0.2.7", 5353, AF_INET, sizeof (struct sockaddr_in)},
+        {"0.0.0.0", 0, AF_INET, sizeof (struct sockaddr_in)},
+        {"2001:db8::1", 53, AF_INET6, sizeof (struct sockaddr_in6)},
+        {"::", 65535, AF_INET6, sizeof (struct sockaddr_in6)},
+        {"::ffff:192.0.2.1", 80, AF_INET6, sizeof (struct sockaddr_in6)},
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        struct sockaddr_storage storage;
+        socklen_t length = 0;
+        cr_assert (eq (int, proto_addr_parse (cases[index].text, cases[index].port, &storage,
+                                              &length), 0), "refused %s", cases[index].text);
+        cr_assert (eq (int, storage.ss_family, cases[index].family));
+        cr_assert (eq (sz, (size_t) length, cases[index].length));
+        cr_assert (eq (int, proto_addr_port (&storage), cases[index].port));
+        uint8_t expected[16];
+        inet_pton (cases[index].family, cases[index].text, expected);
+        size_t size = cases[index].family == AF_INET ? 4 : 16;
+        cr_assert (eq (int, memcmp (s_bytes (&storage), expected, size), 0), "%s",
+                   cases[index].text);
+    }
 }
 
 Test (proto_addr, text_that_is_not_an_address_is_refused_and_leaves_nothing)

@@ -5,26 +5,24 @@
 
 #include "proto.h"
 
-Test (proto_key, a_service_key_splits_into_name_and_field)
+Test (proto_key, a_service_key_splits_into_name_and_the_rest)
 {
-    char name[PROTO_NAME_MAX + 1];
-    const char *field = NULL;
-    cr_assert (eq (int, proto_key_split ("/services/www/config", name, sizeof name, &field), 0));
-    cr_assert (eq (str, name, "www"));
-    cr_assert (eq (str, (char *) field, "config"));
-    cr_assert (eq (int, proto_key_split ("/services/www/status", name, sizeof name, &field), 0));
-    cr_assert (eq (str, (char *) field, "status"));
-}
-
-Test (proto_key, the_field_is_everything_after_the_name)
-{
-    char name[PROTO_NAME_MAX + 1];
-    const char *field = NULL;
-    cr_assert (eq (int, proto_key_split ("/services/www/a/b", name, sizeof name, &field), 0));
-    cr_assert (eq (str, name, "www"));
-    cr_assert (eq (str, (char *) field, "a/b"));
-    cr_assert (eq (int, proto_key_split ("/services/www/", name, sizeof name, &field), 0));
-    cr_assert (eq (str, (char *) field, ""));
+    const struct {
+        const char *key, *name, *field;
+    } cases[] = {
+        {"/services/www/config", "www", "config"},
+        {"/services/www/status", "www", "status"},
+        {"/services/mail.example/a/b", "mail.example", "a/b"},  // the rest, slashes and all
+        {"/services/www/", "www", ""},
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        char name[PROTO_NAME_MAX + 1];
+        const char *field = NULL;
+        cr_assert (eq (int, proto_key_split (cases[index].key, name, sizeof name, &field), 0),
+                   "refused %s", cases[index].key);
+        cr_assert (eq (str, name, (char *) cases[index].name));
+        cr_assert (eq (str, (char *) field, (char *) cases[index].field));
+    }
 }
 
 Test (proto_key, keys_that_name_no_service_are_refused)

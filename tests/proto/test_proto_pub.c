@@ -5,18 +5,14 @@
 
 #include "proto.h"
 
-//  A raw XSUB bound on an inproc endpoint of its own, and a proto_pub connected to it.
-static zsock_t *s_bus;
+//  A publisher with nobody on the other side: pub/sub drops what it sends, and that is enough
+//  to see what sending does to the message.
 static proto_pub_t *s_pub;
 
 static void
 s_setup (void)
 {
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://test_proto_pub-%d", (int) getpid ());
-    s_bus = zsock_new_xsub (endpoint);
-    s_pub = proto_pub_new (endpoint, "test", "1");
-    cr_assert (not (eq (ptr, s_bus, NULL)));
+    s_pub = proto_pub_new ("inproc://test_proto_pub-nobody", "test", "1");
     cr_assert (not (eq (ptr, s_pub, NULL)));
 }
 
@@ -24,7 +20,6 @@ static void
 s_teardown (void)
 {
     proto_pub_destroy (&s_pub);
-    zsock_destroy (&s_bus);
 }
 
 TestSuite (proto_pub, .init = s_setup, .fini = s_teardown, .timeout = 10);
