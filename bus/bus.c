@@ -56,10 +56,8 @@ int
 main (int argc, char **argv)
 {
     proto_main_args_t args;
-    int parsed = proto_main_args (argc, argv, "jitsu-bus", s_usage, &args);
-    if (parsed)
-        return proto_main_args_status (parsed);
-    proto_main_log_init ("jitsu-bus");
+    if (proto_main_begin (argc, argv, "jitsu-bus", s_usage, &args))
+        return args.status;
 
     s_bus_t bus = {0};
     proto_error_t error;

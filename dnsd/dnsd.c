@@ -15,10 +15,8 @@ int
 main (int argc, char **argv)
 {
     proto_main_args_t args;
-    int parsed = proto_main_args (argc, argv, "jitsu-dnsd", s_usage, &args);
-    if (parsed)
-        return proto_main_args_status (parsed);
-    proto_main_log_init ("jitsu-dnsd");
+    if (proto_main_begin (argc, argv, "jitsu-dnsd", s_usage, &args))
+        return args.status;
 
     dnsd_config_t config;
     proto_error_t error;

@@ -25,16 +25,14 @@ typedef struct {
     const char *config_path;  // borrowed from argv; NULL when -c was not given
     bool verbose;             // -v: per-message debug logging
     bool check_config;        // --check-config: load and validate the config, then exit
+    int status;               // when proto_main_begin returns -1: what main returns
 } proto_main_args_t;
 
-//  Parse ARGV. Returns 0 to run, 1 when help was printed (exit 0), or -1 after printing a usage
-//  error (exit 2). USAGE is the text after "Usage: NAME".
-int proto_main_args (int argc, char **argv, const char *name, const char *usage,
-                        proto_main_args_t *args);
-
-//  The exit status for a non-zero result PARSED of proto_main_args: PROTO_MAIN_EXIT_OK after
-//  help, PROTO_MAIN_EXIT_USAGE after a usage error.
-int proto_main_args_status (int parsed);
+//  Parse ARGV into ARGS and, to run, send logs to stderr under NAME. USAGE is the text after
+//  "Usage: NAME". Returns 0 to run, or -1 when main is to return ARGS->status at once:
+//  PROTO_MAIN_EXIT_OK after help, PROTO_MAIN_EXIT_USAGE after a usage error (printed).
+int proto_main_begin (int argc, char **argv, const char *name, const char *usage,
+                      proto_main_args_t *args);
 
 //  Run LOOP (borrowed) until SIGINT or SIGTERM. Returns the exit status: PROTO_MAIN_EXIT_OK
 //  when a signal ended the loop, PROTO_MAIN_EXIT_FAILED when a handler did (it returned -1).
