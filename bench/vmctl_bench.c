@@ -220,7 +220,6 @@ s_boot (s_phase_t *self, const char *prefix, int index)
     snprintf (msg.vm_boot.service, sizeof msg.vm_boot.service, "%s%d", prefix, index);
     snprintf (msg.vm_boot.request_id, sizeof msg.vm_boot.request_id, "bench:%d", index);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
 }
 
 //  Collect WANTED vm.ready messages, their boot_ms into BOOT_MS. Returns how many came.

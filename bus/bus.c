@@ -28,7 +28,6 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
     proto_msg_add_counter (&msg, "unsubscribes", stats->unsubscribes);
     proto_msg_add_counter (&msg, "send_failures", stats->send_failures);
     proto_pub_send (bus->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 
@@ -57,24 +56,22 @@ int
 main (int argc, char **argv)
 {
     proto_main_args_t args;
-    int parsed = proto_main_args (argc, argv, "jitsu-bus", s_usage, &args);
-    if (parsed)
-        return parsed > 0 ? 0 : 2;
-    proto_main_log_init ("jitsu-bus");
+    if (proto_main_begin (argc, argv, "jitsu-bus", s_usage, &args))
+        return args.status;
 
     s_bus_t bus = {0};
     proto_error_t error;
     if (bus_config_load (&bus.config, args.config_path, &error)) {
         zsys_error ("bus: bad config: %s", error.text);
-        return 1;
+        return PROTO_MAIN_EXIT_FAILED;
     }
     if (args.check_config) {
         printf ("config ok: bus_in=%s bus_out=%s\n", bus.config.endpoints.bus_in,
                 bus.config.endpoints.bus_out);
-        return 0;
+        return PROTO_MAIN_EXIT_OK;
     }
 
-    int rc = 1;
+    int rc = PROTO_MAIN_EXIT_FAILED;
     int lock_fd = -1;
     zloop_t *loop = NULL;
     umask (0007);  // sockets and the lock are for the owner and the jitsu group only
@@ -96,14 +93,14 @@ main (int argc, char **argv)
         goto cleanup;
     zsys_info ("bus: started bus_in=%s bus_out=%s instance=%s", bus.config.endpoints.bus_in,
                bus.config.endpoints.bus_out, bus.config.instance);
-    zloop_start (loop);
+    rc = proto_main_run (loop);
     zsys_info ("bus: stopping messages=%" PRIu64,
                bus_forwarder_stats (bus.forwarder)->messages);
-    rc = 0;
 cleanup:
-    zloop_destroy (&loop);
+    //  The forwarder and publisher first: their sockets leave the loop they are registered with.
     proto_pub_destroy (&bus.pub);
     bus_forwarder_destroy (&bus.forwarder);
+    zloop_destroy (&loop);
     if (lock_fd >= 0)
         close (lock_fd);
     return rc;

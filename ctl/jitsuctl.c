@@ -73,7 +73,7 @@ main (int argc, char **argv)
     while (first < argc && argv[first][0] == '-') {
         if (streq (argv[first], "-h") || streq (argv[first], "--help")) {
             fputs (s_usage, stdout);
-            return 0;
+            return PROTO_MAIN_EXIT_OK;
         }
         if ((streq (argv[first], "-c") || streq (argv[first], "--config")) && first + 1 < argc) {
             config_path = argv[first + 1];
@@ -81,19 +81,19 @@ main (int argc, char **argv)
             continue;
         }
         fprintf (stderr, "jitsuctl: unknown option '%s'\n%s", argv[first], s_usage);
-        return 2;
+        return PROTO_MAIN_EXIT_USAGE;
     }
     if (first == argc) {
         fputs (s_usage, stderr);
-        return 2;
+        return PROTO_MAIN_EXIT_USAGE;
     }
     proto_main_log_init ("jitsuctl");
     proto_endpoints_t endpoints;
     if (s_load_endpoints (&endpoints, config_path))
-        return 1;
+        return PROTO_MAIN_EXIT_FAILED;
     for (size_t index = 0; index < sizeof s_commands / sizeof s_commands[0]; index++)
         if (streq (argv[first], s_commands[index].name))
             return s_commands[index].run (&endpoints, argc - first, argv + first);
     fprintf (stderr, "jitsuctl: unknown command '%s'\n%s", argv[first], s_usage);
-    return 2;
+    return PROTO_MAIN_EXIT_USAGE;
 }

@@ -15,26 +15,24 @@ int
 main (int argc, char **argv)
 {
     proto_main_args_t args;
-    int parsed = proto_main_args (argc, argv, "jitsu-dnsd", s_usage, &args);
-    if (parsed)
-        return parsed > 0 ? 0 : 2;
-    proto_main_log_init ("jitsu-dnsd");
+    if (proto_main_begin (argc, argv, "jitsu-dnsd", s_usage, &args))
+        return args.status;
 
     dnsd_config_t config;
     proto_error_t error;
     if (dnsd_config_load (&config, args.config_path, &error)) {
         zsys_error ("dnsd: bad config: %s", error.text);
-        return 1;
+        return PROTO_MAIN_EXIT_FAILED;
     }
     if (args.check_config) {
         printf ("config ok: listen=%zu port=%d upstreams=%zu zones=%zu bus_in=%s state=%s\n",
                 config.listen_count, config.port, config.upstream_count, config.zone_count,
                 config.endpoints.bus_in, config.endpoints.state);
         dnsd_config_reset (&config);
-        return 0;
+        return PROTO_MAIN_EXIT_OK;
     }
 
-    int rc = 1;
+    int rc = PROTO_MAIN_EXIT_FAILED;
     zloop_t *loop = NULL;
     dnsd_server_t *server = dnsd_server_new (&config, args.verbose);
     if (!server)
@@ -44,7 +42,7 @@ main (int argc, char **argv)
         goto cleanup;
     zsys_info ("dnsd: started instance=%s port=%d bus_in=%s state=%s", config.instance,
                dnsd_server_port (server), config.endpoints.bus_in, config.endpoints.state);
-    rc = zloop_start (loop) == 0 ? 0 : 1;  // 0: SIGTERM; -1: a handler failed
+    rc = proto_main_run (loop);
     zsys_info ("dnsd: stopping queries=%" PRIu64, dnsd_server_queries (server));
 cleanup:
     //  The server first: its sockets leave the loop they are registered with.

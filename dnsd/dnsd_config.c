@@ -11,7 +11,6 @@
      "waiting_max": 10000, "tcp_clients_max": 256, "tcp_idle_ms": 10000,
      "sync_wait_ms": 5000, "endpoints": {...}}  */
 
-#include <arpa/inet.h>
 
 #include "dnsd_config.h"
 
@@ -135,20 +134,7 @@ s_upstream (dnsd_upstream_t *upstream, const char *text, const char *where, size
         goto invalid;
     memcpy (address, text, length);
     address[length] = '\0';
-    memset (&upstream->address, 0, sizeof upstream->address);
-    struct sockaddr_in *v4 = (struct sockaddr_in *) &upstream->address;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &upstream->address;
-    if (inet_pton (AF_INET, address, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t) port);
-        upstream->length = sizeof *v4;
-    }
-    else if (inet_pton (AF_INET6, address, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t) port);
-        upstream->length = sizeof *v6;
-    }
-    else
+    if (proto_addr_parse (address, (int) port, &upstream->address, &upstream->length))
         goto invalid;
     snprintf (upstream->text, sizeof upstream->text, "%s@%ld", address, port);
     return 0;
@@ -174,10 +160,10 @@ s_lists (dnsd_config_t *self, json_t *listen, json_t *upstreams, json_t *zones, 
         json_array_foreach (listen, index, item)
         {
             const char *text = json_string_value (item);
-            uint8_t bytes[16];
+            struct sockaddr_storage address;
+            socklen_t length;
             if (!text || strlen (text) > PROTO_ADDR_MAX
-                || (inet_pton (AF_INET, text, bytes) != 1
-                    && inet_pton (AF_INET6, text, bytes) != 1))
+                || proto_addr_parse (text, 0, &address, &length))
                 return proto_error_set (error, PROTO_ERR_VALUE,
                                         "%s: listen[%zu]: not an IPv4 "
                                         "or IPv6 address",
@@ -265,9 +251,8 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     json_t *config = proto_config_load (path, error);
     if (!config)
         return -2;
-    json_t *endpoints = NULL, *listen = NULL, *upstreams = NULL, *zones = NULL, *nameservers = NULL;
+    json_t *listen = NULL, *upstreams = NULL, *zones = NULL, *nameservers = NULL;
     const proto_config_field_t fields[] = {
-        {"endpoints", PROTO_CONFIG_JSON, &endpoints, 0, 0, 0},
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"listen", PROTO_CONFIG_JSON, &listen, 0, 0, 0},
         {"port", PROTO_CONFIG_INT, &self->port, 0, 0, 65535},
@@ -292,9 +277,7 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
         {"sync_wait_ms", PROTO_CONFIG_INT, &self->sync_wait_ms, 0, 0, 600000},
         PROTO_CONFIG_END,
     };
-    int rc = proto_config_read (config, fields, path, error);
-    if (rc == 0)
-        rc = proto_endpoints_configure (&self->endpoints, endpoints, path, error);
+    int rc = proto_config_apply (config, fields, &self->endpoints, path, error);
     //  Nameservers first: they are the default NS of every zone.
     if (rc == 0)
         rc = s_lists (self, listen, upstreams, zones, nameservers, path, error);

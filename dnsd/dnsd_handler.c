@@ -103,6 +103,16 @@ s_records (dnsd_handler_t *self, dnsd_response_t *response, const dnsd_query_t *
         }
 }
 
+//  The question's name as vm.boot carries it; only a boot pays for the conversion.
+static void
+s_qname (const dnsd_query_t *query, dnsd_outcome_t *outcome)
+{
+    char text[DNSD_NAME_TEXT_MAX];
+    outcome->qname[0] = '\0';
+    if (dnsd_name_to_text (query->lower, text, sizeof text) == 0)
+        proto_copy (outcome->qname, sizeof outcome->qname, text);
+}
+
 dnsd_verdict_t
 dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
                       const dnsd_context_t *context, uint8_t *out, size_t out_max,
@@ -113,6 +123,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     outcome->rcode = 0;
     outcome->service = NULL;
     outcome->boot = false;
+    outcome->qname[0] = '\0';
     outcome->deadline = 0;
     if (!context->release)
         self->stats.queries++;
@@ -163,6 +174,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
                 outcome->boot = true;
                 outcome->service = service;
                 outcome->qtype = query.qtype;
+                s_qname (&query, outcome);
             }
             if (decision.wait && context->may_wait) {
                 outcome->service = service;

@@ -40,6 +40,7 @@ typedef struct {
     dnsd_service_t *service;  // WAIT, boot: the service (borrowed)
     bool boot;                // publish vm.boot for service now
     uint16_t qtype;           // boot: the query's type
+    char qname[PROTO_DNAME_MAX + 1];  // boot: the name queried, as text ("" if it has none)
     int64_t deadline;         // WAIT: answer by then at the latest (monotonic ms)
 } dnsd_outcome_t;
 

@@ -221,25 +221,23 @@ s_on_forward_answer (void *arg, const dnsd_peer_t *peer, const uint8_t *answer, 
 
 //  Bus messages out -----------------------------------------------------------------------------
 
+//  vm.boot for SERVICE: a new boot, asked for by the query the handler described in OUTCOME
+//  from CLIENT, or (OUTCOME NULL) the boot in flight announced again.
 static void
-s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const uint8_t *packet, size_t size,
-                uint16_t qtype, const struct sockaddr *client)
+s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const dnsd_outcome_t *outcome,
+                const struct sockaddr *client)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_MSG_VM_BOOT);
     proto_copy (msg.vm_boot.service, sizeof msg.vm_boot.service, service->name);
-    if (packet) {
+    if (outcome) {
         //  "dnsd/1:42"; a src too long for an id was refused by proto_pub_new already.
         char request_id[PROTO_SRC_MAX + 24];
         snprintf (request_id, sizeof request_id, "%s:%" PRIu64, proto_pub_src (self->pub),
                   ++self->boot_sequence);
-        proto_copy (service->request_id, sizeof service->request_id, request_id);
-        dnsd_query_t query;
-        char qname[DNSD_NAME_TEXT_MAX];
-        if (dnsd_query_parse (&query, packet, size) == DNSD_QUERY_OK
-            && dnsd_name_to_text (query.lower, qname, sizeof qname) == 0)
-            proto_copy (msg.vm_boot.qname, sizeof msg.vm_boot.qname, qname);
-        strcpy (msg.vm_boot.qtype, qtype == DNSD_TYPE_AAAA ? "AAAA" : "A");
+        dnsd_service_set_request_id (service, request_id);
+        strcpy (msg.vm_boot.qname, outcome->qname);
+        strcpy (msg.vm_boot.qtype, outcome->qtype == DNSD_TYPE_AAAA ? "AAAA" : "A");
         const void *address =
             client->sa_family == AF_INET
                 ? (const void *) &((const struct sockaddr_in *) client)->sin_addr
@@ -249,8 +247,7 @@ s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const uint8_t *pac
     proto_copy (msg.vm_boot.request_id, sizeof msg.vm_boot.request_id, service->request_id);
     proto_pub_send (self->pub, &msg);
     zsys_info ("dnsd_server: vm.boot service=%s request_id=%s%s", service->name,
-               service->request_id, packet ? "" : " again");
-    proto_msg_reset (&msg);
+               service->request_id, outcome ? "" : " again");
 }
 
 static void
@@ -264,7 +261,6 @@ s_publish_hits (dnsd_service_t *service, void *arg)
     msg.dns_hits.first_ts = service->hits_first_ts;
     msg.dns_hits.last_ts = service->hits_last_ts;
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     self->stats.hits_published++;
 }
 
@@ -291,8 +287,7 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
        const uint8_t *packet, size_t size, const dnsd_peer_t *peer, const uint8_t *answer)
 {
     if (outcome->boot)
-        s_publish_boot (self, outcome->service, packet, size, outcome->qtype,
-                        (const struct sockaddr *) &peer->address);
+        s_publish_boot (self, outcome->service, outcome, (const struct sockaddr *) &peer->address);
     switch (verdict) {
     case DNSD_VERDICT_ANSWER:
         s_send (self, peer, answer, outcome->size);
@@ -419,7 +414,7 @@ s_on_boot_due (dnsd_service_t *service, bool expired, void *arg)
         dnsd_table_prune (self->table, service);  // its definition may be gone meanwhile
     }
     else
-        s_publish_boot (self, service, NULL, 0, 0, NULL);
+        s_publish_boot (self, service, NULL, NULL);
 }
 
 static int
@@ -482,17 +477,10 @@ s_on_state (const char *key, json_t *value, void *arg)
 {
     dnsd_server_t *self = (dnsd_server_t *) arg;
     self->changes++;
-    const char *prefix = "/services/";
-    if (strncmp (key, prefix, strlen (prefix)) != 0)
-        return;
-    const char *name = key + strlen (prefix);
-    const char *slash = strchr (name, '/');
-    if (!slash || slash == name || (size_t) (slash - name) > PROTO_NAME_MAX)
-        return;
     char service_name[PROTO_NAME_MAX + 1];
-    memcpy (service_name, name, (size_t) (slash - name));
-    service_name[slash - name] = '\0';
-    const char *field = slash + 1;
+    const char *field;
+    if (proto_key_split (key, service_name, sizeof service_name, &field))
+        return;
 
     if (streq (field, "config")) {
         if (value) {
@@ -530,58 +518,45 @@ s_on_state (const char *key, json_t *value, void *arg)
                 self->stats.invalid_statuses++;
                 return;
             }
-            service->has_status = true;
+            dnsd_service_set_has_status (service, true);
             s_state (self, service, status.state, status.since);
         }
         else {
             dnsd_service_t *service = dnsd_table_service (self->table, service_name);
             if (service) {
-                service->has_status = false;
+                dnsd_service_set_has_status (service, false);
                 dnsd_table_prune (self->table, service);
             }
         }
     }
 }
 
-//  vm.* from the bus.
-static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *arg)
+//  One vm.* message from the bus.
+static void
+s_on_bus_message (void *arg, const proto_msg_t *msg)
 {
     dnsd_server_t *self = (dnsd_server_t *) arg;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
-    for (int count = 0; count < S_BUS_BATCH; count++) {
-        int rc = proto_sub_recv (self->sub, &msg, NULL);
-        if (rc == -1)
-            break;
-        if (rc == 0) {
-            const char *name = proto_msg_service (&msg);  // every vm.* body names one
-            dnsd_service_t *service = name ? dnsd_table_service (self->table, name) : NULL;
-            if (service && self->verbose)
-                zsys_debug ("dnsd_server: %s service=%s", msg.topic, name);
-            if (service && msg.type == PROTO_MSG_VM_BOOT) {
-                //  Another dnsd instance started a boot: wait on it rather than start one.
-                if (!streq (msg.src, proto_pub_src (self->pub)) && !service->in_flight
-                    && !dnsd_service_running (service)) {
-                    self->stats.foreign_boots++;
-                    dnsd_table_flight_add (self->table, service);
-                    service->acked = true;
-                    service->boot_started = service->boot_published = zclock_mono ();
-                    s_arm_tick (self);
-                }
-            }
-            else if (service) {
-                proto_state_t state = msg.type == PROTO_MSG_VM_BOOTING    ? PROTO_STATE_BOOTING
-                                      : msg.type == PROTO_MSG_VM_READY    ? PROTO_STATE_READY
-                                      : msg.type == PROTO_MSG_VM_FAILED   ? PROTO_STATE_FAILED
-                                      : msg.type == PROTO_MSG_VM_STOPPING ? PROTO_STATE_STOPPING
-                                                                          : PROTO_STATE_OFF;
-                s_state (self, service, state, msg.ts);
-            }
+    const char *name = proto_msg_service (msg);  // every vm.* body names one
+    dnsd_service_t *service = name ? dnsd_table_service (self->table, name) : NULL;
+    if (!service)
+        return;
+    if (self->verbose)
+        zsys_debug ("dnsd_server: %s service=%s", msg->topic, name);
+    if (msg->type == PROTO_MSG_VM_BOOT) {
+        //  Another dnsd instance started a boot: wait on it rather than start one.
+        if (!streq (msg->src, proto_pub_src (self->pub))
+            && dnsd_summon_join (self->summon, service, zclock_mono ())) {
+            self->stats.foreign_boots++;
+            s_arm_tick (self);
         }
-        proto_msg_reset (&msg);
+        return;
     }
-    return 0;
+    proto_state_t state = msg->type == PROTO_MSG_VM_BOOTING    ? PROTO_STATE_BOOTING
+                          : msg->type == PROTO_MSG_VM_READY    ? PROTO_STATE_READY
+                          : msg->type == PROTO_MSG_VM_FAILED   ? PROTO_STATE_FAILED
+                          : msg->type == PROTO_MSG_VM_STOPPING ? PROTO_STATE_STOPPING
+                                                               : PROTO_STATE_OFF;
+    s_state (self, service, state, msg->ts);
 }
 
 //  Heartbeat
@@ -694,7 +669,6 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, counters[index].value);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 
@@ -763,7 +737,7 @@ dnsd_server_attach (dnsd_server_t *self, zloop_t *loop)
     self->loop = loop;
     self->started = zclock_mono ();
     if (proto_replica_attach (self->replica, loop)
-        || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+        || proto_sub_attach (self->sub, loop, S_BUS_BATCH, s_on_bus_message, self)
         || (self->forward && dnsd_forward_attach (self->forward, loop))
         || zloop_timer (loop, (size_t) self->config->heartbeat_ms, 0, s_on_heartbeat, self) < 0
         || zloop_timer (loop, S_HITS_MS, 0, s_on_hits, self) < 0)

@@ -83,6 +83,20 @@ dnsd_service_undefine (dnsd_service_t *self)
     self->defined = false;
 }
 
+void
+dnsd_service_set_has_status (dnsd_service_t *self, bool has_status)
+{
+    assert (self);
+    self->has_status = has_status;
+}
+
+int
+dnsd_service_set_request_id (dnsd_service_t *self, const char *request_id)
+{
+    assert (self);
+    return proto_copy (self->request_id, sizeof self->request_id, request_id);
+}
+
 bool
 dnsd_service_may_wake (const dnsd_service_t *self, const struct sockaddr *address)
 {

@@ -68,6 +68,13 @@ void dnsd_service_define (dnsd_service_t *self, proto_service_t *parsed);
 //  Drop the definition: the service is undefined again (its runtime state stays).
 void dnsd_service_undefine (dnsd_service_t *self);
 
+//  Record whether /services/NAME/status exists (a service with one stays in the table).
+void dnsd_service_set_has_status (dnsd_service_t *self, bool has_status);
+
+//  Name the boot in flight REQUEST_ID (copied), as vm.boot carries it. Returns 0, or -1 when it
+//  is longer than PROTO_ID_MAX (a truncated copy is kept).
+int dnsd_service_set_request_id (dnsd_service_t *self, const char *request_id);
+
 //  Whether a client at ADDRESS may wake the service (its wake list, or everyone).
 bool dnsd_service_may_wake (const dnsd_service_t *self, const struct sockaddr *address);
 

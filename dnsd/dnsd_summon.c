@@ -118,6 +118,16 @@ dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t s
     return false;
 }
 
+bool
+dnsd_summon_join (dnsd_summon_t *self, dnsd_service_t *service, int64_t mono_ms)
+{
+    assert (self);
+    if (service->in_flight || dnsd_service_running (service))
+        return false;
+    s_start (self, service, true, mono_ms);
+    return true;
+}
+
 void
 dnsd_summon_forget (dnsd_summon_t *self, dnsd_service_t *service)
 {

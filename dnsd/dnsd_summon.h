@@ -60,6 +60,11 @@ void dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const stru
 bool dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t state,
                         int64_t ts, int64_t mono_ms);
 
+//  Another dnsd instance published vm.boot for SERVICE at MONO_MS: wait on that boot as if it
+//  were ours, already acknowledged, so none of our own is sent. Returns true when it was
+//  joined, false when SERVICE already has a boot in flight or runs.
+bool dnsd_summon_join (dnsd_summon_t *self, dnsd_service_t *service, int64_t mono_ms);
+
 //  End SERVICE's boot in flight, if any (its definition went away).
 void dnsd_summon_forget (dnsd_summon_t *self, dnsd_service_t *service);
 

@@ -1,11 +1,11 @@
 /*  dnsd_tcp: listeners, connections, length-prefixed messages.  */
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include "dnsd_tcp.h"
+#include "proto_addr.h"
 
 #define S_MESSAGE_MAX  65535
 #define S_ACCEPT_BATCH 64
@@ -90,21 +90,8 @@ dnsd_tcp_listen (dnsd_tcp_t *self, const char *address, int port, bool reuseport
         return -1;
     }
     struct sockaddr_storage storage;
-    memset (&storage, 0, sizeof storage);
     socklen_t length;
-    struct sockaddr_in *v4 = (struct sockaddr_in *) &storage;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &storage;
-    if (inet_pton (AF_INET, address, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t) port);
-        length = sizeof *v4;
-    }
-    else if (inet_pton (AF_INET6, address, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t) port);
-        length = sizeof *v6;
-    }
-    else {
+    if (proto_addr_parse (address, port, &storage, &length)) {
         errno = EINVAL;
         return -1;
     }
@@ -126,8 +113,7 @@ dnsd_tcp_listen (dnsd_tcp_t *self, const char *address, int port, bool reuseport
     socklen_t bound_length = sizeof bound;
     getsockname (fd, (struct sockaddr *) &bound, &bound_length);
     self->listeners[self->listener_count++] = fd;
-    return ntohs (bound.ss_family == AF_INET ? ((struct sockaddr_in *) &bound)->sin_port
-                                             : ((struct sockaddr_in6 *) &bound)->sin6_port);
+    return proto_addr_port (&bound);
 }
 
 int

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include "dnsd_udp.h"
+#include "proto_addr.h"
 
 //  Room for one IPv6 (the larger) packet-info control message.
 #define S_CONTROL_SIZE CMSG_SPACE (sizeof (struct in6_pktinfo))
@@ -29,32 +30,12 @@ struct _dnsd_udp_t {
     dnsd_udp_stats_t stats;
 };
 
-//  ADDRESS and PORT as a socket address. Returns its length, or 0.
-static socklen_t
-s_address (const char *address, int port, struct sockaddr_storage *storage)
-{
-    memset (storage, 0, sizeof *storage);
-    struct sockaddr_in *v4 = (struct sockaddr_in *) storage;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) storage;
-    if (inet_pton (AF_INET, address, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t) port);
-        return sizeof *v4;
-    }
-    if (inet_pton (AF_INET6, address, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t) port);
-        return sizeof *v6;
-    }
-    return 0;
-}
-
 dnsd_udp_t *
 dnsd_udp_new (const char *address, int port, bool reuseport)
 {
     struct sockaddr_storage storage;
-    socklen_t length = s_address (address, port, &storage);
-    if (!length) {
+    socklen_t length;
+    if (proto_addr_parse (address, port, &storage, &length)) {
         errno = EINVAL;
         return NULL;
     }
@@ -91,8 +72,7 @@ dnsd_udp_new (const char *address, int port, bool reuseport)
     socklen_t bound_length = sizeof bound;
     if (getsockname (self->fd, (struct sockaddr *) &bound, &bound_length))
         goto failed;
-    self->port = ntohs (self->family == AF_INET ? ((struct sockaddr_in *) &bound)->sin_port
-                                                : ((struct sockaddr_in6 *) &bound)->sin6_port);
+    self->port = proto_addr_port (&bound);
     for (int index = 0; index < DNSD_UDP_BATCH; index++) {
         self->in_iov[index].iov_base = self->queries[index];
         self->in_iov[index].iov_len = DNSD_UDP_QUERY_MAX;

@@ -1,10 +1,10 @@
 /*  metrics_http: a libmicrohttpd daemon with one page.  */
 
-#include <arpa/inet.h>
 #include <czmq.h>
 #include <microhttpd.h>
 
 #include "metrics_http.h"
+#include "proto_addr.h"
 
 struct _metrics_http_t {
     struct MHD_Daemon *daemon;      // owned
@@ -51,24 +51,16 @@ metrics_http_new (const char *address, int port, metrics_http_render_fn *render,
     metrics_http_t *self = (metrics_http_t *) zmalloc (sizeof (metrics_http_t));
     self->render = render;
     self->arg = arg;
-    struct sockaddr_storage storage = {0};
-    struct sockaddr_in *v4 = (struct sockaddr_in *) &storage;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &storage;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (inet_pton (AF_INET, address, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t) port);
-    }
-    else if (inet_pton (AF_INET6, address, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t) port);
-        flags |= MHD_USE_IPv6;
-    }
-    else {
+    struct sockaddr_storage storage;
+    socklen_t length;
+    if (proto_addr_parse (address, port, &storage, &length)) {
         zsys_error ("metrics_http: not an address: %s", address);
         free (self);
         return NULL;
     }
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (storage.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
     self->daemon = MHD_start_daemon (flags, (uint16_t) port, NULL, NULL, s_on_request, self,
                                      MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &storage,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 10,

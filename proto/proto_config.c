@@ -3,7 +3,6 @@
 #include <czmq.h>
 
 #include "proto_config.h"
-#include "proto_endpoints.h"
 #include "proto_msg.h"
 
 static const proto_config_field_t *
@@ -73,44 +72,4 @@ proto_config_read (json_t *object, const proto_config_field_t *fields, const cha
             return -2;
     }
     return 0;
-}
-
-json_t *
-proto_config_load (const char *path, proto_error_t *error)
-{
-    json_error_t json_error;
-    json_t *config = json_load_file (path, JSON_REJECT_DUPLICATES, &json_error);
-    if (!config) {
-        proto_error_set (error, PROTO_ERR_NOT_JSON, "%s:%d:%d: %s", path, json_error.line,
-                         json_error.column, json_error.text);
-        return NULL;
-    }
-    if (!json_is_object (config)) {
-        proto_error_set (error, PROTO_ERR_NOT_OBJECT, "%s: expected a JSON object", path);
-        json_decref (config);
-        return NULL;
-    }
-    return config;
-}
-
-int
-proto_config_file (const char *path, const proto_config_field_t *fields,
-                   proto_endpoints_t *endpoints, proto_error_t *error)
-{
-    for (const proto_config_field_t *field = fields; field->name; field++)
-        assert (field->kind != PROTO_CONFIG_JSON);  // it would point into a freed document
-    json_t *config = proto_config_load (path, error);
-    if (!config)
-        return -2;
-    json_t *endpoint_config = NULL;
-    if (endpoints) {
-        endpoint_config = json_incref (json_object_get (config, "endpoints"));
-        json_object_del (config, "endpoints");
-    }
-    int rc = proto_config_read (config, fields, path, error);
-    if (rc == 0 && endpoints)
-        rc = proto_endpoints_configure (endpoints, endpoint_config, path, error);
-    json_decref (endpoint_config);
-    json_decref (config);
-    return rc;
 }

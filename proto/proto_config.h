@@ -2,7 +2,8 @@
 
     A table names each key, its kind, its target and its limits; the reader rejects unknown
     keys (a misspelt key fails at start-up), duplicate keys, wrong types and out-of-range
-    values, always naming the file and the field.  */
+    values, always naming the file and the field. Files, and the "endpoints" object every
+    file may hold, are proto_config_file's.  */
 
 #ifndef PROTO_CONFIG_H_INCLUDED
 #define PROTO_CONFIG_H_INCLUDED
@@ -37,20 +38,5 @@ typedef struct {
 //  or "dnsd.json: endpoints"). Returns 0, or -2 with ERROR naming WHERE and the key.
 int proto_config_read (json_t *object, const proto_config_field_t *fields, const char *where,
                        proto_error_t *error);
-
-//  Defined in proto_endpoints.h.
-typedef struct _proto_endpoints_t proto_endpoints_t;
-
-//  Load the JSON config file PATH and apply it: its "endpoints" object to ENDPOINTS (may be
-//  NULL when the file takes none), every other key to FIELDS. This is how every service reads
-//  its file. FIELDS may not hold PROTO_CONFIG_JSON entries: the document is gone when this
-//  returns (read such files with proto_config_load and proto_config_read). Returns 0, or -2
-//  with ERROR naming the file and the key.
-int proto_config_file (const char *path, const proto_config_field_t *fields,
-                       proto_endpoints_t *endpoints, proto_error_t *error);
-
-//  Load a JSON config file, rejecting duplicate keys. Returns a new reference, or NULL with
-//  ERROR naming the file, line and reason.
-json_t *proto_config_load (const char *path, proto_error_t *error);
 
 #endif

@@ -1,4 +1,4 @@
-/*  proto_endpoints: run directory, endpoint defaults and config files.  */
+/*  proto_endpoints: run directory, endpoint defaults and their config object.  */
 
 #include <czmq.h>
 

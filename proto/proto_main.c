@@ -5,9 +5,9 @@
 
 #include "proto_main.h"
 
-int
-proto_main_args (int argc, char **argv, const char *name, const char *usage,
-                    proto_main_args_t *args)
+//  Parse ARGV. Returns 0 to run, 1 when help was printed, or -1 after printing a usage error.
+static int
+s_parse (int argc, char **argv, const char *name, const char *usage, proto_main_args_t *args)
 {
     assert (args);
     static const struct option options[] = {
@@ -50,6 +50,26 @@ proto_main_args (int argc, char **argv, const char *name, const char *usage,
         return -1;
     }
     return 0;
+}
+
+int
+proto_main_begin (int argc, char **argv, const char *name, const char *usage,
+                  proto_main_args_t *args)
+{
+    int parsed = s_parse (argc, argv, name, usage, args);
+    if (parsed) {
+        args->status = parsed > 0 ? PROTO_MAIN_EXIT_OK : PROTO_MAIN_EXIT_USAGE;
+        return -1;
+    }
+    proto_main_log_init (name);
+    return 0;
+}
+
+int
+proto_main_run (zloop_t *loop)
+{
+    assert (loop);
+    return zloop_start (loop) == 0 ? PROTO_MAIN_EXIT_OK : PROTO_MAIN_EXIT_FAILED;
 }
 
 void

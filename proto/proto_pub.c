@@ -70,18 +70,18 @@ proto_pub_send (proto_pub_t *self, proto_msg_t *msg)
     msg->ts = zclock_time ();
     proto_error_t error;
     char *text = proto_msg_encode (msg, &error);
-    if (!text) {
-        zsys_error ("proto_pub: not sent topic=%s reason=%s", msg->topic, error.text);
-        self->failed++;
-        return -1;
-    }
-    void *handle = zsock_resolve (self->sock);
-    const char *topic = proto_msg_topic (msg->type);
     int rc = -1;
-    if (zmq_send (handle, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0
-        && zmq_send (handle, text, strlen (text), ZMQ_DONTWAIT) >= 0)
-        rc = 0;
-    free (text);
+    if (text) {
+        void *handle = zsock_resolve (self->sock);
+        const char *topic = proto_msg_topic (msg->type);
+        if (zmq_send (handle, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0
+            && zmq_send (handle, text, strlen (text), ZMQ_DONTWAIT) >= 0)
+            rc = 0;
+        free (text);
+    }
+    else
+        zsys_error ("proto_pub: not sent topic=%s reason=%s", msg->topic, error.text);
+    proto_msg_reset (msg);
     if (rc) {
         self->failed++;
         return -1;

@@ -18,9 +18,10 @@ proto_pub_t *proto_pub_new (const char *endpoint, const char *name, const char *
 //  Close the socket (pending messages are given up to a short linger). NULL-safe.
 void proto_pub_destroy (proto_pub_t **self_p);
 
-//  Stamp src, seq and ts into MSG and send it. Returns 0, or -1 when MSG does not encode
-//  (logged with the reason) or the send failed. Never blocks: at the high-water mark the
-//  message is dropped, as pub/sub does.
+//  Stamp src, seq and ts into MSG and send it. Consumes MSG: it is reset (proto_msg_reset)
+//  once sent, and also when sending failed. Returns 0, or -1 when MSG does not encode (logged
+//  with the reason) or the send failed. Never blocks: at the high-water mark the message is
+//  dropped, as pub/sub does.
 int proto_pub_send (proto_pub_t *self, proto_msg_t *msg);
 
 //  Wait up to TIMEOUT_MS until some subscriber on the bus wants TOPIC, so a message sent just

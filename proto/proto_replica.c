@@ -6,6 +6,7 @@
 
 #define S_BUFFER_MAX 10000   // events kept while a snapshot is in flight
 #define S_SNAPSHOT_TIMEOUT_MS 2000
+#define S_BUS_BATCH 256      // state.changed events read per wake-up
 
 //  One key's copy.
 typedef struct {
@@ -217,21 +218,10 @@ proto_replica_feed (proto_replica_t *self, const proto_msg_t *msg)
                                                      : "revision gap or value missing");
 }
 
-static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
+static void
+s_on_bus_message (void *argument, const proto_msg_t *msg)
 {
-    proto_replica_t *self = (proto_replica_t *) argument;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
-    for (int count = 0; count < 256; count++) {
-        int rc = proto_sub_recv (self->sub, &msg, NULL);
-        if (rc == -1)
-            break;
-        if (rc == 0)
-            proto_replica_feed (self, &msg);
-        proto_msg_reset (&msg);
-    }
-    return 0;
+    proto_replica_feed ((proto_replica_t *) argument, msg);
 }
 
 static int
@@ -296,7 +286,7 @@ proto_replica_attach (proto_replica_t *self, zloop_t *loop)
 {
     assert (self);
     if (proto_state_client_attach (self->client, loop)
-        || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+        || proto_sub_attach (self->sub, loop, S_BUS_BATCH, s_on_bus_message, self)
         || zloop_timer (loop, self->heartbeat_ms / 2, 0, s_on_tick, self) < 0)
         return -1;
     self->last_heard = zclock_mono ();

@@ -10,6 +10,10 @@ struct _proto_sub_t {
     uint64_t received;
     uint64_t malformed[PROTO_ERR_COUNT];
     uint64_t gaps;
+    int64_t malformed_logged_ms;         // monotonic ms of the last malformed-message warning
+    proto_sub_fn *fn;                    // proto_sub_attach: the handler, its batch and arg
+    int max;
+    void *arg;
 };
 
 proto_sub_t *
@@ -122,6 +126,51 @@ proto_sub_recv (proto_sub_t *self, proto_msg_t *msg, proto_error_t *error)
     }
     s_track (self, msg);
     return 0;
+}
+
+int
+proto_sub_drain (proto_sub_t *self, int max, proto_sub_fn *fn, void *arg)
+{
+    assert (self);
+    assert (fn);
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
+    int count = 0;
+    while (count < max) {
+        proto_error_t error;
+        int rc = proto_sub_recv (self, &msg, &error);
+        if (rc == -1)
+            break;
+        count++;
+        if (rc == 0)
+            fn (arg, &msg);
+        else if (zclock_mono () - self->malformed_logged_ms >= 1000) {
+            //  Counted above (bus_malformed in svc.alive); a flood must not flood the log.
+            self->malformed_logged_ms = zclock_mono ();
+            zsys_warning ("proto_sub: malformed message dropped topic=%s class=%s reason=%s",
+                          msg.topic, proto_errcode_name (error.code), error.text);
+        }
+        proto_msg_reset (&msg);
+    }
+    return count;
+}
+
+static int
+s_on_readable (zloop_t *loop, zsock_t *reader, void *argument)
+{
+    proto_sub_t *self = (proto_sub_t *) argument;
+    proto_sub_drain (self, self->max, self->fn, self->arg);
+    return 0;
+}
+
+int
+proto_sub_attach (proto_sub_t *self, zloop_t *loop, int max, proto_sub_fn *fn, void *arg)
+{
+    assert (self && loop && fn);
+    self->fn = fn;
+    self->max = max;
+    self->arg = arg;
+    return zloop_reader (loop, self->sock, s_on_readable, self);
 }
 
 zsock_t *

@@ -67,7 +67,6 @@ s_publish_events (statestore_server_t *self)
     proto_msg_t *event;
     while ((event = statestore_writer_pop_event (self->writer))) {
         proto_pub_send (self->pub, event);
-        proto_msg_reset (event);
         free (event);
     }
 }
@@ -205,7 +204,6 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, (int64_t) counters[index].value);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     s_maybe_repack (self);
     return 0;
 }

@@ -15,24 +15,22 @@ int
 main (int argc, char **argv)
 {
     proto_main_args_t args;
-    int parsed = proto_main_args (argc, argv, "synjitsu", s_usage, &args);
-    if (parsed)
-        return parsed > 0 ? 0 : 2;
-    proto_main_log_init ("synjitsu");
+    if (proto_main_begin (argc, argv, "synjitsu", s_usage, &args))
+        return args.status;
 
     synjitsu_config_t config;
     proto_error_t error;
     if (synjitsu_config_load (&config, args.config_path, &error)) {
         zsys_error ("synjitsu: bad config: %s", error.text);
-        return 1;
+        return PROTO_MAIN_EXIT_FAILED;
     }
     if (args.check_config) {
         printf ("config ok: bridge=%s bus_in=%s bus_out=%s\n", config.bridge,
                 config.endpoints.bus_in, config.endpoints.bus_out);
-        return 0;
+        return PROTO_MAIN_EXIT_OK;
     }
 
-    int rc = 1;
+    int rc = PROTO_MAIN_EXIT_FAILED;
     zloop_t *loop = NULL;
     synjitsu_server_t *server = synjitsu_server_new (&config, args.verbose);
     if (!server)
@@ -42,14 +40,14 @@ main (int argc, char **argv)
         goto cleanup;
     zsys_info ("synjitsu: started bridge=%s bus_in=%s bus_out=%s instance=%s", config.bridge,
                config.endpoints.bus_in, config.endpoints.bus_out, config.instance);
-    zloop_start (loop);
+    rc = proto_main_run (loop);  // a failed capture ends the loop: exit 1
     const synjitsu_server_stats_t *stats = synjitsu_server_stats (server);
     zsys_info ("synjitsu: stopping frames=%" PRIu64 " arp_replies=%" PRIu64
                " syns_replayed=%" PRIu64,
                stats->frames, stats->arp_replies, stats->syns_replayed);
-    rc = synjitsu_server_failed (server) ? 1 : 0;
 cleanup:
-    zloop_destroy (&loop);
+    //  The server first: its capture is polled by the loop.
     synjitsu_server_destroy (&server);
+    zloop_destroy (&loop);
     return rc;
 }

@@ -11,7 +11,6 @@
 struct _synjitsu_server_t {
     synjitsu_config_t config;
     bool verbose;
-    bool failed;                  // the capture failed: the loop was ended on purpose
     synjitsu_capture_t *capture;  // owned
     synjitsu_neigh_t *neigh;      // owned
     synjitsu_table_t *table;      // owned
@@ -20,7 +19,6 @@ struct _synjitsu_server_t {
     char *filter;                 // owned: the filter installed, SYNJITSU_FILTER_TEXT_MAX
     int64_t held_window_ms;       // start of the second syn.held messages are counted in
     int held_in_window;
-    int64_t malformed_logged_ms;  // when a malformed bus message was last logged
     synjitsu_server_stats_t stats;
 };
 
@@ -131,7 +129,6 @@ s_release (synjitsu_server_t *self, struct in_addr ip, const uint8_t *mac, const
     msg.syn_replayed.count = (int64_t) result.replayed;
     msg.syn_replayed.held_ms = result.held_ms;
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
 }
 
 //  A frame from the guest itself: its kernel is up. Publish guest.seen (once per boot). The
@@ -153,7 +150,6 @@ s_guest_seen (synjitsu_server_t *self, const synjitsu_vm_t *vm, const uint8_t *m
     proto_copy (msg.guest_seen.ip, sizeof msg.guest_seen.ip, address);
     synjitsu_frame_mac_text (mac, msg.guest_seen.mac);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     if (self->config.replay_on_guest_seen)
         s_release (self, vm->ip, mac, "guest.seen");
 }
@@ -178,7 +174,6 @@ s_publish_held (synjitsu_server_t *self, const synjitsu_vm_t *vm, const synjitsu
     msg.syn_held.sport = frame->tcp_sport;
     msg.syn_held.dport = frame->tcp_dport;
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
 }
 
 //  The booting VM that sent FRAME, or NULL: its IPv4 source (or ARP sender) address is a
@@ -270,8 +265,7 @@ s_on_pcap (zloop_t *loop, zmq_pollitem_t *item, void *argument)
     synjitsu_server_t *self = (synjitsu_server_t *) argument;
     if (synjitsu_capture_dispatch (self->capture, SYNJITSU_BATCH, s_on_frame, self) < 0) {
         zsys_error ("synjitsu_server: capture failed on %s, stopping", self->config.bridge);
-        self->failed = true;
-        return -1;
+        return -1;  // ends the loop: the process exits 1 (proto_main_run)
     }
     return 0;
 }
@@ -320,53 +314,32 @@ s_on_booting (synjitsu_server_t *self, const proto_vm_booting_t *booting)
                booting->ip, has_mac ? booting->mac : "-", watch_only ? " watch_only=yes" : "");
 }
 
-static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
+//  One vm.* message from the bus.
+static void
+s_on_bus_message (void *argument, const proto_msg_t *msg)
 {
     synjitsu_server_t *self = (synjitsu_server_t *) argument;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
-    for (int count = 0; count < SYNJITSU_BATCH; count++) {
-        proto_error_t error;
-        int rc = proto_sub_recv (self->sub, &msg, &error);
-        if (rc == -1)
-            break;
-        if (rc == -2) {
-            //  Counted by proto_sub (bus_malformed); logged at most once a second.
-            if (zclock_mono () - self->malformed_logged_ms >= 1000) {
-                self->malformed_logged_ms = zclock_mono ();
-                zsys_warning ("synjitsu_server: malformed message dropped topic=%s class=%s "
-                              "reason=%s",
-                              msg.topic, proto_errcode_name (error.code), error.text);
-            }
-            proto_msg_reset (&msg);
-            continue;
+    struct in_addr ip;
+    switch (msg->type) {
+    case PROTO_MSG_VM_BOOTING:
+        s_on_booting (self, &msg->vm_booting);
+        break;
+    case PROTO_MSG_VM_READY:
+        if (inet_pton (AF_INET, msg->vm_ready.ip, &ip) == 1)
+            s_release (self, ip, NULL, "vm.ready");
+        break;
+    case PROTO_MSG_VM_STOPPED:
+    case PROTO_MSG_VM_FAILED: {
+        const char *service = proto_msg_service (msg);
+        if (synjitsu_table_forget (self->table, service)) {
+            s_update_filter (self);
+            zsys_info ("synjitsu_server: forgotten service=%s why=%s", service, msg->topic);
         }
-        struct in_addr ip;
-        switch (msg.type) {
-        case PROTO_MSG_VM_BOOTING:
-            s_on_booting (self, &msg.vm_booting);
-            break;
-        case PROTO_MSG_VM_READY:
-            if (inet_pton (AF_INET, msg.vm_ready.ip, &ip) == 1)
-                s_release (self, ip, NULL, "vm.ready");
-            break;
-        case PROTO_MSG_VM_STOPPED:
-        case PROTO_MSG_VM_FAILED: {
-            const char *service = proto_msg_service (&msg);
-            if (synjitsu_table_forget (self->table, service)) {
-                s_update_filter (self);
-                zsys_info ("synjitsu_server: forgotten service=%s why=%s", service, msg.topic);
-            }
-            break;
-        }
-        default:
-            break;
-        }
-        proto_msg_reset (&msg);
+        break;
     }
-    proto_msg_reset (&msg);
-    return 0;
+    default:
+        break;
+    }
 }
 
 static int
@@ -421,7 +394,6 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, (int64_t) counters[index].value);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 
@@ -433,18 +405,11 @@ synjitsu_server_attach (synjitsu_server_t *self, zloop_t *loop)
     if (zloop_poller (loop, &item, s_on_pcap, self))
         return -1;
     zloop_poller_set_tolerant (loop, &item);
-    if (zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+    if (proto_sub_attach (self->sub, loop, SYNJITSU_BATCH, s_on_bus_message, self)
         || zloop_timer (loop, SYNJITSU_TICK_MS, 0, s_on_tick, self) < 0
         || zloop_timer (loop, (size_t) self->config.heartbeat_ms, 0, s_on_heartbeat, self) < 0)
         return -1;
     return 0;
-}
-
-bool
-synjitsu_server_failed (synjitsu_server_t *self)
-{
-    assert (self);
-    return self->failed;
 }
 
 const synjitsu_server_stats_t *

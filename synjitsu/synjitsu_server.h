@@ -45,9 +45,6 @@ void synjitsu_server_destroy (synjitsu_server_t **self_p);
 //  Register the bus reader, the capture poller and the timers on LOOP. Returns 0, or -1.
 int synjitsu_server_attach (synjitsu_server_t *self, zloop_t *loop);
 
-//  Whether the loop ended because the capture failed (the process should exit non-zero).
-bool synjitsu_server_failed (synjitsu_server_t *self);
-
 //  The counters so far (borrowed).
 const synjitsu_server_stats_t *synjitsu_server_stats (synjitsu_server_t *self);
 

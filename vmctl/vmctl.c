@@ -12,16 +12,14 @@ int
 main (int argc, char **argv)
 {
     proto_main_args_t args;
-    int parsed = proto_main_args (argc, argv, "jitsu-vmctl", s_usage, &args);
-    if (parsed)
-        return parsed > 0 ? 0 : 2;
-    proto_main_log_init ("jitsu-vmctl");
+    if (proto_main_begin (argc, argv, "jitsu-vmctl", s_usage, &args))
+        return args.status;
 
     vmctl_config_t config;
     proto_error_t error;
     if (vmctl_config_load (&config, args.config_path, &error)) {
         zsys_error ("vmctl: bad config: %s", error.text);
-        return 1;
+        return PROTO_MAIN_EXIT_FAILED;
     }
     if (args.check_config) {
         printf ("config ok: uri=%s instance=%s bus_in=%s bus_out=%s state=%s workers=%d "
@@ -30,10 +28,10 @@ main (int argc, char **argv)
                 config.endpoints.state, config.workers, config.limits.max_running,
                 config.limits.max_booting, config.limits.memory_budget_mib,
                 config.limits.evict_idle ? "true" : "false");
-        return 0;
+        return PROTO_MAIN_EXIT_OK;
     }
 
-    int rc = 1;
+    int rc = PROTO_MAIN_EXIT_FAILED;
     zloop_t *loop = NULL;
     vmctl_server_t *server = vmctl_server_new (&config, args.verbose);
     if (!server)
@@ -44,12 +42,11 @@ main (int argc, char **argv)
     zsys_info ("vmctl: started uri=%s instance=%s bus_in=%s bus_out=%s state=%s", config.uri,
                config.instance, config.endpoints.bus_in, config.endpoints.bus_out,
                config.endpoints.state);
-    zloop_start (loop);
+    rc = proto_main_run (loop);
     const vmctl_stats_t *stats = vmctl_server_stats (server);
     zsys_info ("vmctl: stopping boots=%llu failures=%llu stops_idle=%llu",
                (unsigned long long) stats->boots, (unsigned long long) stats->boot_failures,
                (unsigned long long) stats->stops_idle);
-    rc = 0;
 cleanup:
     //  The server first: its probes are registered on the loop.
     vmctl_server_destroy (&server);

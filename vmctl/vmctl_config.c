@@ -105,14 +105,7 @@ vmctl_config_apply (vmctl_config_t *self, json_t *config, const char *where,
     assert (self);
     proto_config_field_t fields[S_FIELDS_MAX];
     s_fields (self, fields);
-    json_t *copy = json_copy (config);
-    json_t *endpoints = json_incref (json_object_get (copy, "endpoints"));
-    json_object_del (copy, "endpoints");
-    int rc = proto_config_read (copy, fields, where, error);
-    if (rc == 0)
-        rc = proto_endpoints_configure (&self->endpoints, endpoints, where, error);
-    json_decref (endpoints);
-    json_decref (copy);
+    int rc = proto_config_apply (config, fields, &self->endpoints, where, error);
     return rc ? rc : s_check (self, where, error);
 }
 

@@ -1,9 +1,9 @@
 /*  vmctl_prober: connect, wait for writable, read SO_ERROR, retry; retire, then free.  */
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "vmctl_prober.h"
+#include "proto_addr.h"
 
 //  One probe.
 typedef struct {
@@ -226,19 +226,7 @@ vmctl_prober_start (vmctl_prober_t *self, const char *name, const char *ip, int 
     probe->fd = -1;
     probe->retry_timer = probe->attempt_timer = -1;
     snprintf (probe->name, sizeof probe->name, "%s", name);
-    struct sockaddr_in *ipv4 = (struct sockaddr_in *) &probe->address;
-    struct sockaddr_in6 *ipv6 = (struct sockaddr_in6 *) &probe->address;
-    if (inet_pton (AF_INET, ip, &ipv4->sin_addr) == 1) {
-        ipv4->sin_family = AF_INET;
-        ipv4->sin_port = htons ((uint16_t) port);
-        probe->address_length = sizeof *ipv4;
-    }
-    else if (inet_pton (AF_INET6, ip, &ipv6->sin6_addr) == 1) {
-        ipv6->sin6_family = AF_INET6;
-        ipv6->sin6_port = htons ((uint16_t) port);
-        probe->address_length = sizeof *ipv6;
-    }
-    else {
+    if (proto_addr_parse (ip, port, &probe->address, &probe->address_length)) {
         free (probe);
         return -1;
     }

@@ -18,7 +18,6 @@ struct _vmctl_server_t {
     vmctl_fleet_t *fleet;             // owned
     vmctl_prober_t *prober;           // owned: ready=probe connects, made at attach
     bool synced;
-    int64_t malformed_logged_ms;
 };
 
 //  The fleet's hands ---------------------------------------------------------------------
@@ -30,7 +29,6 @@ s_io_publish (void *arg, proto_msg_t *msg)
     if (self->verbose)
         zsys_debug ("vmctl_server: publish topic=%s", msg->topic);
     proto_pub_send (self->pub, msg);
-    proto_msg_reset (msg);
 }
 
 static void
@@ -80,65 +78,38 @@ static void
 s_on_state (const char *key, json_t *value, void *arg)
 {
     vmctl_server_t *self = (vmctl_server_t *) arg;
-    const char *prefix = "/services/";
-    if (strncmp (key, prefix, strlen (prefix)))
-        return;
-    const char *name = key + strlen (prefix);
-    const char *slash = strchr (name, '/');
-    if (!slash || slash == name || (size_t) (slash - name) > PROTO_NAME_MAX)
-        return;
     char service[PROTO_NAME_MAX + 1];
-    memcpy (service, name, (size_t) (slash - name));
-    service[slash - name] = '\0';
-    if (streq (slash, "/config"))
+    const char *field;
+    if (proto_key_split (key, service, sizeof service, &field))
+        return;
+    if (streq (field, "config"))
         vmctl_fleet_on_config (self->fleet, service, value);
-    else if (streq (slash, "/status"))
+    else if (streq (field, "status"))
         vmctl_fleet_on_stored_status (self->fleet, service, value);
 }
 
-static int
-s_on_bus (zloop_t *loop, zsock_t *reader, void *argument)
+//  One vm.boot, dns.hits or guest.seen from the bus.
+static void
+s_on_bus_message (void *argument, const proto_msg_t *msg)
 {
     vmctl_server_t *self = (vmctl_server_t *) argument;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_UNKNOWN);
-    for (int count = 0; count < VMCTL_BATCH; count++) {
-        proto_error_t error;
-        int rc = proto_sub_recv (self->sub, &msg, &error);
-        if (rc == -1)
-            break;
-        int64_t received_us = zclock_usecs ();
-        if (rc == -2) {
-            //  Counted by proto_sub (bus_malformed); logged at most once a second.
-            if (zclock_mono () - self->malformed_logged_ms >= 1000) {
-                self->malformed_logged_ms = zclock_mono ();
-                zsys_warning ("vmctl_server: malformed message dropped topic=%s class=%s "
-                              "reason=%s",
-                              msg.topic, proto_errcode_name (error.code), error.text);
-            }
-            proto_msg_reset (&msg);
-            continue;
-        }
-        switch (msg.type) {
-        case PROTO_MSG_VM_BOOT:
-            if (self->verbose)
-                zsys_debug ("vmctl_server: vm.boot service=%s request=%s", msg.vm_boot.service,
-                            msg.vm_boot.request_id);
-            vmctl_fleet_on_boot (self->fleet, &msg.vm_boot, received_us);
-            break;
-        case PROTO_MSG_DNS_HITS:
-            vmctl_fleet_on_hits (self->fleet, &msg.dns_hits);
-            break;
-        case PROTO_MSG_GUEST_SEEN:
-            vmctl_fleet_on_guest_seen (self->fleet, &msg.guest_seen, received_us);
-            break;
-        default:
-            break;  // vm.booting (the vm.boot prefix) and the like
-        }
-        proto_msg_reset (&msg);
+    int64_t received_us = zclock_usecs ();
+    switch (msg->type) {
+    case PROTO_MSG_VM_BOOT:
+        if (self->verbose)
+            zsys_debug ("vmctl_server: vm.boot service=%s request=%s", msg->vm_boot.service,
+                        msg->vm_boot.request_id);
+        vmctl_fleet_on_boot (self->fleet, &msg->vm_boot, received_us);
+        break;
+    case PROTO_MSG_DNS_HITS:
+        vmctl_fleet_on_hits (self->fleet, &msg->dns_hits);
+        break;
+    case PROTO_MSG_GUEST_SEEN:
+        vmctl_fleet_on_guest_seen (self->fleet, &msg->guest_seen, received_us);
+        break;
+    default:
+        break;  // vm.booting (the vm.boot prefix) and the like
     }
-    proto_msg_reset (&msg);
-    return 0;
 }
 
 static int
@@ -212,7 +183,6 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
         proto_msg_add_counter (&msg, counters[index].name, counters[index].value);
     proto_pub_send (self->pub, &msg);
-    proto_msg_reset (&msg);
     return 0;
 }
 
@@ -292,7 +262,7 @@ vmctl_server_attach (vmctl_server_t *self, zloop_t *loop)
                                      self->config.probe_attempt_ms, s_on_probe_connected, self);
     if (!self->prober || proto_replica_attach (self->replica, loop)
         || proto_state_client_attach (self->client, loop)
-        || zloop_reader (loop, proto_sub_sock (self->sub), s_on_bus, self)
+        || proto_sub_attach (self->sub, loop, VMCTL_BATCH, s_on_bus_message, self)
         || zloop_reader (loop, vmctl_virt_sock (self->virt), s_on_virt, self)
         || zloop_timer (loop, VMCTL_TICK_MS, 0, s_on_tick, self) < 0
         || zloop_timer (loop, (size_t) self->config.idle_check_ms, 0, s_on_idle_check, self) < 0

@@ -336,6 +336,8 @@ Test (dnsd_handler, an_address_query_for_a_sleeping_service_waits_and_boots)
     cr_assert (outcome.boot);
     cr_assert (eq (str, outcome.service->name, "sleepy"));
     cr_assert (eq (i64, outcome.deadline, 3500));
+    cr_assert (eq (str, outcome.qname, "sleepy.example.org"), "vm.boot needs no second parse");
+    cr_assert (eq (int, outcome.qtype, DNSD_TYPE_A));
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
     cr_assert (not(outcome.boot), "single flight");
     //  Released: answered whatever the state.

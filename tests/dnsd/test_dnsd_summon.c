@@ -204,6 +204,23 @@ Test (dnsd_summon, someone_elses_boot_is_joined_not_repeated)
     cr_assert (decision.wait);
 }
 
+Test (dnsd_summon, another_instances_vm_boot_is_joined_once_and_never_announced)
+{
+    dnsd_service_t *service = s_service ("www", ",\"mask\":\"ready\",\"ready_timeout_ms\":5000");
+    cr_assert (dnsd_summon_join (s_summon, service, 100));
+    cr_assert (service->in_flight);
+    cr_assert (not(dnsd_summon_join (s_summon, service, 150)), "already in flight");
+    dnsd_decision_t decision = s_query (service, "127.0.0.1", DNSD_TYPE_A, 200);
+    cr_assert (not(decision.boot), "waits on the joined boot");
+    cr_assert (decision.wait);
+    cr_assert (eq (i64, decision.deadline, 5100), "from when the other instance started it");
+    dnsd_summon_tick (s_summon, 3000, s_on_due, NULL);
+    cr_assert (eq (int, s_due, 0), "someone else's boot is not ours to announce");
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boots, 0));
+    cr_assert (dnsd_summon_state (s_summon, service, PROTO_STATE_READY, 10, 3100));
+    cr_assert (not(dnsd_summon_join (s_summon, service, 3200)), "it runs");
+}
+
 Test (dnsd_summon, older_news_never_overrides_newer)
 {
     dnsd_service_t *service = s_service ("www", "");

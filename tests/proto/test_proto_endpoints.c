@@ -86,3 +86,26 @@ Test (proto_endpoints, config_file_errors_name_file_and_line)
     cr_assert (not (eq (ptr, strstr (error.text, ":3:"), NULL)), "%s", error.text);
     unlink (path);
 }
+
+Test (proto_endpoints, config_apply_splits_off_endpoints_and_leaves_the_object_alone)
+{
+    unsetenv ("JITSU_RUN_DIR");
+    proto_endpoints_t endpoints;
+    proto_endpoints_defaults (&endpoints);
+    int workers = 1;
+    const proto_config_field_t fields[] = {
+        {"workers", PROTO_CONFIG_INT, &workers, 0, 1, 64},
+        PROTO_CONFIG_END,
+    };
+    json_t *config = json_pack ("{s:i, s:{s:s}}", "workers", 8, "endpoints", "run_dir", "/tmp/j");
+    proto_error_t error;
+    int rc = proto_config_apply (config, fields, &endpoints, "test.json", &error);
+    cr_assert (eq (int, rc, 0), "%s", error.text);
+    cr_assert (eq (int, workers, 8));
+    cr_assert (eq (str, endpoints.bus_in, "ipc:///tmp/j/bus-in"));
+    cr_assert (not (eq (ptr, json_object_get (config, "endpoints"), NULL)), "the caller's copy");
+    //  Without ENDPOINTS, an "endpoints" key is one the table does not know.
+    cr_assert (eq (int, proto_config_apply (config, fields, NULL, "test.json", &error), -2));
+    cr_assert (not (eq (ptr, strstr (error.text, "endpoints"), NULL)), "%s", error.text);
+    json_decref (config);
+}

@@ -156,7 +156,6 @@ void
 sj_harness_publish (proto_msg_t *msg)
 {
     cr_assert (eq (int, proto_pub_send (s_pub, msg), 0));
-    proto_msg_reset (msg);
 }
 
 void

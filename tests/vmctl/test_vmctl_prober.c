@@ -5,6 +5,7 @@
 #include <criterion/new/assert.h>
 #include <netinet/in.h>
 
+#include "proto_addr.h"
 #include "vmctl_prober.h"
 
 //  What the loop saw.
@@ -26,22 +27,9 @@ s_listen (int family, int port)
     int fd = socket (family, SOCK_STREAM, 0);
     int yes = 1;
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    struct sockaddr_storage storage = {0};
+    struct sockaddr_storage storage;
     socklen_t length;
-    if (family == AF_INET) {
-        struct sockaddr_in *address = (struct sockaddr_in *) &storage;
-        address->sin_family = AF_INET;
-        address->sin_port = htons ((uint16_t) port);
-        address->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-        length = sizeof *address;
-    }
-    else {
-        struct sockaddr_in6 *address = (struct sockaddr_in6 *) &storage;
-        address->sin6_family = AF_INET6;
-        address->sin6_port = htons ((uint16_t) port);
-        address->sin6_addr = in6addr_loopback;
-        length = sizeof *address;
-    }
+    proto_addr_parse (family == AF_INET ? "127.0.0.1" : "::1", port, &storage, &length);
     if (bind (fd, (struct sockaddr *) &storage, length) || listen (fd, 64)) {
         close (fd);
         return -1;
@@ -59,8 +47,7 @@ s_free_port (int family)
     socklen_t length = sizeof storage;
     getsockname (fd, (struct sockaddr *) &storage, &length);
     close (fd);
-    return ntohs (family == AF_INET ? ((struct sockaddr_in *) &storage)->sin_port
-                                    : ((struct sockaddr_in6 *) &storage)->sin6_port);
+    return proto_addr_port (&storage);
 }
 
 static void

@@ -440,7 +440,6 @@ static void
 s_send (proto_msg_t *msg)
 {
     cr_assert (eq (int, proto_pub_send (s_pub, msg), 0));
-    proto_msg_reset (msg);
 }
 
 void
