@@ -74,6 +74,7 @@ dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct so
         }
         break;
     case PROTO_MASK_READY:
+    case PROTO_MASK_AUTO:  // until hold_max_ms caps it (the resolvers issue)
         decision->wait = true;
         decision->deadline = service->boot_started + service->ready_timeout_ms;
         break;
@@ -96,6 +97,7 @@ dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t s
     service->state_ts = ts;
     switch (state) {
     case PROTO_STATE_READY:
+    case PROTO_STATE_DRAINING:  // still up, answered with the drain TTL
         dnsd_table_flight_remove (self->table, service);
         return true;
     case PROTO_STATE_FAILED:
@@ -112,8 +114,12 @@ dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t s
         return false;
     case PROTO_STATE_OFF:
     case PROTO_STATE_STOPPING:
+    case PROTO_STATE_PAUSED:
+    case PROTO_STATE_SAVED:
         //  A boot in flight stays: this may be the previous VM going away.
         return false;
+    case PROTO_STATES:
+        break;
     }
     return false;
 }

@@ -55,6 +55,7 @@ typedef enum {
     PROTO_MSG_GUEST_SEEN,
     PROTO_MSG_STATE_CHANGED,
     PROTO_MSG_SVC_ALIVE,
+    PROTO_MSG_VM_DRAINING,
     PROTO_MSG_COUNT
 } proto_msg_type_t;
 
@@ -85,6 +86,14 @@ typedef enum {
     PROTO_MODE_SAVE
 } proto_mode_t;
 
+//  The idle tier a VM woke from (vm.ready "from", status "from"); UNSET when absent.
+typedef enum {
+    PROTO_TIER_UNSET = 0,
+    PROTO_TIER_OFF,       // created or started
+    PROTO_TIER_PAUSED,    // resumed
+    PROTO_TIER_SAVED      // restored from its save file
+} proto_tier_t;
+
 //  What a commit did to one key (state.changed "changes[].op").
 typedef enum {
     PROTO_OP_PUT = 0,
@@ -106,7 +115,8 @@ typedef enum {
     PROTO_BOOTING_MASK_NONE,
     PROTO_BOOTING_MASK_DELAY,
     PROTO_BOOTING_MASK_READY,
-    PROTO_BOOTING_MASK_SYNJITSU
+    PROTO_BOOTING_MASK_SYNJITSU,
+    PROTO_BOOTING_MASK_AUTO
 } proto_booting_mask_t;
 
 //  vm.booting: vmctl's create call returned; the VM is on its way up.
@@ -128,7 +138,17 @@ typedef struct {
     char ip[PROTO_ADDR_MAX + 1];
     proto_via_t via;
     int64_t boot_ms;                    // vm.boot received to ready, in milliseconds
+    proto_tier_t from;                  // optional: the tier it woke from
 } proto_vm_ready_t;
+
+//  vm.draining: a ready VM will become unreachable at until_ts; answer with ttl meanwhile.
+typedef struct {
+    char service[PROTO_NAME_MAX + 1];
+    char boot_id[PROTO_ID_MAX + 1];
+    proto_mode_t mode;                  // the step to come: save, shutdown or destroy
+    int64_t ttl;                        // seconds
+    int64_t until_ts;                   // UNIX ms
+} proto_vm_draining_t;
 
 //  vm.stopping and vm.stopped share one body.
 typedef struct {
@@ -240,6 +260,7 @@ typedef struct {
         proto_vm_boot_t vm_boot;
         proto_vm_booting_t vm_booting;
         proto_vm_ready_t vm_ready;
+        proto_vm_draining_t vm_draining;
         proto_vm_stop_t vm_stop;        // vm.stopping and vm.stopped
         proto_vm_failed_t vm_failed;
         proto_dns_hits_t dns_hits;
@@ -302,6 +323,7 @@ proto_msg_type_t proto_msg_type_from_topic (const char *topic);
 const char *proto_via_name (proto_via_t via);
 const char *proto_reason_name (proto_reason_t reason);
 const char *proto_mode_name (proto_mode_t mode);
+const char *proto_tier_name (proto_tier_t tier);
 
 //  Parse a wire name back into an enum. Returns 0, or -1 when NAME is not one of them.
 int proto_reason_parse (const char *name, proto_reason_t *reason);

@@ -8,13 +8,14 @@
 #include "proto_msg.h"
 #include "proto_service.h"
 
-static const char *const s_mask_names[] = {"none", "delay", "ready", "synjitsu", NULL};
+static const char *const s_mask_names[] = {"none", "delay", "ready", "synjitsu", "auto", NULL};
 static const char *const s_idle_names[] = {"dns+traffic", "dns", NULL};
 
 //  Keys of the flat (original Jitsu) syntax that are integers, and those inside "template".
 static const char *const s_integer_words[] = {"ttl",         "response_delay_ms",
                                               "ready_timeout_ms", "idle_timeout_s",
-                                              "memory_mib",  "vcpus", NULL};
+                                              "memory_mib",  "vcpus", "hold_max_ms",
+                                              "boot_ttl",    "drain_ttl", NULL};
 static const char *const s_template_words[] = {"kernel", "initrd", "cmdline", "memory_mib",
                                                "vcpus",  "bridge", "machine", NULL};
 static const char *const s_plain_words[] = {"ip",   "ip6",     "mac",    "domain",
@@ -36,12 +37,17 @@ proto_service_init (proto_service_t *self)
     assert (self);
     memset (self, 0, sizeof *self);
     self->ttl = PROTO_SERVICE_TTL_DEFAULT;
-    self->mask = PROTO_MASK_NONE;
+    self->mask = PROTO_MASK_AUTO;
     self->ready = PROTO_READY_EVENT;
     self->ready_timeout_ms = PROTO_SERVICE_READY_TIMEOUT_DEFAULT;
     self->stop_mode = PROTO_MODE_DESTROY;
     self->idle_timeout_s = 2 * PROTO_SERVICE_TTL_DEFAULT;
+    self->ladder[0] = (proto_idle_step_t) {self->idle_timeout_s, self->stop_mode};
+    self->ladder_count = 1;
     self->idle_on = PROTO_IDLE_ON_DNS_TRAFFIC;
+    self->hold_max_ms = -1;
+    self->boot_ttl = PROTO_SERVICE_BOOT_TTL_DEFAULT;
+    self->drain_ttl = PROTO_SERVICE_DRAIN_TTL_DEFAULT;
 }
 
 void
@@ -258,6 +264,57 @@ s_check (proto_service_t *self, const char *ready, const char *where, proto_erro
     return 0;
 }
 
+//  Read the idle ladder LADDER (an array of {"after_s", "mode"}) into SELF.
+static int
+s_parse_ladder (proto_service_t *self, json_t *ladder, const char *where, proto_error_t *error)
+{
+    if (!json_is_array (ladder) || json_array_size (ladder) == 0
+        || json_array_size (ladder) > PROTO_SERVICE_LADDER_MAX)
+        return proto_error_set (error, PROTO_ERR_VALUE,
+                                "%s: idle_ladder: expected 1 to %d steps", where,
+                                PROTO_SERVICE_LADDER_MAX);
+    size_t index;
+    json_t *step;
+    json_array_foreach (ladder, index, step) {
+        json_t *after = json_object_get (step, "after_s");
+        json_t *mode = json_object_get (step, "mode");
+        proto_idle_step_t *rung = &self->ladder[index];
+        if (!json_is_object (step) || json_object_size (step) != 2 || !json_is_integer (after)
+            || json_integer_value (after) < 1 || json_integer_value (after) > 604800
+            || !json_is_string (mode) || proto_mode_parse (json_string_value (mode), &rung->mode)
+            || rung->mode == PROTO_MODE_NONE)
+            return proto_error_set (error, PROTO_ERR_VALUE,
+                                    "%s: idle_ladder[%zu]: expected {\"after_s\": 1-604800, "
+                                    "\"mode\": destroy, shutdown, suspend or save}",
+                                    where, index);
+        rung->after_s = (int) json_integer_value (after);
+        if (index > 0 && rung->after_s <= self->ladder[index - 1].after_s)
+            return proto_error_set (error, PROTO_ERR_VALUE,
+                                    "%s: idle_ladder[%zu].after_s: must be later than the step "
+                                    "before", where, index);
+    }
+    self->ladder_count = json_array_size (ladder);
+    return 0;
+}
+
+//  The rules between fields: every idle step at least a TTL after the last use (a client may
+//  hold the answer that long), the short TTLs at most the TTL.
+static int
+s_check_times (proto_service_t *self, bool ladder, const char *where, proto_error_t *error)
+{
+    for (size_t index = 0; index < self->ladder_count; index++)
+        if (self->ladder[index].after_s < self->ttl)
+            return proto_error_set (error, PROTO_ERR_VALUE,
+                                    "%s: %s: %d s is shorter than the ttl (%d s)", where,
+                                    ladder ? "idle_ladder" : "idle_timeout_s",
+                                    self->ladder[index].after_s, self->ttl);
+    if (self->boot_ttl > self->ttl)
+        self->boot_ttl = self->ttl;
+    if (self->drain_ttl > self->ttl)
+        self->drain_ttl = self->ttl;
+    return 0;
+}
+
 int
 proto_service_parse (proto_service_t *self, json_t *config, const char *where,
                      proto_error_t *error)
@@ -265,7 +322,7 @@ proto_service_parse (proto_service_t *self, json_t *config, const char *where,
     assert (self);
     proto_service_reset (self);
     json_t *dns = NULL, *wake = NULL, *template = NULL, *mask = NULL, *stop_mode = NULL,
-           *idle_on = NULL;
+           *idle_on = NULL, *ladder = NULL;
     char ready[16] = "";
     int idle_timeout_s = 0;
     const proto_config_field_t fields[] = {
@@ -283,11 +340,15 @@ proto_service_parse (proto_service_t *self, json_t *config, const char *where,
         {"ready_timeout_ms", PROTO_CONFIG_INT, &self->ready_timeout_ms, 0, 100, 600000},
         {"stop_mode", PROTO_CONFIG_JSON, &stop_mode, 0, 0, 0},
         {"idle_timeout_s", PROTO_CONFIG_INT, &idle_timeout_s, 0, 1, 604800},
+        {"idle_ladder", PROTO_CONFIG_JSON, &ladder, 0, 0, 0},
         {"idle_on", PROTO_CONFIG_JSON, &idle_on, 0, 0, 0},
+        {"hold_max_ms", PROTO_CONFIG_INT, &self->hold_max_ms, 0, 0, 60000},
+        {"boot_ttl", PROTO_CONFIG_INT, &self->boot_ttl, 0, 1, 86400},
+        {"drain_ttl", PROTO_CONFIG_INT, &self->drain_ttl, 0, 1, 86400},
         {"wake", PROTO_CONFIG_JSON, &wake, 0, 0, 0},
         PROTO_CONFIG_END,
     };
-    int mask_value = PROTO_MASK_NONE, idle_value = PROTO_IDLE_ON_DNS_TRAFFIC;
+    int mask_value = PROTO_MASK_AUTO, idle_value = PROTO_IDLE_ON_DNS_TRAFFIC;
     int rc = proto_config_read (config, fields, where, error);
     if (rc == 0 && !self->name[0])
         rc = proto_error_set (error, PROTO_ERR_MISSING, "%s: name: missing", where);
@@ -309,13 +370,27 @@ proto_service_parse (proto_service_t *self, json_t *config, const char *where,
                               "%s: stop_mode: expected destroy, shutdown, suspend or save", where);
     if (rc == 0)
         rc = s_check (self, ready[0] ? ready : NULL, where, error);
+    if (rc == 0 && ladder && (stop_mode || idle_timeout_s))
+        rc = proto_error_set (error, PROTO_ERR_VALUE,
+                              "%s: idle_ladder: not together with idle_timeout_s or stop_mode "
+                              "(the ladder's steps say both)", where);
+    if (rc == 0 && ladder)
+        rc = s_parse_ladder (self, ladder, where, error);
+    if (rc == 0 && !ladder) {
+        self->ladder[0].after_s = idle_timeout_s ? idle_timeout_s : 2 * self->ttl;
+        self->ladder[0].mode = self->stop_mode;
+        self->ladder_count = 1;
+    }
+    if (rc == 0)
+        rc = s_check_times (self, ladder != NULL, where, error);
     if (rc) {
         proto_service_reset (self);
         return -2;
     }
     self->mask = (proto_mask_t) mask_value;
     self->idle_on = (proto_idle_on_t) idle_value;
-    self->idle_timeout_s = idle_timeout_s ? idle_timeout_s : 2 * self->ttl;
+    self->idle_timeout_s = self->ladder[0].after_s;
+    self->stop_mode = self->ladder[0].mode;
     return 0;
 }
 
@@ -364,6 +439,21 @@ proto_service_encode (const proto_service_t *self)
                               self->idle_timeout_s, "idle_on", s_idle_names[self->idle_on]);
     json_object_update (config, rest);
     json_decref (rest);
+    json_object_set_new (config, "boot_ttl", json_integer (self->boot_ttl));
+    json_object_set_new (config, "drain_ttl", json_integer (self->drain_ttl));
+    if (self->hold_max_ms >= 0)
+        json_object_set_new (config, "hold_max_ms", json_integer (self->hold_max_ms));
+    if (self->ladder_count > 1) {
+        //  A ladder says what idle_timeout_s and stop_mode would: one or the other.
+        json_object_del (config, "idle_timeout_s");
+        json_object_del (config, "stop_mode");
+        json_t *ladder = json_array ();
+        for (size_t index = 0; index < self->ladder_count; index++)
+            json_array_append_new (ladder,
+                                   json_pack ("{s:i, s:s}", "after_s", self->ladder[index].after_s,
+                                              "mode", proto_mode_name (self->ladder[index].mode)));
+        json_object_set_new (config, "idle_ladder", ladder);
+    }
     if (self->wake_count) {
         json_t *wake = json_array ();
         for (size_t index = 0; index < self->wake_count; index++)
@@ -371,6 +461,30 @@ proto_service_encode (const proto_service_t *self)
         json_object_set_new (config, "wake", wake);
     }
     return config;
+}
+
+//  The flat syntax's idle ladder, "60:suspend/600:save/3600:destroy", as the JSON array; NULL
+//  with ERROR when a step is not AFTER_S:MODE (the values are checked by the parser).
+static json_t *
+s_ladder_words (const char *text, proto_error_t *error)
+{
+    json_t *ladder = json_array ();
+    char *copy = strdup (text), *save = NULL;
+    for (char *step = strtok_r (copy, "/", &save); step; step = strtok_r (NULL, "/", &save)) {
+        char mode[16], extra;
+        long long after_s;
+        if (sscanf (step, "%lld:%15[a-z]%c", &after_s, mode, &extra) != 2) {
+            proto_error_set (error, PROTO_ERR_VALUE,
+                             "idle_ladder: \"%.32s\" is not AFTER_S:MODE (60:suspend)", step);
+            json_decref (ladder);
+            ladder = NULL;
+            break;
+        }
+        json_array_append_new (ladder, json_pack ("{s:I, s:s}", "after_s", (json_int_t) after_s,
+                                                  "mode", mode));
+    }
+    free (copy);
+    return ladder;
 }
 
 //  Set KEY=VALUE of the flat syntax on CONFIG. Returns 0, or -2 with ERROR.
@@ -392,6 +506,15 @@ s_set_word (json_t *config, const char *key, const char *value, proto_error_t *e
             json_object_set_new (config, key, list);
         }
         json_array_append_new (list, json_string (value));
+        return 0;
+    }
+    else if (streq (key, "idle_ladder")) {
+        if (json_object_get (config, key))
+            return proto_error_set (error, PROTO_ERR_VALUE, "%s given twice", key);
+        json_t *ladder = s_ladder_words (value, error);
+        if (!ladder)
+            return -2;
+        json_object_set_new (config, key, ladder);
         return 0;
     }
     else if (s_index_of (s_plain_words, key) < 0 && s_index_of (s_integer_words, key) < 0)
@@ -492,5 +615,5 @@ proto_service_may_wake (const proto_service_t *self, const struct sockaddr *addr
 const char *
 proto_mask_name (proto_mask_t mask)
 {
-    return mask >= PROTO_MASK_NONE && mask <= PROTO_MASK_SYNJITSU ? s_mask_names[mask] : "?";
+    return mask >= PROTO_MASK_NONE && mask <= PROTO_MASK_AUTO ? s_mask_names[mask] : "?";
 }

@@ -21,14 +21,24 @@
 #define PROTO_SERVICE_PATH_MAX  255  // kernel and initrd paths
 #define PROTO_SERVICE_TTL_DEFAULT 60
 #define PROTO_SERVICE_READY_TIMEOUT_DEFAULT 10000
+#define PROTO_SERVICE_BOOT_TTL_DEFAULT  5    // seconds: answers while not ready
+#define PROTO_SERVICE_DRAIN_TTL_DEFAULT 5    // seconds: answers while draining
+#define PROTO_SERVICE_LADDER_MAX 8           // idle ladder steps
 
 //  How boot delay is masked.
 typedef enum {
     PROTO_MASK_NONE = 0,   // answer at once
     PROTO_MASK_DELAY,      // answer after response_delay_ms
     PROTO_MASK_READY,      // answer when vm.ready arrives
-    PROTO_MASK_SYNJITSU    // answer at once; synjitsu holds the client's SYNs
+    PROTO_MASK_SYNJITSU,   // answer at once; synjitsu holds the client's SYNs
+    PROTO_MASK_AUTO        // answer when ready, at most hold_max_ms late; synjitsu the rest
 } proto_mask_t;
+
+//  One rung of the idle ladder: AFTER_S seconds after the last use, stop by MODE.
+typedef struct {
+    int after_s;
+    proto_mode_t mode;
+} proto_idle_step_t;
 
 //  How vmctl decides a VM is ready.
 typedef enum {
@@ -77,9 +87,14 @@ typedef struct {
     proto_ready_t ready;
     int ready_port;                      // for PROTO_READY_PROBE
     int ready_timeout_ms;
-    proto_mode_t stop_mode;
-    int idle_timeout_s;
+    proto_mode_t stop_mode;              // the ladder's first step's mode
+    int idle_timeout_s;                  // the ladder's first step's after_s
+    proto_idle_step_t ladder[PROTO_SERVICE_LADDER_MAX];  // strictly increasing after_s
+    size_t ladder_count;                 // at least 1
     proto_idle_on_t idle_on;
+    int hold_max_ms;                     // -1: the dnsd's own default
+    int boot_ttl;                        // seconds, at most ttl
+    int drain_ttl;                       // seconds, at most ttl
     proto_cidr_t *wake;                  // owned; wake_count == 0 means everyone
     size_t wake_count;
 } proto_service_t;

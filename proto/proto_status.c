@@ -4,13 +4,14 @@
 
 #include "proto_status.h"
 
-static const char *const s_state_names[] = {"off", "booting", "ready", "stopping", "failed",
-                                            NULL};
+static const char *const s_state_names[] = {"off",    "booting", "ready",    "stopping",
+                                            "failed", "paused",  "saved",    "draining", NULL};
+static const char *const s_tier_names[] = {"", "off", "paused", "saved", NULL};
 
 const char *
 proto_state_name (proto_state_t state)
 {
-    return state >= PROTO_STATE_OFF && state <= PROTO_STATE_FAILED ? s_state_names[state] : "?";
+    return state >= PROTO_STATE_OFF && state < PROTO_STATES ? s_state_names[state] : "?";
 }
 
 int
@@ -53,6 +54,21 @@ s_string (json_t *value, const char *name, char *target, size_t size, proto_erro
     return 0;
 }
 
+//  Read the optional tier "from" into TARGET.
+static int
+s_tier (json_t *value, proto_tier_t *target, proto_error_t *error)
+{
+    json_t *field = json_object_get (value, "from");
+    if (!field)
+        return 0;
+    for (int index = 1; s_tier_names[index]; index++)
+        if (json_is_string (field) && streq (json_string_value (field), s_tier_names[index])) {
+            *target = (proto_tier_t) index;
+            return 0;
+        }
+    return proto_error_set (error, PROTO_ERR_VALUE, "status: from: expected off, paused or saved");
+}
+
 int
 proto_status_parse (proto_status_t *self, json_t *value, proto_error_t *error)
 {
@@ -63,12 +79,14 @@ proto_status_parse (proto_status_t *self, json_t *value, proto_error_t *error)
     json_t *state = json_object_get (value, "state");
     if (!json_is_string (state) || proto_state_parse (json_string_value (state), &self->state))
         return proto_error_set (error, PROTO_ERR_VALUE,
-                                "status: state: expected off, booting, ready, stopping or failed");
+                                "status: state: expected off, booting, ready, stopping, failed, "
+                                "paused, saved or draining");
     if (s_string (value, "boot_id", self->boot_id, sizeof self->boot_id, error)
         || s_string (value, "last_error", self->last_error, sizeof self->last_error, error)
         || s_integer (value, "since", &self->since, error)
         || s_integer (value, "boots", &self->boots, error)
-        || s_integer (value, "last_boot_ms", &self->last_boot_ms, error)) {
+        || s_integer (value, "last_boot_ms", &self->last_boot_ms, error)
+        || s_tier (value, &self->from, error)) {
         memset (self, 0, sizeof *self);
         return -2;
     }
@@ -79,8 +97,12 @@ json_t *
 proto_status_encode (const proto_status_t *self)
 {
     assert (self);
-    return json_pack ("{s:s, s:s, s:I, s:I, s:I, s:s}", "state", proto_state_name (self->state),
-                      "boot_id", self->boot_id, "since", (json_int_t) self->since, "boots",
-                      (json_int_t) self->boots, "last_boot_ms", (json_int_t) self->last_boot_ms,
-                      "last_error", self->last_error);
+    json_t *value =
+        json_pack ("{s:s, s:s, s:I, s:I, s:I, s:s}", "state", proto_state_name (self->state),
+                   "boot_id", self->boot_id, "since", (json_int_t) self->since, "boots",
+                   (json_int_t) self->boots, "last_boot_ms", (json_int_t) self->last_boot_ms,
+                   "last_error", self->last_error);
+    if (self->from > PROTO_TIER_UNSET && self->from <= PROTO_TIER_SAVED)
+        json_object_set_new (value, "from", json_string (s_tier_names[self->from]));
+    return value;
 }

@@ -17,7 +17,11 @@ typedef enum {
     PROTO_STATE_BOOTING,
     PROTO_STATE_READY,
     PROTO_STATE_STOPPING,
-    PROTO_STATE_FAILED
+    PROTO_STATE_FAILED,
+    PROTO_STATE_PAUSED,    // suspended: memory held, no CPU
+    PROTO_STATE_SAVED,     // its memory in vmctl's save file
+    PROTO_STATE_DRAINING,  // ready, and about to be saved, shut down or destroyed
+    PROTO_STATES
 } proto_state_t;
 
 //  The status value.
@@ -28,6 +32,7 @@ typedef struct {
     int64_t boots;                       // boots started so far
     int64_t last_boot_ms;                // vm.boot to ready of the last successful boot
     char last_error[PROTO_TEXT_MAX + 1]; // "" when none
+    proto_tier_t from;                   // the tier the last successful boot woke from
 } proto_status_t;
 
 //  Parse VALUE (borrowed) into SELF; absent fields take zero values, unknown ones are ignored

@@ -296,8 +296,11 @@ s_on_booting (synjitsu_server_t *self, const proto_vm_booting_t *booting)
     uint8_t mac[SYNJITSU_MAC_SIZE];
     bool has_mac = booting->mac[0] && synjitsu_frame_mac_parse (booting->mac, mac) == 0;
     //  Another mask than ours: only watch for the guest (guest.seen, for ready: garp).
+    //  mask=auto: dnsd answers at hold_max_ms at the latest, and the SYNs of the rest of the
+    //  boot are held here, as for synjitsu.
     bool watch_only = booting->mask != PROTO_BOOTING_MASK_UNSET
-                      && booting->mask != PROTO_BOOTING_MASK_SYNJITSU;
+                      && booting->mask != PROTO_BOOTING_MASK_SYNJITSU
+                      && booting->mask != PROTO_BOOTING_MASK_AUTO;
     const uint8_t *known_mac = has_mac ? mac : NULL;
     int rc = watch_only ? synjitsu_table_watching (self->table, booting->service,
                                                    booting->boot_id, ip, known_mac, zclock_mono ())

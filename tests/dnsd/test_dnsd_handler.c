@@ -54,7 +54,7 @@ s_setup_with (bool forwarding)
                         "\"ip\":\"10.0.0.11\",\"domain\":\"sleepy\",\"mask\":\"ready\","
                         "\"ready_timeout_ms\":3000}");
     s_define ("lazy", "{\"name\":\"lazy\",\"dns\":[\"lazy.example.net\"],\"ip\":\"10.0.0.12\","
-                      "\"domain\":\"lazy\"}");
+                      "\"domain\":\"lazy\",\"mask\":\"none\"}");
     s_define ("deep", "{\"name\":\"deep\",\"dns\":[\"a.b.deep.example.org\"],"
                       "\"ip\":\"10.1.0.1\",\"domain\":\"deep\"}");
     dt_client (&s_client, "127.0.0.1");

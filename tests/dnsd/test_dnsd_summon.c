@@ -107,7 +107,8 @@ Test (dnsd_summon, one_boot_in_flight_whoever_asks)
 
 Test (dnsd_summon, masks_decide_how_long_the_answer_waits)
 {
-    dnsd_decision_t none = s_query (s_service ("a", ""), "127.0.0.1", DNSD_TYPE_A, 100);
+    dnsd_decision_t none =
+        s_query (s_service ("a", ",\"mask\":\"none\""), "127.0.0.1", DNSD_TYPE_A, 100);
     cr_assert (none.boot);
     cr_assert (not(none.wait));
     dnsd_decision_t synjitsu =

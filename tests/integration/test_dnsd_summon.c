@@ -139,7 +139,8 @@ Test (dnsd_summon, a_client_outside_the_wake_list_gets_the_answer_without_a_boot
                 "dns=guarded.example.org,ip=10.0.0.54,domain=guarded,mask=ready,"
                 "wake=10.99.0.0/16,wake=2001:db8::/32",
                 false);
-    df_service ("open", "dns=open.example.org,ip=10.0.0.55,domain=open,wake=127.0.0.0/8", false);
+    df_service ("open", "dns=open.example.org,ip=10.0.0.55,domain=open,mask=none,wake=127.0.0.0/8",
+                false);
     s_start (NULL);
     cr_assert (eq (int, s_dig ("guarded", "guarded.example.org", "A"), 0));
     cr_assert (df_contains ("guarded", "10.0.0.54"), "answered at once, mask ready or not");
@@ -151,7 +152,7 @@ Test (dnsd_summon, a_client_outside_the_wake_list_gets_the_answer_without_a_boot
 
 Test (dnsd_summon, an_unanswered_boot_is_published_again_until_vm_booting)
 {
-    df_service ("deaf", "dns=deaf.example.org,ip=10.0.0.56,domain=deaf", false);
+    df_service ("deaf", "dns=deaf.example.org,ip=10.0.0.56,domain=deaf,mask=none", false);
     s_start ("\"boot_retry_ms\": 300");
     cr_assert (eq (int, s_dig ("deaf", "deaf.example.org", "A"), 0));
     cr_assert (df_contains ("deaf", "10.0.0.56"), "mask none: answered at once");
@@ -176,8 +177,8 @@ Test (dnsd_summon, boots_are_rate_limited_per_client_network)
     for (int index = 0; index < 4; index++) {
         char name[16], words[128];
         snprintf (name, sizeof name, "s%d", index);
-        snprintf (words, sizeof words, "dns=s%d.example.org,ip=10.0.1.%d,domain=s%d", index,
-                  index + 1, index);
+        snprintf (words, sizeof words, "dns=s%d.example.org,ip=10.0.1.%d,domain=s%d,mask=none",
+                  index, index + 1, index);
         df_service (name, words, false);
     }
     s_start ("\"boot_prefix_rate\": 0, \"boot_prefix_burst\": 2");

@@ -39,7 +39,7 @@ Test (proto_service, minimal_definition_gets_the_documented_defaults)
     cr_assert (eq (str, service.dns[0], "www.example.org"));
     cr_assert (eq (int, service.ttl, 60));
     cr_assert (eq (int, service.idle_timeout_s, 120), "2 x ttl");
-    cr_assert (eq (int, service.mask, PROTO_MASK_NONE));
+    cr_assert (eq (int, service.mask, PROTO_MASK_AUTO));
     cr_assert (eq (int, service.ready, PROTO_READY_EVENT));
     cr_assert (eq (int, service.stop_mode, PROTO_MODE_DESTROY));
     cr_assert (eq (int, service.idle_on, PROTO_IDLE_ON_DNS_TRAFFIC));
@@ -173,7 +173,8 @@ Test (proto_service, wake_list_admits_only_its_networks)
 
 Test (proto_status, round_trips_and_refuses_a_bad_state)
 {
-    proto_status_t status = {PROTO_STATE_READY, "www-3", 1795328627150, 3, 2149, ""};
+    proto_status_t status = {PROTO_STATE_READY, "www-3", 1795328627150, 3, 2149, "",
+                             PROTO_TIER_SAVED};
     json_t *value = proto_status_encode (&status);
     proto_status_t parsed;
     proto_error_t error;
@@ -181,6 +182,17 @@ Test (proto_status, round_trips_and_refuses_a_bad_state)
     cr_assert (eq (int, parsed.state, PROTO_STATE_READY));
     cr_assert (eq (str, parsed.boot_id, "www-3"));
     cr_assert (eq (i64, parsed.last_boot_ms, 2149));
+    cr_assert (eq (int, parsed.from, PROTO_TIER_SAVED));
+    json_decref (value);
+    const char *tiers[] = {"paused", "saved", "draining"};
+    for (size_t index = 0; index < 3; index++) {
+        value = json_pack ("{s:s}", "state", tiers[index]);
+        cr_assert (eq (int, proto_status_parse (&parsed, value, &error), 0), "%s", error.text);
+        cr_assert (eq (str, (char *) proto_state_name (parsed.state), (char *) tiers[index]));
+        json_decref (value);
+    }
+    value = json_pack ("{s:s, s:s}", "state", "off", "from", "hibernated");
+    cr_assert (eq (int, proto_status_parse (&parsed, value, &error), -2));
     json_decref (value);
     value = json_pack ("{s:s}", "state", "sleeping");
     cr_assert (eq (int, proto_status_parse (&parsed, value, &error), -2));
@@ -189,4 +201,98 @@ Test (proto_status, round_trips_and_refuses_a_bad_state)
     value = json_pack ("{s:s, s:s, s:b}", "state", "off", "boots", "3", "future", 1);
     cr_assert (eq (int, proto_status_parse (&parsed, value, &error), -2), "boots must be int");
     json_decref (value);
+}
+
+//  The body of a minimal service with EXTRA fields (",\"ttl\":30").
+static int
+s_parse_extra (proto_service_t *service, const char *extra, proto_error_t *error)
+{
+    char text[1024];
+    snprintf (text, sizeof text, "{\"name\":\"www\",\"dns\":[\"www.example.org\"],"
+                                 "\"ip\":\"10.0.0.10\",\"domain\":\"www\"%s}", extra);
+    return s_parse (service, text, error);
+}
+
+Test (proto_service, an_idle_ladder_parses_in_order_and_encodes_back)
+{
+    proto_service_t service;
+    proto_error_t error;
+    cr_assert (eq (int, s_parse_extra (&service, ",\"ttl\":30,\"idle_ladder\":["
+                                                 "{\"after_s\":60,\"mode\":\"suspend\"},"
+                                                 "{\"after_s\":600,\"mode\":\"save\"},"
+                                                 "{\"after_s\":3600,\"mode\":\"destroy\"}]",
+                                       &error), 0), "%s", error.text);
+    cr_assert (eq (sz, service.ladder_count, 3));
+    cr_assert (eq (int, service.ladder[1].after_s, 600));
+    cr_assert (eq (int, service.ladder[1].mode, PROTO_MODE_SAVE));
+    cr_assert (eq (int, service.idle_timeout_s, 60), "the first step");
+    cr_assert (eq (int, service.stop_mode, PROTO_MODE_SUSPEND));
+    json_t *encoded = proto_service_encode (&service);
+    proto_service_t again;
+    proto_service_init (&again);
+    cr_assert (eq (int, proto_service_parse (&again, encoded, "again", &error), 0), "%s",
+               error.text);
+    cr_assert (eq (sz, again.ladder_count, 3));
+    cr_assert (eq (int, again.ladder[2].mode, PROTO_MODE_DESTROY));
+    json_decref (encoded);
+    proto_service_reset (&again);
+    proto_service_reset (&service);
+}
+
+Test (proto_service, a_bad_ladder_or_an_idle_time_under_the_ttl_is_refused_by_name)
+{
+    struct {
+        const char *extra, *says;
+    } cases[] = {
+        {",\"idle_ladder\":[{\"after_s\":600,\"mode\":\"save\"},{\"after_s\":60,"
+         "\"mode\":\"destroy\"}]", "idle_ladder[1].after_s"},
+        {",\"idle_ladder\":[{\"after_s\":600,\"mode\":\"nap\"}]", "idle_ladder[0]"},
+        {",\"idle_ladder\":[]", "idle_ladder"},
+        {",\"stop_mode\":\"save\",\"idle_ladder\":[{\"after_s\":600,\"mode\":\"save\"}]",
+         "not together"},
+        {",\"ttl\":300,\"idle_timeout_s\":120", "idle_timeout_s: 120 s is shorter than the ttl"},
+        {",\"ttl\":300,\"idle_ladder\":[{\"after_s\":60,\"mode\":\"suspend\"}]", "idle_ladder"},
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        proto_service_t service;
+        proto_error_t error;
+        cr_assert (eq (int, s_parse_extra (&service, cases[index].extra, &error), -2), "%s",
+                   cases[index].extra);
+        cr_assert (not (eq (ptr, strstr (error.text, cases[index].says), NULL)), "%s: %s",
+                   cases[index].says, error.text);
+    }
+}
+
+Test (proto_service, short_ttls_default_to_5_s_at_most_the_ttl)
+{
+    proto_service_t service;
+    proto_error_t error;
+    cr_assert (eq (int, s_parse_extra (&service, "", &error), 0), "%s", error.text);
+    cr_assert (eq (int, service.boot_ttl, 5));
+    cr_assert (eq (int, service.drain_ttl, 5));
+    cr_assert (eq (int, service.hold_max_ms, -1), "the dnsd decides");
+    proto_service_reset (&service);
+    cr_assert (eq (int, s_parse_extra (&service, ",\"ttl\":2", &error), 0), "%s", error.text);
+    cr_assert (eq (int, service.boot_ttl, 2));
+    proto_service_reset (&service);
+}
+
+Test (proto_service, the_flat_syntax_writes_a_ladder_as_steps)
+{
+    char *words[] = {"dns=www.example.org,ip=10.0.0.10,domain=www",
+                     "idle_ladder=60:suspend/600:save/3600:destroy"};
+    proto_error_t error;
+    json_t *config = proto_service_from_words ("www", 2, words, &error);
+    cr_assert (not (eq (ptr, config, NULL)), "%s", error.text);
+    proto_service_t service;
+    proto_service_init (&service);
+    cr_assert (eq (int, proto_service_parse (&service, config, "www", &error), 0), "%s",
+               error.text);
+    cr_assert (eq (sz, service.ladder_count, 3));
+    cr_assert (eq (int, service.ladder[2].after_s, 3600));
+    json_decref (config);
+    proto_service_reset (&service);
+    char *bad[] = {"dns=www.example.org,ip=10.0.0.10,domain=www,idle_ladder=60-suspend"};
+    cr_assert (eq (ptr, proto_service_from_words ("www", 1, bad, &error), NULL));
+    cr_assert (not (eq (ptr, strstr (error.text, "AFTER_S:MODE"), NULL)), "%s", error.text);
 }

@@ -17,8 +17,8 @@ Test (vmctl_boot, defined_domain_boots_with_booting_then_ready)
     cr_assert (eq (str, (char *) booting->vm_booting.mac, "52:54:00:00:01:01"));
     cr_assert (eq (str, (char *) booting->vm_booting.iface, "testnet0"),
                "the host-side interface comes from the live domain XML");
-    cr_assert (eq (int, booting->vm_booting.mask, PROTO_BOOTING_MASK_NONE),
-               "the service's mask (none by default), for synjitsu");
+    cr_assert (eq (int, booting->vm_booting.mask, PROTO_BOOTING_MASK_AUTO),
+               "the service's mask (auto by default), for synjitsu");
     cr_assert (eq (sz, strlen (booting->vm_booting.uuid), 36));
     const proto_msg_t *ready = vt_expect ("vm.ready", "s1");
     cr_assert (eq (int, ready->vm_ready.via, PROTO_VIA_EVENT));

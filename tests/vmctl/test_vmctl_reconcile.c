@@ -21,7 +21,7 @@ s_running (const char *name, const char *mac)
 Test (vmctl_reconcile, running_domain_is_adopted_and_reaped_when_idle)
 {
     s_running ("a", "52:54:00:00:21:01");
-    vt_domain_service ("a1", "a", "\"idle_timeout_s\": 1, \"idle_on\": \"dns\", ");
+    vt_domain_service ("a1", "a", "\"ttl\": 1, \"idle_timeout_s\": 1, \"idle_on\": \"dns\", ");
     vt_start (NULL);
     vt_assert_states ("a1", "ready");
     cr_assert (eq (i64, vt_counter ("adoptions"), 1));

@@ -6,7 +6,7 @@
 TestSuite (vmctl_stop, .init = vt_setup, .fini = vt_teardown, .timeout = 60);
 
 //  Queries only decide idleness (the test driver's interface counters always move).
-#define S_IDLE "\"idle_timeout_s\": 1, \"idle_on\": \"dns\", "
+#define S_IDLE "\"ttl\": 1, \"idle_timeout_s\": 1, \"idle_on\": \"dns\", "
 
 //  Expect SERVICE to stop for REASON by MODE (vm.stopping asks MODE_ASKED).
 static void
@@ -62,7 +62,7 @@ Test (vmctl_stop, traffic_keeps_the_vm_up)
 {
     vt_start (NULL);
     //  idle_on defaults to dns+traffic; the test driver's counters move on every read.
-    vt_template_service ("tr1", 14, "\"idle_timeout_s\": 1, ");
+    vt_template_service ("tr1", 14, "\"ttl\": 1, \"idle_timeout_s\": 1, ");
     vt_boot_ready ("tr1");
     cr_assert (ge (i64, vt_counter_reaches ("traffic_kept", 2, VT_WAIT), 2));
     cr_assert (eq (int, vt_count ("vm.stopping", "tr1"), 0));

@@ -291,7 +291,7 @@ static void
 s_ready_then_idle (const char *stop_mode)
 {
     char extra[256];
-    snprintf (extra, sizeof extra, "\"idle_on\": \"dns\", \"idle_timeout_s\": 1, "
+    snprintf (extra, sizeof extra, "\"idle_on\": \"dns\", \"ttl\": 1, \"idle_timeout_s\": 1, "
                                    "\"stop_mode\": \"%s\", ", stop_mode);
     s_configure (extra);
     s_boot_to_creating ();
