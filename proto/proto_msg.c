@@ -97,6 +97,13 @@ static const s_field_t s_vm_ready_fields[] = {
     S_END,
 };
 
+static const s_field_t s_vm_prepare_fields[] = {
+    S_STRING (proto_vm_prepare_t, service, true),
+    S_STRING (proto_vm_prepare_t, request_id, true),
+    S_CHOICE (proto_vm_prepare_t, tier, true, s_tier_names),
+    S_END,
+};
+
 static const s_field_t s_vm_draining_fields[] = {
     S_STRING (proto_vm_draining_t, service, true),
     S_STRING (proto_vm_draining_t, boot_id, true),
@@ -191,6 +198,7 @@ static const struct {
     [PROTO_MSG_STATE_CHANGED] = {"state.changed", s_state_changed_fields},
     [PROTO_MSG_SVC_ALIVE] = {"svc.alive", s_svc_alive_fields},
     [PROTO_MSG_VM_DRAINING] = {"vm.draining", s_vm_draining_fields},
+    [PROTO_MSG_VM_PREPARE] = {"vm.prepare", s_vm_prepare_fields},
 };
 
 //  All union members start at the same address: the body struct of any type.

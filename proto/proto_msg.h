@@ -56,6 +56,7 @@ typedef enum {
     PROTO_MSG_STATE_CHANGED,
     PROTO_MSG_SVC_ALIVE,
     PROTO_MSG_VM_DRAINING,
+    PROTO_MSG_VM_PREPARE,
     PROTO_MSG_COUNT
 } proto_msg_type_t;
 
@@ -140,6 +141,13 @@ typedef struct {
     int64_t boot_ms;                    // vm.boot received to ready, in milliseconds
     proto_tier_t from;                  // optional: the tier it woke from
 } proto_vm_ready_t;
+
+//  vm.prepare: boot the service once, then leave it in a tier.
+typedef struct {
+    char service[PROTO_NAME_MAX + 1];
+    char request_id[PROTO_ID_MAX + 1];
+    proto_tier_t tier;                  // paused, saved or off
+} proto_vm_prepare_t;
 
 //  vm.draining: a ready VM will become unreachable at until_ts; answer with ttl meanwhile.
 typedef struct {
@@ -261,6 +269,7 @@ typedef struct {
         proto_vm_booting_t vm_booting;
         proto_vm_ready_t vm_ready;
         proto_vm_draining_t vm_draining;
+        proto_vm_prepare_t vm_prepare;
         proto_vm_stop_t vm_stop;        // vm.stopping and vm.stopped
         proto_vm_failed_t vm_failed;
         proto_dns_hits_t dns_hits;

@@ -9,7 +9,7 @@
 
 #include "vmctl_config.h"
 
-#define S_FIELDS_MAX 24
+#define S_FIELDS_MAX 28
 
 void
 vmctl_config_defaults (vmctl_config_t *self)
@@ -32,6 +32,7 @@ vmctl_config_defaults (vmctl_config_t *self)
     self->reconnect_min_ms = VMCTL_RECONNECT_MIN_MS_DEFAULT;
     self->reconnect_max_ms = VMCTL_RECONNECT_MAX_MS_DEFAULT;
     self->limits.evict_idle = true;
+    strcpy (self->save_dir, VMCTL_SAVE_DIR_DEFAULT);
 }
 
 //  Names libvirt accepts for a domain: no '/', printable, as in virDomainDefParse.
@@ -71,6 +72,9 @@ s_fields (vmctl_config_t *self, proto_config_field_t *fields)
         {"memory_budget_mib", PROTO_CONFIG_INT, &self->limits.memory_budget_mib, 0, 0,
          INT32_MAX},
         {"evict_idle", PROTO_CONFIG_BOOL, &self->limits.evict_idle, 0, 0, 0},
+        {"paused_memory_mib_max", PROTO_CONFIG_INT, &self->limits.paused_memory_mib_max, 0, 0,
+         INT32_MAX},
+        {"save_dir", PROTO_CONFIG_STR, self->save_dir, sizeof self->save_dir, 1, 0},
         PROTO_CONFIG_END,
     };
     assert (sizeof table / sizeof table[0] <= S_FIELDS_MAX);
@@ -92,6 +96,9 @@ s_check (vmctl_config_t *self, const char *where, proto_error_t *error)
     if (!streq (self->domain_type, "qemu") && !streq (self->domain_type, "kvm"))
         return proto_error_set (error, PROTO_ERR_VALUE, "%s: domain_type: expected qemu or kvm",
                                 where);
+    if (self->save_dir[0] != '/')
+        return proto_error_set (error, PROTO_ERR_VALUE, "%s: save_dir: an absolute path is "
+                                "required", where);
     if (self->reconnect_max_ms < self->reconnect_min_ms)
         return proto_error_set (error, PROTO_ERR_VALUE,
                                 "%s: reconnect_max_ms: must be >= reconnect_min_ms", where);

@@ -17,12 +17,15 @@
 #define VMCTL_PROBE_ATTEMPT_MS_DEFAULT    500
 #define VMCTL_RECONNECT_MIN_MS_DEFAULT    100
 #define VMCTL_RECONNECT_MAX_MS_DEFAULT    5000
+#define VMCTL_SAVE_DIR_DEFAULT            "/var/lib/jitsu/saves"
+#define VMCTL_SAVE_DIR_MAX                200
 
 //  Admission limits; 0 means no limit.
 typedef struct {
     int max_running;         // VMs whose domain is active (running or paused)
     int max_booting;         // boots in progress at once
     int memory_budget_mib;   // memory of the active VMs together
+    int paused_memory_mib_max;  // memory of the paused VMs: over it, the longest idle is saved
     bool evict_idle;         // stop the least recently used idle VM to make room
 } vmctl_limits_t;
 
@@ -44,6 +47,7 @@ typedef struct {
     int probe_attempt_ms;                // ready=probe: give up one connect attempt after this
     int reconnect_min_ms;                // libvirt reconnect backoff, first wait...
     int reconnect_max_ms;                // ...doubling up to this
+    char save_dir[VMCTL_SAVE_DIR_MAX + 1];  // where the saved tier's files live (one a service)
     vmctl_limits_t limits;
 } vmctl_config_t;
 

@@ -1,6 +1,7 @@
 /*  vmctl_exec: boot, the stop modes, counters and lookups as libvirt calls.  */
 
 #include <libvirt/virterror.h>
+#include <unistd.h>
 
 #include "vmctl_exec.h"
 #include "vmctl_xml.h"
@@ -146,6 +147,47 @@ s_fault (vmctl_job_t *job, const char *call)
     return job->fault == VMCTL_FAULT_IGNORE ? 1 : 0;
 }
 
+//  Restore the domain from its save file (and remove the file: the memory it holds is stale
+//  once the guest runs). Returns 0 with *DOM_P the restored domain, or -1 after a failure,
+//  which removes the file and leaves JOB's note saying why (*DOM_P is kept).
+static int
+s_restore (vmctl_job_t *job, virConnectPtr conn, virDomainPtr *dom_p)
+{
+    const char *path = job->domain.save_path;
+    job->booted = VMCTL_BOOTED_RESTORED;
+    job->call_us = zclock_usecs ();
+    int rc = -1;
+    if (s_fault (job, "virDomainRestoreFlags")) {
+        //  Injected: as a libvirt failure, the cold boot follows.
+        job->rc = 0;
+        virResetLastError ();
+    }
+    else {
+        //  No flags: the image says whether it runs (see s_save).
+        rc = virDomainRestoreFlags (conn, path, NULL, 0);
+        vmctl_job_timed (job, VMCTL_CALL_RESTORE, job->call_us);
+    }
+    if (rc == 0) {
+        const char *call;
+        virDomainPtr restored = s_lookup (conn, job->domain.target, &call);
+        if (restored) {
+            if (*dom_p)
+                virDomainFree (*dom_p);
+            *dom_p = restored;
+            unlink (path);
+            return 0;
+        }
+        snprintf (job->note, sizeof job->note, "%s: %s after the restore", call,
+                  virGetLastErrorMessage ());
+    }
+    else
+        snprintf (job->note, sizeof job->note, "virDomainRestoreFlags: %s",
+                  virGetLastErrorCode () ? virGetLastErrorMessage () : "injected fault");
+    virResetLastError ();
+    unlink (path);
+    return -1;
+}
+
 //  Bring the domain up as its state asks: resume, destroy a half-dead one, start, or create
 //  it from the template. *DOM_P is the domain afterwards (owned; NULL when there is none).
 static void
@@ -193,6 +235,12 @@ s_bring_up (vmctl_job_t *job, virConnectPtr conn, virDomainPtr *dom_p)
             }
         }
     }
+    if (job->domain.save_path[0] && vmctl_save_exists (job->domain.save_path)) {
+        //  The saved tier: its file brings it back running, or it cold-boots without it.
+        if (s_restore (job, conn, dom_p) == 0)
+            return;
+        dom = *dom_p;
+    }
     if (dom) {
         bool restore = virDomainHasManagedSaveImage (dom, 0) == 1;
         job->booted = restore ? VMCTL_BOOTED_RESTORED : VMCTL_BOOTED_STARTED;
@@ -228,10 +276,64 @@ s_boot (vmctl_job_t *job, virConnectPtr conn)
         virDomainFree (dom);
 }
 
+//  Remove the service's save files (all of them, or all but KEEP).
+static void
+s_forget_but (const vmctl_job_t *job, const char *keep)
+{
+    const char *path = job->domain.save_path;
+    const char *slash = strrchr (path, '/');
+    if (!slash)
+        return;
+    char dir[VMCTL_SAVE_PATH_MAX + 1];
+    snprintf (dir, sizeof dir, "%.*s", (int) (slash - path), path);
+    vmctl_save_forget (dir, job->key, keep);
+}
+
+static void
+s_forget (const vmctl_job_t *job)
+{
+    s_forget_but (job, NULL);
+}
+
+//  Save the domain to a temporary file, then make it its save file.
+static void
+s_save (vmctl_job_t *job, virDomainPtr dom)
+{
+    const char *path = job->domain.save_path;
+    if (!path[0]) {
+        snprintf (job->error, sizeof job->error, "virDomainSaveFlags: no save file configured");
+        job->rc = -1;
+        return;
+    }
+    if (s_fault (job, "virDomainSaveFlags"))
+        return;
+    s_forget_but (job, path);  // saves of an older template
+    char temporary[VMCTL_SAVE_PATH_MAX + 8];
+    snprintf (temporary, sizeof temporary, "%s.tmp", path);
+    int64_t started = zclock_usecs ();
+    //  A domain saved while paused (a demotion) must run when restored: RUNNING says so in
+    //  the image. A running one runs anyway (and libvirt's test driver takes no flags).
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+    virDomainGetState (dom, &state, &reason, 0);
+    unsigned int flags = state == VIR_DOMAIN_PAUSED ? VIR_DOMAIN_SAVE_RUNNING : 0;
+    int rc = virDomainSaveFlags (dom, temporary, NULL, flags);
+    vmctl_job_timed (job, VMCTL_CALL_SAVE, started);
+    if (rc) {
+        vmctl_job_fail (job, "virDomainSaveFlags");
+        unlink (temporary);
+    }
+    else if (vmctl_save_commit (temporary, path)) {
+        snprintf (job->error, sizeof job->error, "rename %s: %s", path, strerror (errno));
+        job->rc = -1;
+    }
+}
+
 //  DESTROY succeeds when the domain is off afterwards, whoever turned it off.
 static void
 s_destroy (vmctl_job_t *job, virConnectPtr conn)
 {
+    //  Off means no tier: a save file of the service goes too.
+    s_forget (job);
     const char *call;
     virDomainPtr dom = s_lookup (conn, job->domain.target, &call);
     if (!dom) {
@@ -283,12 +385,7 @@ s_call (vmctl_job_t *job, virConnectPtr conn)
         }
         break;
     case VMCTL_JOB_SAVE:
-        if (s_fault (job, "virDomainManagedSave") == 0) {
-            int rc = virDomainManagedSave (dom, 0);
-            vmctl_job_timed (job, VMCTL_CALL_SAVE, started);
-            if (rc)
-                vmctl_job_fail (job, "virDomainManagedSave");
-        }
+        s_save (job, dom);
         break;
     case VMCTL_JOB_STATS:
         if (s_fault (job, "virDomainInterfaceStats"))
@@ -314,6 +411,7 @@ s_list (vmctl_job_t *job, virConnectPtr conn)
     for (size_t index = 0; index < job->domain_count; index++) {
         vmctl_domain_t *domain = &job->domains[index];
         const char *call;
+        domain->saved = vmctl_save_exists (domain->save_path);
         virDomainPtr dom = s_lookup (conn, domain->target, &call);
         if (dom) {
             s_describe (dom, domain);

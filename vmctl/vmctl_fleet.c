@@ -284,6 +284,7 @@ s_reconcile_all (vmctl_fleet_t *self)
         vmctl_domain_t *domain =
             vmctl_job_add_domain (job, vmctl_vm_name (vm), vmctl_vm_target (vm));
         proto_copy (domain->wanted_mac, sizeof domain->wanted_mac, vmctl_vm_service (vm)->mac);
+        vmctl_vm_save_path (vm, &self->ctx, domain->save_path, sizeof domain->save_path);
         domain->epoch = vmctl_vm_epoch (vm);
     }
     self->listing = true;
@@ -489,6 +490,26 @@ vmctl_fleet_on_boot (vmctl_fleet_t *self, const proto_vm_boot_t *boot, int64_t r
 }
 
 void
+vmctl_fleet_on_prepare (vmctl_fleet_t *self, const proto_vm_prepare_t *prepare)
+{
+    assert (self && prepare);
+    if (zhashx_lookup (self->foreign, prepare->service))
+        return;  // another vmctl's
+    vmctl_vm_t *vm = s_vm_get (self, prepare->service, false);
+    if (!vm || !s_can_act (self, vm)) {
+        zsys_warning ("vmctl_fleet: vm.prepare for a service not known or not read yet "
+                      "service=%s request=%s", prepare->service, prepare->request_id);
+        return;
+    }
+    proto_mode_t mode = prepare->tier == PROTO_TIER_PAUSED ? PROTO_MODE_SUSPEND
+                        : prepare->tier == PROTO_TIER_SAVED ? PROTO_MODE_SAVE
+                                                            : PROTO_MODE_DESTROY;
+    zsys_info ("vmctl_fleet: prepare service=%s tier=%s", prepare->service,
+               proto_tier_name (prepare->tier));
+    s_act (self, vm, vmctl_vm_prepare (vm, &self->ctx, mode, zclock_mono (), zclock_usecs ()));
+}
+
+void
 vmctl_fleet_on_hits (vmctl_fleet_t *self, const proto_dns_hits_t *hits)
 {
     assert (self && hits);
@@ -497,7 +518,8 @@ vmctl_fleet_on_hits (vmctl_fleet_t *self, const proto_dns_hits_t *hits)
         return;
     //  The last query's age, on our monotonic clock; a clock ahead of ours counts as now.
     int64_t age = zclock_time () - hits->last_ts;
-    vmctl_vm_used (vm, zclock_mono () - (age > 0 ? age : 0));
+    vmctl_vm_used (vm, &self->ctx, zclock_mono () - (age > 0 ? age : 0));
+    s_act (self, vm, 0);
 }
 
 void
@@ -632,12 +654,36 @@ vmctl_fleet_tick (vmctl_fleet_t *self)
     zlistx_destroy (&names);
 }
 
+//  Paused VMs hold memory: over paused_memory_mib_max, the one idle longest is saved.
+static void
+s_demote (vmctl_fleet_t *self)
+{
+    int64_t budget_kib = (int64_t) self->config->limits.paused_memory_mib_max * 1024;
+    if (!budget_kib)
+        return;
+    int64_t paused_kib = 0;
+    vmctl_vm_t *oldest = NULL;
+    for (vmctl_vm_t *vm = (vmctl_vm_t *) zhashx_first (self->vms); vm;
+         vm = (vmctl_vm_t *) zhashx_next (self->vms)) {
+        if (vmctl_vm_state (vm) != VMCTL_VM_PAUSED)
+            continue;
+        paused_kib += vmctl_vm_domain (vm)->memory_kib;
+        if (!oldest || vmctl_vm_last_used (vm) < vmctl_vm_last_used (oldest))
+            oldest = vm;
+    }
+    if (oldest && paused_kib > budget_kib) {
+        vmctl_vm_demote (oldest, &self->ctx);
+        s_act (self, oldest, 0);
+    }
+}
+
 void
 vmctl_fleet_idle_check (vmctl_fleet_t *self)
 {
     assert (self);
     if (!self->ctx.reconciled)
         return;
+    s_demote (self);
     int64_t now = zclock_mono ();
     zlistx_t *names = s_names (self);
     for (const char *name = (const char *) zlistx_first (names); name;

@@ -38,6 +38,9 @@ void vmctl_fleet_on_synced (vmctl_fleet_t *self);
 //  vm.boot, received at RECEIVED_US (zclock_usecs).
 void vmctl_fleet_on_boot (vmctl_fleet_t *self, const proto_vm_boot_t *boot, int64_t received_us);
 
+//  vm.prepare: boot the service once, then leave it in the tier asked.
+void vmctl_fleet_on_prepare (vmctl_fleet_t *self, const proto_vm_prepare_t *prepare);
+
 //  dns.hits.
 void vmctl_fleet_on_hits (vmctl_fleet_t *self, const proto_dns_hits_t *hits);
 

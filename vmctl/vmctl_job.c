@@ -73,12 +73,12 @@ static const struct {
 } s_calls[VMCTL_CALLS] = {
     [VMCTL_CALL_CREATE] = {"create", "virDomainCreateXML"},
     [VMCTL_CALL_START] = {"start", "virDomainCreate"},
-    [VMCTL_CALL_RESTORE] = {"restore", "virDomainCreate (managed save)"},
+    [VMCTL_CALL_RESTORE] = {"restore", "virDomainRestoreFlags"},
     [VMCTL_CALL_RESUME] = {"resume", "virDomainResume"},
     [VMCTL_CALL_DESTROY] = {"destroy", "virDomainDestroy"},
     [VMCTL_CALL_SHUTDOWN] = {"shutdown", "virDomainShutdown"},
     [VMCTL_CALL_SUSPEND] = {"suspend", "virDomainSuspend"},
-    [VMCTL_CALL_SAVE] = {"save", "virDomainManagedSave"},
+    [VMCTL_CALL_SAVE] = {"save", "virDomainSaveFlags"},
 };
 
 const char *

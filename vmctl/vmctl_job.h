@@ -8,6 +8,7 @@
 #define VMCTL_JOB_H_INCLUDED
 
 #include "proto.h"
+#include "vmctl_save.h"
 
 //  What a job does.
 typedef enum {
@@ -15,7 +16,7 @@ typedef enum {
     VMCTL_JOB_DESTROY,   // power it off now (virDomainDestroy); off already is success
     VMCTL_JOB_SHUTDOWN,  // ask the guest to power off (virDomainShutdown)
     VMCTL_JOB_SUSPEND,   // pause it (virDomainSuspend)
-    VMCTL_JOB_SAVE,      // managed save (virDomainManagedSave)
+    VMCTL_JOB_SAVE,      // save to its file, atomically (virDomainSaveFlags, then rename)
     VMCTL_JOB_STATS,     // interface counters (virDomainInterfaceStats)
     VMCTL_JOB_LIST,      // read the state of some domains
     VMCTL_JOB_KINDS
@@ -25,7 +26,7 @@ typedef enum {
 typedef enum {
     VMCTL_BOOTED_CREATED = 0,  // a transient domain was created from the template
     VMCTL_BOOTED_STARTED,      // a defined domain was started
-    VMCTL_BOOTED_RESTORED,     // a defined domain was started from its managed save image
+    VMCTL_BOOTED_RESTORED,     // restored from its save file (or a managed save image)
     VMCTL_BOOTED_RESUMED,      // it was paused and was resumed
     VMCTL_BOOTED_RUNNING       // it was already running: nothing was done
 } vmctl_booted_t;
@@ -34,12 +35,12 @@ typedef enum {
 typedef enum {
     VMCTL_CALL_CREATE = 0,  // virDomainCreateXML: a transient domain from a template
     VMCTL_CALL_START,       // virDomainCreate: a defined domain
-    VMCTL_CALL_RESTORE,     // virDomainCreate of a domain with a managed save image
+    VMCTL_CALL_RESTORE,     // virDomainRestoreFlags (or virDomainCreate of a managed save)
     VMCTL_CALL_RESUME,      // virDomainResume (or virDomainPMWakeup)
     VMCTL_CALL_DESTROY,     // virDomainDestroy
     VMCTL_CALL_SHUTDOWN,    // virDomainShutdown
     VMCTL_CALL_SUSPEND,     // virDomainSuspend
-    VMCTL_CALL_SAVE,        // virDomainManagedSave
+    VMCTL_CALL_SAVE,        // virDomainSaveFlags
     VMCTL_CALLS
 } vmctl_call_t;
 
@@ -72,9 +73,11 @@ typedef struct {
     char target[PROTO_DOMAIN_MAX + 1];  // in: domain name or UUID to look up
     char wanted_mac[PROTO_MAC_MAX + 1]; // in: the interface to read ("" = the first)
     int64_t epoch;                      // in: the caller's, echoed back
+    char save_path[VMCTL_SAVE_PATH_MAX + 1];  // in: its saved tier's file ("" when none)
     bool found;                         // out: the domain exists
     vmctl_domain_state_t state;         // out
     bool crashed;                       // out: it is off because it crashed
+    bool saved;                         // out: its save file exists
     bool persistent;                    // out: defined, not transient
     bool managed_save;                  // out: has a managed save image
     uint64_t memory_kib;                // out: maximum memory
@@ -106,6 +109,7 @@ typedef struct {
     int rc;                             // 0 done, -1 failed
     char error[PROTO_TEXT_MAX + 1];     // "virDomainCreate: <libvirt's message>"
     vmctl_booted_t booted;              // BOOT
+    char note[PROTO_TEXT_MAX + 1];      // BOOT: a restore that failed before the cold boot
     bool was_off;                       // DESTROY: it was off (or gone) already
     vmctl_traffic_t traffic;            // STATS
     int64_t submitted_us;               // zclock_usecs when submitted

@@ -88,7 +88,7 @@ s_on_state (const char *key, json_t *value, void *arg)
         vmctl_fleet_on_stored_status (self->fleet, service, value);
 }
 
-//  One vm.boot, dns.hits or guest.seen from the bus.
+//  One vm.boot, vm.prepare, dns.hits or guest.seen from the bus.
 static void
 s_on_bus_message (void *argument, const proto_msg_t *msg)
 {
@@ -100,6 +100,9 @@ s_on_bus_message (void *argument, const proto_msg_t *msg)
             zsys_debug ("vmctl_server: vm.boot service=%s request=%s", msg->vm_boot.service,
                         msg->vm_boot.request_id);
         vmctl_fleet_on_boot (self->fleet, &msg->vm_boot, received_us);
+        break;
+    case PROTO_MSG_VM_PREPARE:
+        vmctl_fleet_on_prepare (self->fleet, &msg->vm_prepare);
         break;
     case PROTO_MSG_DNS_HITS:
         vmctl_fleet_on_hits (self->fleet, &msg->dns_hits);
@@ -209,6 +212,7 @@ vmctl_server_new (const vmctl_config_t *config, bool verbose)
         goto failed;
     }
     proto_sub_subscribe (self->sub, "vm.boot");
+    proto_sub_subscribe (self->sub, "vm.prepare");
     proto_sub_subscribe (self->sub, "dns.hits");
     proto_sub_subscribe (self->sub, "guest.seen");
     self->status = vmctl_status_new (self->client);

@@ -52,6 +52,14 @@ vmctl_stats_boot_ms (vmctl_stats_t *self, int64_t boot_ms)
 }
 
 void
+vmctl_stats_boot_tier (vmctl_stats_t *self, proto_tier_t from, int64_t boot_ms)
+{
+    assert (self);
+    if (from > PROTO_TIER_UNSET && from <= PROTO_TIER_SAVED)
+        vmctl_samples_add (&self->boot_ms_from[from], boot_ms);
+}
+
+void
 vmctl_samples_add (vmctl_samples_t *self, int64_t value)
 {
     assert (self);
@@ -111,6 +119,10 @@ vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg)
         {"traffic_checks", self->traffic_checks},
         {"traffic_kept", self->traffic_kept},
         {"libvirt_slow_calls", self->libvirt_slow_calls},
+        {"drains", self->drains},
+        {"drains_cancelled", self->drains_cancelled},
+        {"restore_failures", self->restore_failures},
+        {"demotions", self->demotions},
         {"boot_ms_sum", self->boot_ms_sum},
         {"boot_ms_count", self->boots_ready},
     };
@@ -129,6 +141,13 @@ vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg)
     proto_msg_add_counter (msg, "announce_us_p50", vmctl_samples_quantile (&self->announce_us, 50));
     proto_msg_add_counter (msg, "announce_us_p99", vmctl_samples_quantile (&self->announce_us, 99));
     proto_msg_add_counter (msg, "latency_samples", (int64_t) self->dispatch_us.count);
+    for (proto_tier_t from = PROTO_TIER_OFF; from <= PROTO_TIER_SAVED; from++) {
+        char name[PROTO_NAME_MAX + 1];
+        snprintf (name, sizeof name, "boot_ms_from_%s_p50", proto_tier_name (from));
+        proto_msg_add_counter (msg, name, vmctl_samples_quantile (&self->boot_ms_from[from], 50));
+        snprintf (name, sizeof name, "boot_ms_from_%s_p99", proto_tier_name (from));
+        proto_msg_add_counter (msg, name, vmctl_samples_quantile (&self->boot_ms_from[from], 99));
+    }
     for (vmctl_call_t call = 0; call < VMCTL_CALLS; call++) {
         const vmctl_call_stats_t *stats = &self->calls[call];
         char name[PROTO_NAME_MAX + 1];

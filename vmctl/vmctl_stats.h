@@ -64,6 +64,10 @@ typedef struct {
     vmctl_samples_t announce_us; // readiness seen -> vm.ready published
     vmctl_call_stats_t calls[VMCTL_CALLS];  // libvirt call durations, by call
     uint64_t libvirt_slow_calls; // calls over VMCTL_SLOW_CALL_US
+    vmctl_samples_t boot_ms_from[4];  // boot_ms by the tier it woke from (proto_tier_t)
+    uint64_t drains, drains_cancelled;  // drains begun; ... that a query ended
+    uint64_t restore_failures;   // save files that did not restore (a cold boot followed)
+    uint64_t demotions;          // paused VMs saved because paused memory was over its budget
 } vmctl_stats_t;
 
 //  The upper bound of histogram bucket INDEX in ms (the last is INT64_MAX: "+Inf").
@@ -77,6 +81,9 @@ int64_t vmctl_stats_call_bound_us (size_t index);
 
 //  Count a libvirt call. Returns true when it was slow (over VMCTL_SLOW_CALL_US).
 bool vmctl_stats_call (vmctl_stats_t *self, vmctl_call_t call, int64_t us);
+
+//  Count a boot woken FROM a tier that took BOOT_MS.
+void vmctl_stats_boot_tier (vmctl_stats_t *self, proto_tier_t from, int64_t boot_ms);
 
 //  Add a latency sample.
 void vmctl_samples_add (vmctl_samples_t *self, int64_t value);

@@ -17,6 +17,9 @@ static const char *const s_state_names[VMCTL_VM_STATES] = {
     [VMCTL_VM_STOP_GRACE] = "stop_grace",
     [VMCTL_VM_BOOT_INTERRUPTED] = "boot_interrupted",
     [VMCTL_VM_STOP_INTERRUPTED] = "stop_interrupted",
+    [VMCTL_VM_PAUSED] = "paused",
+    [VMCTL_VM_SAVED] = "saved",
+    [VMCTL_VM_DRAINING] = "draining",
 };
 
 //  The status a state is written as.
@@ -30,6 +33,12 @@ vmctl_vm_status_of (vmctl_vm_state_t state)
         return PROTO_STATE_FAILED;
     case VMCTL_VM_READY:
         return PROTO_STATE_READY;
+    case VMCTL_VM_PAUSED:
+        return PROTO_STATE_PAUSED;
+    case VMCTL_VM_SAVED:
+        return PROTO_STATE_SAVED;
+    case VMCTL_VM_DRAINING:
+        return PROTO_STATE_DRAINING;
     case VMCTL_VM_STOP_CALL:
     case VMCTL_VM_STOP_GRACE:
     case VMCTL_VM_STOP_INTERRUPTED:
@@ -134,8 +143,30 @@ s_publish_booting (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
     ctx->io->publish (ctx->io->arg, &msg);
 }
 
-static void
-s_publish_ready (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_via_t via, int64_t boot_ms)
+int
+vmctl_vm_rank (proto_mode_t mode)
+{
+    return mode == PROTO_MODE_SUSPEND ? 1 : mode == PROTO_MODE_SAVE ? 2 : 3;
+}
+
+void
+vmctl_vm_save_path (const vmctl_vm_t *self, const vmctl_vm_ctx_t *ctx, char *path,
+                    size_t path_size)
+{
+    assert (self && ctx && path);
+    char *xml = self->service.template ? vmctl_xml_domain (&self->service, self->target,
+                                                           ctx->config->domain_type)
+                                       : NULL;
+    char what[PROTO_DOMAIN_MAX + 16];
+    snprintf (what, sizeof what, "domain:%s", self->target);
+    if (vmctl_save_path (ctx->config->save_dir, self->name, xml ? xml : what, path, path_size))
+        path[0] = '\0';
+    free (xml);
+}
+
+void
+vmctl_vm_publish_ready (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_via_t via, int64_t boot_ms,
+                        proto_tier_t from)
 {
     proto_msg_t msg;
     proto_msg_init (&msg, PROTO_MSG_VM_READY);
@@ -144,6 +175,7 @@ s_publish_ready (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_via_t via, int64_t
     proto_copy (msg.vm_ready.ip, sizeof msg.vm_ready.ip, self->service.ip);
     msg.vm_ready.via = via;
     msg.vm_ready.boot_ms = boot_ms > 0 ? boot_ms : 0;
+    msg.vm_ready.from = from;
     ctx->io->publish (ctx->io->arg, &msg);
 }
 
@@ -253,12 +285,15 @@ vmctl_vm_learn (vmctl_vm_t *self, const vmctl_domain_t *domain, bool runs)
 //  A job for the domain. Boots look up the target; what acts on a VM that is up looks up its
 //  UUID, which stays right when the service's target changed meanwhile.
 vmctl_job_t *
-vmctl_vm_job (vmctl_vm_t *self, vmctl_job_kind_t kind)
+vmctl_vm_job (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, vmctl_job_kind_t kind)
 {
     bool by_uuid = kind != VMCTL_JOB_BOOT && self->domain.active && self->domain.uuid[0];
     vmctl_job_t *job = vmctl_job_new (kind, self->name, by_uuid ? self->domain.uuid : self->target);
     proto_copy (job->domain.wanted_mac, sizeof job->domain.wanted_mac, self->service.mac);
     job->domain.epoch = self->epoch;
+    //  What may touch its save file: a boot restores it, a save writes it, a destroy removes it.
+    if (kind == VMCTL_JOB_BOOT || kind == VMCTL_JOB_SAVE || kind == VMCTL_JOB_DESTROY)
+        vmctl_vm_save_path (self, ctx, job->domain.save_path, sizeof job->domain.save_path);
     return job;
 }
 
@@ -277,7 +312,7 @@ vmctl_vm_traffic (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, vmctl_vm_purpose_t purp
     const char *device = self->domain.iface[0] ? self->domain.iface : self->domain.mac;
     if (self->traffic_pending || !device[0])
         return;
-    vmctl_job_t *job = vmctl_vm_job (self, VMCTL_JOB_STATS);
+    vmctl_job_t *job = vmctl_vm_job (self, ctx, VMCTL_JOB_STATS);
     proto_copy (job->device, sizeof job->device, device);
     job->purpose = (int) purpose;
     self->traffic_pending = true;
@@ -301,6 +336,7 @@ vmctl_vm_check (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
     vmctl_job_t *job = vmctl_job_new (VMCTL_JOB_LIST, self->name, NULL);
     vmctl_domain_t *domain = vmctl_job_add_domain (job, self->name, self->target);
     proto_copy (domain->wanted_mac, sizeof domain->wanted_mac, self->service.mac);
+    vmctl_vm_save_path (self, ctx, domain->save_path, sizeof domain->save_path);
     domain->epoch = self->epoch;
     self->checking = true;
     ctx->io->submit (ctx->io->arg, job);
@@ -354,7 +390,7 @@ static void
 s_create (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
 {
     self->state = VMCTL_VM_CREATING;
-    vmctl_job_t *job = vmctl_vm_job (self, VMCTL_JOB_BOOT);
+    vmctl_job_t *job = vmctl_vm_job (self, ctx, VMCTL_JOB_BOOT);
     if (self->service.template)
         job->xml = vmctl_xml_domain (&self->service, self->target, ctx->config->domain_type);
     //  The call first: the status write need not delay it.
@@ -367,7 +403,7 @@ s_announce (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
 {
     int64_t now = zclock_mono ();
     int64_t boot_ms = now - self->boot_ms;
-    s_publish_ready (self, ctx, self->via, boot_ms);
+    vmctl_vm_publish_ready (self, ctx, self->via, boot_ms, self->woke_from);
     //  The benchmark's second latency: from the moment vmctl could say ready (readiness seen,
     //  and the boot call returned: vm.booting must come first) to vm.ready published. A
     //  response delay is deliberate, so those boots are not sampled.
@@ -380,13 +416,36 @@ s_announce (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
     self->traffic_known = false;
     ctx->stats->boots_ready++;
     vmctl_stats_boot_ms (ctx->stats, boot_ms);
+    vmctl_stats_boot_tier (ctx->stats, self->woke_from, boot_ms);
     self->status.last_boot_ms = boot_ms;
     self->status.last_error[0] = '\0';
-    zsys_info ("vmctl_vm: ready service=%s boot_id=%s via=%s boot_ms=%lld", self->name,
-               self->status.boot_id, proto_via_name (self->via), (long long) boot_ms);
+    if (self->woke_from != PROTO_TIER_UNSET)
+        self->status.from = self->woke_from;
+    zsys_info ("vmctl_vm: ready service=%s boot_id=%s via=%s from=%s boot_ms=%lld", self->name,
+               self->status.boot_id, proto_via_name (self->via),
+               proto_tier_name (self->woke_from), (long long) boot_ms);
     vmctl_vm_enter (self, ctx, VMCTL_VM_READY);
+    if (self->pending == VMCTL_VM_PENDING_PARK) {
+        //  Prepared: ready once, now down to its tier (no drain: nobody was answered).
+        self->pending = VMCTL_VM_PENDING_NONE;
+        vmctl_vm_stop_now (self, ctx, PROTO_REASON_ADMIN, self->pending_mode);
+        return;
+    }
     if (self->service.idle_on == PROTO_IDLE_ON_DNS_TRAFFIC)
         vmctl_vm_traffic (self, ctx, VMCTL_VM_TRAFFIC_BASELINE);
+}
+
+//  The drain is over because the VM is in use again: ready, full TTL, announced again.
+static void
+s_undrain (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
+{
+    ctx->stats->drains_cancelled++;
+    zsys_info ("vmctl_vm: drain cancelled by a query service=%s", self->name);
+    self->state = VMCTL_VM_READY;
+    vmctl_vm_set_deadline (self, ctx, 0);
+    s_publish_booting (self, ctx);
+    vmctl_vm_publish_ready (self, ctx, PROTO_VIA_RUNNING, 0, PROTO_TIER_UNSET);
+    vmctl_vm_enter (self, ctx, VMCTL_VM_READY);
 }
 
 //  Readiness was seen at READY_US: announce now, or after response_delay_ms.
@@ -426,12 +485,16 @@ vmctl_vm_boot (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t received_ms, int64
 {
     assert (self && ctx);
     switch (self->state) {
+    case VMCTL_VM_DRAINING:
+        self->last_used_ms = zclock_mono ();
+        s_undrain (self, ctx);
+        return 0;
     case VMCTL_VM_READY:
         //  Idempotent: announce again what is true, for a requester that missed it.
         ctx->stats->reannounces++;
         self->last_used_ms = zclock_mono ();
         s_publish_booting (self, ctx);
-        s_publish_ready (self, ctx, PROTO_VIA_RUNNING, 0);
+        vmctl_vm_publish_ready (self, ctx, PROTO_VIA_RUNNING, 0, PROTO_TIER_UNSET);
         return 0;
     case VMCTL_VM_CAPACITY:
     case VMCTL_VM_CREATING:
@@ -511,11 +574,32 @@ vmctl_vm_on_guest_seen (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t usecs)
 }
 
 void
-vmctl_vm_used (vmctl_vm_t *self, int64_t used_ms)
+vmctl_vm_used (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t used_ms)
 {
-    assert (self);
+    assert (self && ctx);
     if (used_ms > self->last_used_ms)
         self->last_used_ms = used_ms;
+    if (self->state == VMCTL_VM_DRAINING && used_ms >= self->drain_since_ms)
+        s_undrain (self, ctx);
+}
+
+unsigned
+vmctl_vm_prepare (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_mode_t mode, int64_t now_ms,
+                  int64_t now_us)
+{
+    assert (self && ctx);
+    if (self->state == VMCTL_VM_READY || self->state == VMCTL_VM_DRAINING) {
+        vmctl_vm_stop_now (self, ctx, PROTO_REASON_ADMIN, mode);
+        return 0;
+    }
+    if (vmctl_vm_is_stopping (self) || self->pending > VMCTL_VM_PENDING_PARK) {
+        zsys_warning ("vmctl_vm: not prepared: it is stopping service=%s", self->name);
+        return 0;
+    }
+    unsigned effects = vmctl_vm_is_booting (self) ? 0 : vmctl_vm_boot (self, ctx, now_ms, now_us);
+    self->pending = VMCTL_VM_PENDING_PARK;
+    self->pending_mode = mode;
+    return effects;
 }
 
 //  Config --------------------------------------------------------------------
@@ -555,8 +639,9 @@ vmctl_vm_unconfigure (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
     if (self->state == VMCTL_VM_CAPACITY)
         vmctl_vm_boot_failed (self, ctx, "service removed");
     else if (vmctl_vm_busy (self) || vmctl_vm_is_booting (self) || self->state == VMCTL_VM_READY
+             || self->state == VMCTL_VM_DRAINING || self->state == VMCTL_VM_SAVED
              || self->domain.active)
-        vmctl_vm_stop (self, ctx, PROTO_REASON_ADMIN, PROTO_MODE_DESTROY);
+        vmctl_vm_stop (self, ctx, PROTO_REASON_ADMIN, PROTO_MODE_DESTROY);  // a save file too
     return 0;
 }
 
@@ -571,7 +656,8 @@ vmctl_vm_on_event (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, vmctl_event_t event, i
             if (self->state == VMCTL_VM_READYING && self->service.ready == PROTO_READY_EVENT)
                 s_ready (self, ctx, PROTO_VIA_EVENT, usecs);
         }
-        else if (self->state == VMCTL_VM_OFF || self->state == VMCTL_VM_FAILED)
+        else if (self->state == VMCTL_VM_OFF || self->state == VMCTL_VM_FAILED
+                 || self->state == VMCTL_VM_PAUSED || self->state == VMCTL_VM_SAVED)
             vmctl_vm_check (self, ctx);  // started by someone else: adopted once confirmed
         break;
     case VMCTL_EVENT_STOPPED:
@@ -622,6 +708,8 @@ vmctl_vm_tick (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t now_ms)
     vmctl_vm_set_deadline (self, ctx, 0);
     if (self->state == VMCTL_VM_DELAYING)
         s_announce (self, ctx);
+    else if (self->state == VMCTL_VM_DRAINING)
+        vmctl_vm_stop_now (self, ctx, PROTO_REASON_IDLE, self->drain_mode);  // nobody came
     else if (vmctl_vm_is_booting (self))
         s_boot_timeout (self, ctx);
     else if (self->state == VMCTL_VM_STOP_GRACE) {

@@ -37,15 +37,19 @@ typedef enum {
     VMCTL_VM_STOP_GRACE,         // stopping: shutdown asked; waiting for the guest to power off
     VMCTL_VM_BOOT_INTERRUPTED,   // stored "booting" at start: the first reconcile decides
     VMCTL_VM_STOP_INTERRUPTED,   // stored "stopping" at start: the first reconcile decides
+    VMCTL_VM_PAUSED,             // the paused tier: suspended, memory held, no CPU
+    VMCTL_VM_SAVED,              // the saved tier: its memory in its save file, no domain
+    VMCTL_VM_DRAINING,           // ready, answered with the drain TTL until the step it waits for
     VMCTL_VM_STATES
 } vmctl_vm_state_t;
 
-//  What must happen once the job in flight returns (one at a time; a stronger replaces a
-//  weaker: STOP > ABANDON > BOOT > CHECK).
+//  What must happen once the job in flight returns, or the boot is ready (one at a time; a
+//  stronger replaces a weaker: STOP > ABANDON > PARK > BOOT > CHECK).
 typedef enum {
     VMCTL_VM_PENDING_NONE = 0,
     VMCTL_VM_PENDING_CHECK,      // ask libvirt about the domain
     VMCTL_VM_PENDING_BOOT,       // a vm.boot came during the stop: boot once it is off
+    VMCTL_VM_PENDING_PARK,       // prepared: once ready, go down to the tier asked (its mode)
     VMCTL_VM_PENDING_ABANDON,    // the ready timeout passed during the create: stop what it made
     VMCTL_VM_PENDING_STOP        // stop, for the reason and by the mode asked
 } vmctl_vm_pending_t;
@@ -161,8 +165,21 @@ void vmctl_vm_on_event (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, vmctl_event_t eve
 void vmctl_vm_on_probe (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t usecs);
 void vmctl_vm_on_guest_seen (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t usecs);
 
-//  A query was answered for it at USED_MS (zclock_mono).
-void vmctl_vm_used (vmctl_vm_t *self, int64_t used_ms);
+//  A query was answered for it at USED_MS (zclock_mono); during a drain it keeps the VM.
+void vmctl_vm_used (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t used_ms);
+
+//  Prepare it: boot it if it is not up (VMCTL_VM_ADMIT), then, once ready, take it down to
+//  the tier MODE makes (suspend: paused, save: saved, destroy: off).
+unsigned vmctl_vm_prepare (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_mode_t mode,
+                           int64_t now_ms, int64_t now_us);
+
+//  Memory is short: save it from the paused tier.
+void vmctl_vm_demote (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx);
+
+//  Its save file (PATH_SIZE bytes, VMCTL_SAVE_PATH_MAX + 1 will do): named after what it
+//  boots, so a changed template never restores an old file.
+void vmctl_vm_save_path (const vmctl_vm_t *self, const vmctl_vm_ctx_t *ctx, char *path,
+                         size_t path_size);
 
 //  Ask libvirt about the domain (a LIST), now or once the job in flight returns.
 void vmctl_vm_check (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx);

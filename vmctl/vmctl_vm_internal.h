@@ -31,7 +31,7 @@ struct _vmctl_vm_t {
     //  The one intent waiting for the job in flight, and what it needs.
     vmctl_vm_pending_t pending;
     proto_reason_t pending_reason;       // STOP
-    proto_mode_t pending_mode;           // STOP
+    proto_mode_t pending_mode;           // STOP, PARK
     int64_t pending_ms, pending_us;      // BOOT: when its vm.boot was received
     //  Reads in flight.
     int64_t epoch;
@@ -45,6 +45,10 @@ struct _vmctl_vm_t {
     proto_via_t via;
     int64_t ready_us;                    // when readiness was seen
     int64_t created_us;                  // when the boot call returned (in the worker)
+    proto_tier_t woke_from;              // the tier the boot job brought it up from
+    //  The drain.
+    proto_mode_t drain_mode;             // the step it leads to
+    int64_t drain_since_ms;              // when it began (zclock_mono)
     //  The stop.
     proto_reason_t stop_reason;
     proto_mode_t stop_mode;              // asked for
@@ -60,6 +64,9 @@ struct _vmctl_vm_t {
     int64_t traffic_read_ms;             // when the counters were last asked for
 };
 
+
+//  How far down the ladder a mode takes a VM: suspend 1, save 2, shutdown and destroy 3.
+int vmctl_vm_rank (proto_mode_t mode);
 
 //  The status a state is written as.
 proto_state_t vmctl_vm_status_of (vmctl_vm_state_t state);
@@ -85,12 +92,16 @@ void vmctl_vm_boot_id (vmctl_vm_t *self);
 //  What libvirt said about DOMAIN; its interface only while it RUNS.
 void vmctl_vm_learn (vmctl_vm_t *self, const vmctl_domain_t *domain, bool runs);
 
+//  vm.ready for readiness VIA after BOOT_MS, woken FROM a tier (UNSET on a re-announce).
+void vmctl_vm_publish_ready (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_via_t via,
+                             int64_t boot_ms, proto_tier_t from);
+
 //  vm.stopping or vm.stopped (TYPE) for REASON and MODE.
 void vmctl_vm_publish_stop (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_msg_type_t type,
                             proto_reason_t reason, proto_mode_t mode);
 
 //  A new job of KIND for the domain (owned by the caller); submit a job that changes it.
-vmctl_job_t *vmctl_vm_job (vmctl_vm_t *self, vmctl_job_kind_t kind);
+vmctl_job_t *vmctl_vm_job (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, vmctl_job_kind_t kind);
 void vmctl_vm_submit_change (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, vmctl_job_t *job);
 
 //  Read the interface counters for PURPOSE (once at a time).

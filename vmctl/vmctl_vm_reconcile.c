@@ -19,6 +19,18 @@ s_resume_boot (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
     vmctl_vm_await_ready (self, ctx, true);
 }
 
+//  Nothing runs for it: the tier is what is left, a paused domain or a save file, or off.
+static void
+s_settle (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, bool paused, bool saved)
+{
+    self->domain.paused = paused;
+    vmctl_vm_state_t tier = paused ? VMCTL_VM_PAUSED : saved ? VMCTL_VM_SAVED : VMCTL_VM_OFF;
+    if (tier != self->state)
+        zsys_info ("vmctl_vm: found in a tier service=%s tier=%s", self->name,
+                   vmctl_vm_state_name (tier));
+    vmctl_vm_enter (self, ctx, tier);
+}
+
 //  A domain runs that no boot of ours is waiting for: it is ready, and its idle clock starts.
 static void
 s_adopt (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
@@ -47,6 +59,9 @@ vmctl_vm_restore (vmctl_vm_t *self, const proto_status_t *status)
         [PROTO_STATE_READY] = VMCTL_VM_READY,
         [PROTO_STATE_STOPPING] = VMCTL_VM_STOP_INTERRUPTED,
         [PROTO_STATE_FAILED] = VMCTL_VM_FAILED,
+        [PROTO_STATE_PAUSED] = VMCTL_VM_PAUSED,
+        [PROTO_STATE_SAVED] = VMCTL_VM_SAVED,
+        [PROTO_STATE_DRAINING] = VMCTL_VM_READY,  // a drain does not survive vmctl: ready
     };
     if ((size_t) status->state < sizeof states / sizeof states[0])
         self->state = states[status->state];
@@ -79,6 +94,7 @@ vmctl_vm_reconcile (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const vmctl_domain_t 
     self->hint_crash = false;
     switch (self->state) {
     case VMCTL_VM_READY:
+    case VMCTL_VM_DRAINING:
         if (kept_crashed)
             vmctl_vm_stop (self, ctx, PROTO_REASON_CRASH, PROTO_MODE_DESTROY);
         else if (!running) {
@@ -112,17 +128,20 @@ vmctl_vm_reconcile (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const vmctl_domain_t 
             vmctl_vm_stop (self, ctx, PROTO_REASON_IDLE, self->service.stop_mode);
         else {
             ctx->stats->status_fixes++;
-            self->domain.paused = paused;
-            vmctl_vm_enter (self, ctx, VMCTL_VM_OFF);
+            s_settle (self, ctx, paused, domain->saved);
         }
         break;
     case VMCTL_VM_OFF:
     case VMCTL_VM_FAILED:
-        self->domain.paused = paused;
+    case VMCTL_VM_PAUSED:
+    case VMCTL_VM_SAVED:
         if (running && !paused && self->configured)
             s_adopt (self, ctx);
         else if (!running)
             self->retry_stop_ms = 0;
+        //  A failed VM stays failed unless a tier is found; the others are what is left.
+        if (!(running && !paused) && (self->state != VMCTL_VM_FAILED || paused || domain->saved))
+            s_settle (self, ctx, paused, domain->saved && !running);
         break;
     default:
         break;  // waiting for room, or a job runs: its return decides

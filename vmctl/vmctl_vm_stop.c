@@ -3,6 +3,9 @@
 
 #include "vmctl_vm_internal.h"
 
+static const proto_idle_step_t *s_next_step (const vmctl_vm_t *self);
+static void s_take_step (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const proto_idle_step_t *step);
+
 //  Stopping --------------------------------------------------------------------------------
 
 static void
@@ -31,7 +34,7 @@ vmctl_vm_stop_step (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_mode_t mode,
     self->state = VMCTL_VM_STOP_CALL;
     self->step_mode = mode;
     vmctl_vm_set_deadline (self, ctx, 0);
-    vmctl_job_t *job = vmctl_vm_job (self, kind);
+    vmctl_job_t *job = vmctl_vm_job (self, ctx, kind);
     job->purpose = (int) purpose;
     vmctl_vm_submit_change (self, ctx, job);
 }
@@ -41,6 +44,10 @@ void
 vmctl_vm_stop_now (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_reason_t reason, proto_mode_t mode)
 {
     if (mode == PROTO_MODE_NONE)
+        mode = PROTO_MODE_DESTROY;
+    //  A paused guest cannot power itself off, and a saved one has no domain: its file goes.
+    if ((self->state == VMCTL_VM_PAUSED && mode == PROTO_MODE_SHUTDOWN)
+        || self->state == VMCTL_VM_SAVED)
         mode = PROTO_MODE_DESTROY;
     if (self->pending == VMCTL_VM_PENDING_STOP)
         self->pending = VMCTL_VM_PENDING_NONE;
@@ -82,7 +89,11 @@ s_after_stop (vmctl_vm_t *self)
 unsigned
 vmctl_vm_stopped (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_mode_t mode)
 {
-    self->state = VMCTL_VM_OFF;
+    //  The tier it is in now.
+    vmctl_vm_state_t tier = mode == PROTO_MODE_SUSPEND ? VMCTL_VM_PAUSED
+                            : mode == PROTO_MODE_SAVE  ? VMCTL_VM_SAVED
+                                                       : VMCTL_VM_OFF;
+    self->state = tier;
     vmctl_vm_set_deadline (self, ctx, 0);
     self->domain.active = self->domain.paused = mode == PROTO_MODE_SUSPEND;
     self->traffic_known = false;
@@ -99,7 +110,7 @@ vmctl_vm_stopped (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_mode_t mode)
         vmctl_vm_boot_failed (self, ctx, error);
     }
     else
-        vmctl_vm_enter (self, ctx, VMCTL_VM_OFF);
+        vmctl_vm_enter (self, ctx, tier);
     return s_after_stop (self);
 }
 
@@ -129,10 +140,16 @@ s_stop_failed (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const char *error)
 static void
 s_fall_back (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const char *why)
 {
+    //  Down the ladder one rung: suspend, save, shutdown, destroy (a paused guest cannot shut
+    //  down: destroy).
+    proto_mode_t next = self->step_mode == PROTO_MODE_SUSPEND ? PROTO_MODE_SAVE
+                        : self->step_mode == PROTO_MODE_SAVE && !self->domain.paused
+                            ? PROTO_MODE_SHUTDOWN
+                            : PROTO_MODE_DESTROY;
     ctx->stats->stop_fallbacks++;
-    zsys_warning ("vmctl_vm: stop mode failed, destroying service=%s mode=%s why=%s",
-                  self->name, proto_mode_name (self->step_mode), why);
-    vmctl_vm_stop_step (self, ctx, PROTO_MODE_DESTROY, VMCTL_VM_PURPOSE_NONE);
+    zsys_warning ("vmctl_vm: stop mode failed service=%s mode=%s next=%s why=%s", self->name,
+                  proto_mode_name (self->step_mode), proto_mode_name (next), why);
+    vmctl_vm_stop_step (self, ctx, next, VMCTL_VM_PURPOSE_NONE);
 }
 
 //  A VM we thought up is gone, and we did not stop it.
@@ -197,6 +214,15 @@ s_on_boot_done (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const vmctl_job_t *job)
     self->domain.paused = false;
     vmctl_vm_learn (self, &job->domain, true);
     self->created_us = job->done_us;
+    self->woke_from = job->booted == VMCTL_BOOTED_RESUMED    ? PROTO_TIER_PAUSED
+                      : job->booted == VMCTL_BOOTED_RESTORED ? PROTO_TIER_SAVED
+                      : job->booted == VMCTL_BOOTED_RUNNING  ? PROTO_TIER_UNSET
+                                                             : PROTO_TIER_OFF;
+    if (job->note[0]) {
+        ctx->stats->restore_failures++;
+        zsys_warning ("vmctl_vm: the save file did not restore; booted cold service=%s "
+                      "error=%s", self->name, job->note);
+    }
     if (job->booted != VMCTL_BOOTED_RUNNING && job->call_us)
         vmctl_samples_add (&ctx->stats->dispatch_us, job->call_us - self->boot_us);
     zsys_info ("vmctl_vm: started service=%s boot_id=%s how=%s domain=%s iface=%s", self->name,
@@ -296,10 +322,12 @@ s_on_traffic (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const vmctl_job_t *job, boo
         self->last_used_ms = zclock_mono ();
         return evict ? VMCTL_VM_KEPT : 0;
     }
-    if (evict)
+    if (evict) {
         ctx->stats->evictions++;
-    vmctl_vm_stop (self, ctx, PROTO_REASON_IDLE,
-                   evict ? PROTO_MODE_DESTROY : self->service.stop_mode);
+        vmctl_vm_stop (self, ctx, PROTO_REASON_IDLE, PROTO_MODE_DESTROY);
+    }
+    else if (s_next_step (self))
+        s_take_step (self, ctx, s_next_step (self));
     return 0;
 }
 
@@ -340,6 +368,64 @@ vmctl_vm_on_job (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const vmctl_job_t *job, 
 
 //  Idle ------------------------------------------------------------------------------------
 
+//  The ladder's next step from where the VM is: the first harsher than its tier (NULL: none).
+static const proto_idle_step_t *
+s_next_step (const vmctl_vm_t *self)
+{
+    int tier = self->state == VMCTL_VM_PAUSED ? 1 : self->state == VMCTL_VM_SAVED ? 2 : 0;
+    for (size_t index = 0; index < self->service.ladder_count; index++)
+        if (vmctl_vm_rank (self->service.ladder[index].mode) > tier)
+            return &self->service.ladder[index];
+    return NULL;
+}
+
+//  A ready VM is about to become unreachable by MODE: answers carry the drain TTL from now,
+//  and the step waits until every answer given before (the full TTL) has expired, unless a
+//  query comes meanwhile (vmctl_vm_used).
+static void
+s_drain (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, proto_mode_t mode)
+{
+    ctx->stats->drains++;
+    int64_t hold_ms = (int64_t) self->service.ttl * 1000;
+    self->drain_mode = mode;
+    self->drain_since_ms = zclock_mono ();
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_MSG_VM_DRAINING);
+    proto_copy (msg.vm_draining.service, sizeof msg.vm_draining.service, self->name);
+    proto_copy (msg.vm_draining.boot_id, sizeof msg.vm_draining.boot_id, self->status.boot_id);
+    msg.vm_draining.mode = mode;
+    msg.vm_draining.ttl = self->service.drain_ttl;
+    msg.vm_draining.until_ts = zclock_time () + hold_ms;
+    zsys_info ("vmctl_vm: draining service=%s mode=%s for_ms=%lld", self->name,
+               proto_mode_name (mode), (long long) hold_ms);
+    ctx->io->publish (ctx->io->arg, &msg);
+    self->state = VMCTL_VM_DRAINING;
+    vmctl_vm_set_deadline (self, ctx, self->drain_since_ms + hold_ms);
+    vmctl_vm_enter (self, ctx, VMCTL_VM_DRAINING);
+}
+
+//  Take STEP of the ladder: suspend at once (a paused VM wakes on the next query), a step that
+//  makes a ready VM unreachable after a drain, the others at once.
+static void
+s_take_step (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, const proto_idle_step_t *step)
+{
+    if (self->state == VMCTL_VM_READY && step->mode != PROTO_MODE_SUSPEND)
+        s_drain (self, ctx, step->mode);
+    else
+        vmctl_vm_stop (self, ctx, PROTO_REASON_IDLE, step->mode);
+}
+
+void
+vmctl_vm_demote (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx)
+{
+    assert (self && ctx);
+    if (self->state != VMCTL_VM_PAUSED)
+        return;
+    ctx->stats->demotions++;
+    zsys_info ("vmctl_vm: paused memory over its budget, saving service=%s", self->name);
+    vmctl_vm_stop_now (self, ctx, PROTO_REASON_IDLE, PROTO_MODE_SAVE);
+}
+
 void
 vmctl_vm_idle_check (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t now_ms)
 {
@@ -350,9 +436,18 @@ vmctl_vm_idle_check (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t now_ms)
         vmctl_vm_stop (self, ctx, PROTO_REASON_FAILED, PROTO_MODE_DESTROY);
         return;
     }
-    if (self->state != VMCTL_VM_READY || !self->configured)
+    if (!self->configured)
         return;
-    int64_t window = (int64_t) self->service.idle_timeout_s * 1000;
+    const proto_idle_step_t *step = s_next_step (self);
+    if (step && (self->state == VMCTL_VM_PAUSED || self->state == VMCTL_VM_SAVED)) {
+        //  Down the tiers by time alone: nothing of it runs to send traffic.
+        if (now_ms - self->last_used_ms >= (int64_t) step->after_s * 1000)
+            s_take_step (self, ctx, step);
+        return;
+    }
+    if (self->state != VMCTL_VM_READY || !step)
+        return;
+    int64_t window = (int64_t) step->after_s * 1000;
     bool counters = self->service.idle_on == PROTO_IDLE_ON_DNS_TRAFFIC
                     && (self->domain.iface[0] || self->domain.mac[0]);
     if (now_ms - self->last_used_ms < window) {
@@ -365,6 +460,5 @@ vmctl_vm_idle_check (vmctl_vm_t *self, vmctl_vm_ctx_t *ctx, int64_t now_ms)
     if (counters)
         vmctl_vm_traffic (self, ctx, VMCTL_VM_TRAFFIC_IDLE);
     else
-        vmctl_vm_stop (self, ctx, PROTO_REASON_IDLE, self->service.stop_mode);
+        s_take_step (self, ctx, step);
 }
-

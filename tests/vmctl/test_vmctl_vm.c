@@ -284,42 +284,183 @@ Test (vmctl_vm, readying_past_its_timeout_is_destroyed_then_failed)
                                             "(ready=probe)"), NULL)), "%s", s_log);
 }
 
-//  Stopping ---------------------------------------------------------------------------------
+//  Stopping and the tiers ------------------------------------------------------------------
 
-//  Boot to ready with ready=event and STOP_MODE, then let the idle check stop it.
+//  Boot to ready (ready=event, idle on queries only) with the idle settings LADDER ("\"stop_mode\":
+//  \"save\", " or an idle_ladder), a TTL of 1 s.
 static void
-s_ready_then_idle (const char *stop_mode)
+s_ready_with (const char *ladder)
 {
-    char extra[256];
-    snprintf (extra, sizeof extra, "\"idle_on\": \"dns\", \"ttl\": 1, \"idle_timeout_s\": 1, "
-                                   "\"stop_mode\": \"%s\", ", stop_mode);
+    char extra[512];
+    snprintf (extra, sizeof extra, "\"idle_on\": \"dns\", \"ttl\": 1, %s", ladder);
     s_configure (extra);
     s_boot_to_creating ();
     s_finish (VMCTL_JOB_BOOT, 0);
     vmctl_vm_on_event (s_vm, &s_ctx, VMCTL_EVENT_STARTED, zclock_usecs ());
     s_assert_state (VMCTL_VM_READY);
     s_log[0] = '\0';
+}
+
+//  Boot to ready with the one-step ladder idle_timeout_s 1 and STOP_MODE, and let it go idle:
+//  after the drain where the mode asks for one.
+static void
+s_ready_then_idle (const char *stop_mode)
+{
+    char extra[256];
+    snprintf (extra, sizeof extra, "\"idle_timeout_s\": 1, \"stop_mode\": \"%s\", ", stop_mode);
+    s_ready_with (extra);
     vmctl_vm_idle_check (s_vm, &s_ctx, zclock_mono () + 1000);
+    if (vmctl_vm_state (s_vm) == VMCTL_VM_DRAINING)
+        vmctl_vm_tick (s_vm, &s_ctx, vmctl_vm_deadline (s_vm));
     s_assert_state (VMCTL_VM_STOP_CALL);
 }
 
-Test (vmctl_vm, idle_suspend_parks_the_domain_paused_and_off)
+Test (vmctl_vm, idle_suspend_goes_to_the_paused_tier_without_a_drain)
 {
     s_ready_then_idle ("suspend");
     s_assert_log ("status stopping; publish vm.stopping; submit suspend; ");
     cr_assert (eq (u32, s_finish (VMCTL_JOB_SUSPEND, 0), (unsigned) VMCTL_VM_ROOM));
-    s_assert_state (VMCTL_VM_OFF);
+    s_assert_state (VMCTL_VM_PAUSED);
+    cr_assert (eq (str, (char *) proto_state_name (vmctl_vm_status (s_vm)->state), "paused"));
     cr_assert (vmctl_vm_domain (s_vm)->active && vmctl_vm_domain (s_vm)->paused);
 }
 
-Test (vmctl_vm, a_failed_mode_falls_back_to_destroy)
+Test (vmctl_vm, a_save_drains_first_then_goes_to_the_saved_tier)
 {
-    s_ready_then_idle ("save");
-    s_finish (VMCTL_JOB_SAVE, -1);
-    s_assert_state (VMCTL_VM_STOP_CALL);
+    s_ready_with ("\"idle_timeout_s\": 1, \"stop_mode\": \"save\", ");
+    vmctl_vm_idle_check (s_vm, &s_ctx, zclock_mono () + 1000);
+    s_assert_state (VMCTL_VM_DRAINING);
+    s_assert_log ("publish vm.draining; status draining; ");
+    cr_assert (eq (sz, zlistx_size (s_jobs), 0), "nothing is done during the drain");
+    s_log[0] = '\0';
+    vmctl_vm_tick (s_vm, &s_ctx, vmctl_vm_deadline (s_vm));
+    s_assert_log ("status stopping; publish vm.stopping; submit save; ");
+    vmctl_job_t *save = (vmctl_job_t *) zlistx_first (s_jobs);
+    cr_assert (not (eq (ptr, strstr (save->domain.save_path, "/www-"), NULL)), "%s",
+               save->domain.save_path);
+    s_finish (VMCTL_JOB_SAVE, 0);
+    s_assert_state (VMCTL_VM_SAVED);
+    cr_assert (not (vmctl_vm_domain (s_vm)->active));
+    cr_assert (eq (u64, s_stats->drains, 1));
+}
+
+Test (vmctl_vm, a_query_during_the_drain_keeps_the_vm_ready)
+{
+    s_ready_with ("\"idle_timeout_s\": 1, \"stop_mode\": \"destroy\", ");
+    vmctl_vm_idle_check (s_vm, &s_ctx, zclock_mono () + 1000);
+    s_assert_state (VMCTL_VM_DRAINING);
+    s_log[0] = '\0';
+    vmctl_vm_used (s_vm, &s_ctx, zclock_mono ());
+    s_assert_state (VMCTL_VM_READY);
+    s_assert_log ("publish vm.booting; publish vm.ready; status ready; ");
+    cr_assert (eq (i64, vmctl_vm_deadline (s_vm), 0), "the step is off");
+    cr_assert (eq (u64, s_stats->drains_cancelled, 1));
+}
+
+Test (vmctl_vm, a_ladder_walks_paused_then_saved_then_off_by_time)
+{
+    s_ready_with ("\"idle_ladder\": [{\"after_s\": 2, \"mode\": \"suspend\"}, {\"after_s\": 5, "
+                  "\"mode\": \"save\"}, {\"after_s\": 9, \"mode\": \"destroy\"}], ");
+    int64_t used = vmctl_vm_last_used (s_vm);
+    vmctl_vm_idle_check (s_vm, &s_ctx, used + 1999);
+    s_assert_state (VMCTL_VM_READY);
+    vmctl_vm_idle_check (s_vm, &s_ctx, used + 2000);
+    s_finish (VMCTL_JOB_SUSPEND, 0);
+    s_assert_state (VMCTL_VM_PAUSED);
+    vmctl_vm_idle_check (s_vm, &s_ctx, used + 4999);
+    s_assert_state (VMCTL_VM_PAUSED);
+    vmctl_vm_idle_check (s_vm, &s_ctx, used + 5000);  // no drain: it is unreachable already
+    s_finish (VMCTL_JOB_SAVE, 0);
+    s_assert_state (VMCTL_VM_SAVED);
+    vmctl_vm_idle_check (s_vm, &s_ctx, used + 9000);
+    vmctl_job_t *destroy = (vmctl_job_t *) zlistx_first (s_jobs);
+    cr_assert (not (eq (ptr, destroy, NULL)));
+    cr_assert (not (eq (ptr, strstr (destroy->domain.save_path, "/www-"), NULL)),
+               "the destroy removes the save file: [%s]", destroy->domain.save_path);
     s_finish (VMCTL_JOB_DESTROY, 0);
     s_assert_state (VMCTL_VM_OFF);
-    cr_assert (eq (u64, s_stats->stop_fallbacks, 1));
+    vmctl_vm_idle_check (s_vm, &s_ctx, used + 99000);
+    cr_assert (eq (sz, zlistx_size (s_jobs), 0), "the bottom of the ladder");
+}
+
+Test (vmctl_vm, waking_from_each_tier_says_where_it_came_from)
+{
+    vmctl_booted_t booted[] = {VMCTL_BOOTED_RESUMED, VMCTL_BOOTED_RESTORED, VMCTL_BOOTED_CREATED};
+    proto_tier_t tiers[] = {PROTO_TIER_PAUSED, PROTO_TIER_SAVED, PROTO_TIER_OFF};
+    s_configure ("");
+    for (int index = 0; index < 3; index++) {
+        s_boot_to_creating ();
+        vmctl_job_t *job = s_take (VMCTL_JOB_BOOT);
+        job->domain.found = true;
+        job->domain.state = VMCTL_DOMAIN_RUNNING;
+        job->booted = booted[index];
+        vmctl_vm_on_job (s_vm, &s_ctx, job, false);
+        vmctl_job_destroy (&job);
+        vmctl_vm_on_event (s_vm, &s_ctx, VMCTL_EVENT_STARTED, zclock_usecs ());
+        s_assert_state (VMCTL_VM_READY);
+        cr_assert (eq (int, vmctl_vm_status (s_vm)->from, tiers[index]));
+        //  Back to off for the next round.
+        vmctl_domain_t off = {.found = false};
+        vmctl_vm_reconcile (s_vm, &s_ctx, &off);
+        zlistx_purge (s_jobs);
+    }
+}
+
+Test (vmctl_vm, a_restore_that_failed_counts_and_the_cold_boot_is_from_off)
+{
+    s_configure ("");
+    s_boot_to_creating ();
+    vmctl_job_t *job = s_take (VMCTL_JOB_BOOT);
+    job->domain.found = true;
+    job->domain.state = VMCTL_DOMAIN_RUNNING;
+    job->booted = VMCTL_BOOTED_CREATED;
+    strcpy (job->note, "virDomainRestoreFlags: image is corrupt");
+    vmctl_vm_on_job (s_vm, &s_ctx, job, false);
+    vmctl_job_destroy (&job);
+    cr_assert (eq (u64, s_stats->restore_failures, 1));
+    vmctl_vm_on_event (s_vm, &s_ctx, VMCTL_EVENT_STARTED, zclock_usecs ());
+    cr_assert (eq (int, vmctl_vm_status (s_vm)->from, PROTO_TIER_OFF));
+}
+
+Test (vmctl_vm, a_failed_mode_falls_to_the_next_harsher_one)
+{
+    s_ready_then_idle ("suspend");
+    s_finish (VMCTL_JOB_SUSPEND, -1);
+    vmctl_job_t *next = (vmctl_job_t *) zlistx_first (s_jobs);
+    cr_assert (eq (int, next->kind, VMCTL_JOB_SAVE), "suspend, then save");
+    s_finish (VMCTL_JOB_SAVE, -1);
+    next = (vmctl_job_t *) zlistx_first (s_jobs);
+    cr_assert (eq (int, next->kind, VMCTL_JOB_SHUTDOWN), "save, then shutdown");
+    s_finish (VMCTL_JOB_SHUTDOWN, -1);
+    s_finish (VMCTL_JOB_DESTROY, 0);
+    s_assert_state (VMCTL_VM_OFF);
+    cr_assert (eq (u64, s_stats->stop_fallbacks, 3));
+}
+
+Test (vmctl_vm, a_paused_vm_demoted_is_saved)
+{
+    s_ready_then_idle ("suspend");
+    s_finish (VMCTL_JOB_SUSPEND, 0);
+    vmctl_vm_demote (s_vm, &s_ctx);
+    s_finish (VMCTL_JOB_SAVE, 0);
+    s_assert_state (VMCTL_VM_SAVED);
+    cr_assert (eq (u64, s_stats->demotions, 1));
+}
+
+Test (vmctl_vm, prepared_it_boots_then_parks_in_the_tier)
+{
+    s_configure ("");
+    cr_assert (eq (u32, vmctl_vm_prepare (s_vm, &s_ctx, PROTO_MODE_SAVE, zclock_mono (),
+                                          zclock_usecs ()), (unsigned) VMCTL_VM_ADMIT));
+    vmctl_vm_admit (s_vm, &s_ctx, VMCTL_ADMIT_YES);
+    cr_assert (eq (int, vmctl_vm_pending (s_vm), VMCTL_VM_PENDING_PARK));
+    s_finish (VMCTL_JOB_BOOT, 0);
+    s_log[0] = '\0';
+    vmctl_vm_on_event (s_vm, &s_ctx, VMCTL_EVENT_STARTED, zclock_usecs ());
+    s_assert_log ("publish vm.ready; status ready; status stopping; publish vm.stopping; "
+                  "submit save; ");
+    s_finish (VMCTL_JOB_SAVE, 0);
+    s_assert_state (VMCTL_VM_SAVED);
 }
 
 Test (vmctl_vm, shutdown_waits_its_grace_then_destroys_and_counts_a_fallback)

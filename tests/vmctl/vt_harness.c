@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include "bus_forwarder.h"
 #include "statestore_server.h"
@@ -265,8 +266,8 @@ vt_setup (void)
     cr_assert (not (eq (ptr, s_infra, NULL)), "bus and statestore did not start");
     s_pub = proto_pub_new (s_endpoints.bus_in, "test", "1");
     s_sub = proto_sub_new (s_endpoints.bus_out);
-    const char *topics[] = {"vm.booting", "vm.ready", "vm.stopping", "vm.stopped",
-                            "vm.failed",  "svc.alive", "state.changed"};
+    const char *topics[] = {"vm.booting", "vm.ready",  "vm.stopping",   "vm.stopped",
+                            "vm.failed",  "vm.draining", "svc.alive", "state.changed"};
     for (size_t index = 0; index < sizeof topics / sizeof topics[0]; index++)
         proto_sub_subscribe (s_sub, topics[index]);
     s_client = proto_state_client_new (s_endpoints.state, "test/1");
@@ -300,8 +301,12 @@ vt_start (const char *config)
               "{\"uri\": \"test:///default\", \"heartbeat_ms\": 100, "
               "\"statestore_heartbeat_ms\": 100, \"idle_check_ms\": 50, "
               "\"probe_interval_ms\": 10, \"shutdown_grace_ms\": 300, "
-              "\"reconnect_min_ms\": 50, \"reconnect_max_ms\": 200%s%s}",
-              config ? ", " : "", config ? config : "");
+              "\"reconnect_min_ms\": 50, \"reconnect_max_ms\": 200, "
+              "\"save_dir\": \"%s/saves\"%s%s}",
+              s_run_dir, config ? ", " : "", config ? config : "");
+    char saves[512];
+    snprintf (saves, sizeof saves, "%s/saves", s_run_dir);
+    mkdir (saves, 0700);
     s_vmctl = zactor_new (s_vmctl_actor, NULL);
     cr_assert (not (eq (ptr, s_vmctl, NULL)), "vmctl did not start");
     cr_assert (eq (i64, vt_counter_reaches ("reconciled", 1, S_WAIT_MS), 1),
@@ -314,6 +319,12 @@ vt_start (const char *config)
         cr_assert (eq (int, proto_pub_await (s_pub, "vm.boot", S_WAIT_MS), 0),
                    "vmctl's subscription did not reach the bus");
     subscribed = true;
+}
+
+const char *
+vt_run_dir (void)
+{
+    return s_run_dir;
 }
 
 void

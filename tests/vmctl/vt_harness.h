@@ -78,6 +78,9 @@ int64_t vt_counter (const char *name);
 //  Wait (up to TIMEOUT_MS) until vmctl's counter NAME is at least VALUE. Returns the last.
 int64_t vt_counter_reaches (const char *name, int64_t value, int timeout_ms);
 
+//  The test's run directory (borrowed); vmctl's save files are in its "saves".
+const char *vt_run_dir (void);
+
 //  Make vmctl's later libvirt jobs of KIND meet FAULT.
 void vt_inject (vmctl_job_kind_t kind, vmctl_fault_t fault);
 
