@@ -86,7 +86,8 @@ s_print_change (json_t *entry, json_t *change)
             printf (" %s (boot #%lld)\n", status.boot_id, (long long) status.boots);
             break;
         case PROTO_STATE_READY:
-            printf (" %s ready in %lld ms\n", status.boot_id, (long long) status.last_boot_ms);
+            printf (" %s ready in %lld ms%s%s\n", status.boot_id, (long long) status.last_boot_ms,
+                    status.from ? " from " : "", status.from ? proto_tier_name (status.from) : "");
             break;
         case PROTO_STATE_FAILED:
             printf (" %s: %s\n", status.boot_id, status.last_error);

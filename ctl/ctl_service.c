@@ -1,6 +1,7 @@
 /*  ctl_service: defining services. Every definition is validated with proto_service (the same
     code dnsd and vmctl use) before it is written.  */
 
+#include "ctl_prepare.h"
 #include "ctl_request.h"
 #include "ctl_service.h"
 
@@ -14,10 +15,15 @@ static const char *s_usage =
     "        dns= and wake= repeat; template fields are flat (kernel=,initrd=,cmdline=,\n"
     "        memory_mib=,vcpus=,bridge=,machine=); write a comma inside a value as \\,\n"
     "        --replace overwrites an existing definition\n"
+    "        idle_ladder=60:suspend/600:save/3600:destroy gives the idle tiers\n"
     "  apply FILE.json   define every service of a JSON list (or one object) atomically\n"
     "  ls                list services with their state\n"
     "  show NAME         the effective definition (defaults filled in) and the status\n"
-    "  rm NAME           delete a service's definition and status\n"
+    "  rm NAME           delete a service's definition and status (vmctl removes its save\n"
+    "                    file)\n"
+    "  prepare NAME [paused|saved|off]\n"
+    "                    boot it once and leave it in that tier (default saved), so its first\n"
+    "                    query resumes or restores instead of cold-booting; waits up to 120 s\n"
     "\n"
     "Fields and defaults: proto/PROTOCOL.md, section Services.\n";
 
@@ -288,6 +294,8 @@ ctl_service_run (const proto_endpoints_t *endpoints, int argc, char **argv)
         return s_show (endpoints, argv[2]);
     if (streq (command, "rm") && argc == 3)
         return s_rm (endpoints, argv[2]);
+    if (streq (command, "prepare") && (argc == 3 || argc == 4))
+        return ctl_prepare_run (endpoints, argv[2], argc == 4 ? argv[3] : NULL, 120000);
     fprintf (stderr, "jitsuctl service: bad command or arguments\n%s", s_usage);
     return 2;
 }

@@ -33,7 +33,8 @@ s_declare (metrics_registry_t *registry)
     metrics_registry_declare (registry, "jitsu_vm_boots_total", METRICS_COUNTER,
                               "Boots by service and result (ready or failed).", NULL, 0);
     metrics_registry_declare (registry, "jitsu_vm_boot_seconds", METRICS_HISTOGRAM,
-                              "Time from vm.boot to vm.ready, by service.", s_boot_buckets,
+                              "Time from vm.boot to vm.ready, by service and the tier it woke "
+                              "from (off, paused, saved).", s_boot_buckets,
                               sizeof s_boot_buckets / sizeof s_boot_buckets[0]);
     metrics_registry_declare (registry, "jitsu_vms_running", METRICS_GAUGE,
                               "VMs ready and not stopped since.", NULL, 0);
@@ -198,7 +199,12 @@ metrics_collector_apply (metrics_collector_t *self, const proto_msg_t *msg, int6
         if (msg->vm_ready.via == PROTO_VIA_RUNNING)
             break;
         s_labels (labels, "service", msg->vm_ready.service);
-        metrics_registry_observe (self->registry, "jitsu_vm_boot_seconds", labels,
+        char tiered[METRICS_LABELS_MAX];
+        snprintf (tiered, sizeof tiered, "%s", labels);
+        metrics_registry_label (tiered, sizeof tiered, "from",
+                                msg->vm_ready.from ? proto_tier_name (msg->vm_ready.from)
+                                                   : "off");
+        metrics_registry_observe (self->registry, "jitsu_vm_boot_seconds", tiered,
                                   msg->vm_ready.boot_ms / 1000.0);
         metrics_registry_label (labels, sizeof labels, "result", "ready");
         metrics_registry_add (self->registry, "jitsu_vm_boots_total", labels, 1);

@@ -61,8 +61,14 @@ Test (metrics_collector, boots_stops_and_failures_are_counted)
                          "\"running\",\"boot_ms\":0}", 1000);
     cr_assert (s_rendered ("jitsu_vm_boots_total{service=\"www\",result=\"ready\"} 1\n", 1000),
                "a re-announce is not a boot");
-    cr_assert (s_rendered ("jitsu_vm_boot_seconds_bucket{service=\"www\",le=\"2\"} 1\n", 1000));
-    cr_assert (s_rendered ("jitsu_vm_boot_seconds_bucket{service=\"www\",le=\"1\"} 0\n", 1000));
+    cr_assert (s_rendered ("jitsu_vm_boot_seconds_bucket{service=\"www\",from=\"off\","
+                           "le=\"2\"} 1\n", 1000));
+    cr_assert (s_rendered ("jitsu_vm_boot_seconds_bucket{service=\"www\",from=\"off\","
+                           "le=\"1\"} 0\n", 1000));
+    s_apply ("vm.ready", "{\"service\":\"www\",\"boot_id\":\"c\",\"ip\":\"10.0.0.1\",\"via\":"
+                         "\"probe\",\"boot_ms\":20,\"from\":\"paused\"}", 1000);
+    cr_assert (s_rendered ("jitsu_vm_boot_seconds_bucket{service=\"www\",from=\"paused\","
+                           "le=\"0.05\"} 1\n", 1000), "one histogram series per tier");
     cr_assert (s_rendered ("jitsu_vms_running 1\n", 1000));
     cr_assert (s_rendered ("jitsu_vm_boot_requests_total{service=\"www\"} 1\n", 1000));
     s_apply ("vm.stopped", "{\"service\":\"www\",\"reason\":\"idle\",\"mode\":\"destroy\"}", 1000);
