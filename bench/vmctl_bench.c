@@ -157,7 +157,9 @@ s_phase_start (s_phase_t *self, const char *name)
     snprintf (vmctl_config, sizeof vmctl_config, "%s/vmctl.json", self->run_dir);
     file = fopen (vmctl_config, "w");
     fprintf (file, "{\"uri\": \"test:///default\", \"heartbeat_ms\": 200, "
-                   "\"statestore_heartbeat_ms\": 200, \"workers\": 4}\n");
+                   "\"statestore_heartbeat_ms\": 200, \"workers\": 4, "
+                   "\"save_dir\": \"%s/saves\"}\n",
+             self->run_dir);
     fclose (file);
     char vmctl[512];
     snprintf (vmctl, sizeof vmctl, "%s/vmctl/jitsu-vmctl", s_build);

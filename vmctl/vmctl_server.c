@@ -200,6 +200,10 @@ vmctl_server_new (const vmctl_config_t *config, bool verbose)
     self->verbose = verbose;
     char author[PROTO_SRC_MAX + 8];
     snprintf (author, sizeof author, "vmctl/%s", config->instance);
+    //  The saved tier's files: without the directory, saves fail and fall back to shutdown.
+    if (zsys_dir_create ("%s", config->save_dir))
+        zsys_warning ("vmctl_server: cannot create save_dir=%s: %s (saves will fall back)",
+                      config->save_dir, strerror (errno));
     self->pub = proto_pub_new (config->endpoints.bus_in, "vmctl", config->instance);
     self->sub = proto_sub_new (config->endpoints.bus_out);
     self->client = proto_state_client_new (config->endpoints.state, author);
