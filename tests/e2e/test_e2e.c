@@ -26,22 +26,31 @@
 #define S_SKIP   S_ROOT "/skip"       // why every test skips, when they must
 #define S_TAP    S_ROOT "/tap.jsonl"  // every bus message of the run
 
-//  The services of the run: name, kind, last address byte, mask, ttl.
+//  The services of the run: name, kind, last address byte, mask, ttl, more fields.
 static const struct {
     const char *name;
     bool qemu;
     int host;
     const char *mask;
     int ttl;
+    const char *extra;
 } s_services[] = {
-    {"q", true, 10, "ready", 300},    // a query boots it, the page is served
-    {"l", false, 11, "synjitsu", 300},  // zero retransmits with synjitsu
-    {"r", true, 12, "ready", 300},    // the answer waits for the guest
-    {"s", true, 13, "synjitsu", 300},   // the held SYN is replayed at readiness
-    {"n", false, 14, "synjitsu", 300},  // the same as l, with synjitsu stopped
-    {"i", false, 15, "none", 1},        // idle stop after 2 x TTL
-    {"f", true, 16, "ready", 300},    // processes killed during its boots
-    {"c", false, 17, "ready", 300},     // 20 clients at once
+    {"q", true, 10, "ready", 300, NULL},    // a query boots it, the page is served
+    {"l", false, 11, "synjitsu", 300, NULL},  // zero retransmits with synjitsu
+    {"r", true, 12, "ready", 300, NULL},    // the answer waits for the guest
+    {"s", true, 13, "synjitsu", 300, NULL},   // the held SYN is replayed at readiness
+    {"n", false, 14, "synjitsu", 300, NULL},  // the same as l, with synjitsu stopped
+    {"i", false, 15, "none", 1, NULL},        // idle stop after 2 x TTL
+    {"f", true, 16, "ready", 300, NULL},    // processes killed during its boots
+    {"c", false, 17, "ready", 300, NULL},     // 20 clients at once
+    //  The idle tiers: the whole ladder; vmctl killed while paused, while saved; a corrupt save.
+    {"t", true, 18, "ready", 1, "\"idle_ladder\": [{\"after_s\": 3, \"mode\": \"suspend\"}, "
+                                "{\"after_s\": 10, \"mode\": \"save\"}, {\"after_s\": 20, "
+                                "\"mode\": \"destroy\"}], "},
+    {"k", true, 19, "ready", 1, "\"idle_ladder\": [{\"after_s\": 2, \"mode\": \"suspend\"}, "
+                                "{\"after_s\": 600, \"mode\": \"save\"}], "},
+    {"v", true, 20, "ready", 1, "\"stop_mode\": \"save\", \"idle_timeout_s\": 2, "},
+    {"x", true, 21, "ready", 1, "\"stop_mode\": \"save\", \"idle_timeout_s\": 2, "},
 };
 
 //  Run a shell command with the suite's settings; returns its exit status.
@@ -75,10 +84,10 @@ s_register_services (void)
                 "\"mac\": \"52:54:00:78:00:%02d\", \"template\": {\"kernel\": \"" S_GUEST
                 "/vmlinux\", \"initrd\": \"" S_GUEST "/initrd.cpio\", \"cmdline\": \"$(cat "
                 S_GUEST "/cmdline) jitsu.ip=" S_SUBNET ".%d/24 jitsu.name=%s\", "
-                "\"memory_mib\": 128, \"bridge\": \"" S_NAME "0\"}, \"ttl\": %d, \"mask\": "
+                "\"memory_mib\": 128, \"bridge\": \"" S_NAME "0\"}, \"ttl\": %d, %s\"mask\": "
                 "\"%s\", \"ready\": \"probe:80\", \"ready_timeout_ms\": 60000}",
                 name, name, host, host, host, name, s_services[index].ttl,
-                s_services[index].mask);
+                s_services[index].extra ? s_services[index].extra : "", s_services[index].mask);
         else {
             //  An LXC guest is a defined domain.
             test_shell ("sed -e 's|@NAME@|" S_NAME "-%s|' -e 's|@ADDRESS@|" S_SUBNET ".%d/24|' "
@@ -472,6 +481,120 @@ Test (e2e, twenty_clients_resolving_a_stopped_name_share_one_boot)
                 "80 10000 > " S_ROOT "/connect-$n.txt & done; wait", s_address ("c"));
     int connected = atoi (s_output ("cat " S_ROOT "/connect-*.txt | grep -c ok=1"));
     cr_assert (eq (int, connected, 20), "%d of 20 clients connected", connected);
+}
+
+//  The tiers ---------------------------------------------------------------------------------
+
+//  The tier SERVICE's last vm.ready woke from ("off", "paused", "saved"), or "".
+static const char *
+s_woke_from (const char *service)
+{
+    return s_output ("jq -r 'select(.type == \"vm.ready\" and .body.service == \"%s\") | "
+                     ".body.from // \"\"' " S_TAP " | tail -1", service);
+}
+
+//  How many of SERVICE's boots woke from TIER.
+static int
+s_boots_from (const char *service, const char *tier)
+{
+    return atoi (s_output ("jq -c 'select(.type == \"vm.ready\" and .body.service == \"%s\" and "
+                           ".body.from == \"%s\")' " S_TAP " | wc -l", service, tier));
+}
+
+//  SERVICE's save files in the suite's save directory.
+static int
+s_save_files (const char *service)
+{
+    return atoi (s_output ("ls " S_ROOT "/state/saves | grep -c '^%s-'", service));
+}
+
+//  A query and a page for SERVICE, as a client does it; fails the test when either fails.
+static void
+s_query_and_fetch (const char *service, const char *when)
+{
+    cr_assert (eq (str, (char *) s_dig (service), (char *) s_address (service)), "%s", when);
+    const char *page = s_output ("ip netns exec " S_NAME "-client curl -s -m 10 http://%s/",
+                                 s_address (service));
+    char expected[64];
+    snprintf (expected, sizeof expected, "jitsu service %s", service);
+    cr_assert (not (eq (ptr, strstr (page, expected), NULL)), "%s: page: %s", when, page);
+}
+
+//  Kill vmctl-qemu with SIGKILL and wait until supervisord has it running again.
+static void
+s_kill_vmctl (void)
+{
+    const char *command = S_ENV "supervisorctl -c " S_RUN "/etc/supervisord.conf pid vmctl-qemu";
+    int victim = atoi (s_output ("%s", command));
+    cr_assert (gt (int, victim, 1), "no pid for vmctl-qemu");
+    kill (victim, SIGKILL);
+    bool restarted = false;
+    for (int tick = 0; tick < 100 && !restarted; tick++) {
+        zclock_sleep (200);
+        int now = atoi (s_output ("%s", command));
+        restarted = now > 1 && now != victim;
+    }
+    cr_assert (restarted, "supervisord did not restart vmctl-qemu");
+    zclock_sleep (1500);  // its reconcile
+}
+
+Test (e2e, a_service_walks_the_idle_ladder_and_wakes_from_each_tier, .timeout = 300)
+{
+    s_query_and_fetch ("t", "cold");
+    cr_assert (eq (str, (char *) s_woke_from ("t"), "off"));
+    //  3 s idle: suspended. A query resumes it.
+    cr_assert (s_state_reaches ("t", "paused", 20), "not paused: %s", s_state ("t"));
+    cr_assert (eq (int, s_running ("t"), 1), "a paused domain is still listed");
+    s_query_and_fetch ("t", "from paused");
+    cr_assert (eq (str, (char *) s_woke_from ("t"), "paused"));
+    //  Down again: paused at 3 s, saved at 10 s (no drain from paused). A query restores it.
+    cr_assert (s_state_reaches ("t", "saved", 40), "not saved: %s", s_state ("t"));
+    cr_assert (eq (int, s_running ("t"), 0), "a saved domain is gone from libvirt");
+    cr_assert (eq (int, s_save_files ("t"), 1));
+    s_query_and_fetch ("t", "from saved");
+    cr_assert (eq (str, (char *) s_woke_from ("t"), "saved"));
+    cr_assert (eq (int, s_save_files ("t"), 0), "the restored file is gone");
+    //  The whole ladder: at 20 s the save file goes too. A query cold-boots it.
+    cr_assert (s_state_reaches ("t", "saved", 40));
+    cr_assert (s_state_reaches ("t", "off", 40), "not off: %s", s_state ("t"));
+    cr_assert (eq (int, s_save_files ("t"), 0));
+    s_query_and_fetch ("t", "from off");
+    cr_assert (eq (str, (char *) s_woke_from ("t"), "off"));
+}
+
+Test (e2e, vmctl_killed_while_paused_or_saved_resumes_or_restores_and_boots_once,
+      .timeout = 300)
+{
+    s_query_and_fetch ("k", "cold");
+    cr_assert (s_state_reaches ("k", "paused", 20));
+    s_kill_vmctl ();
+    cr_assert (eq (str, (char *) s_state ("k"), "paused"), "the restarted vmctl kept the tier");
+    s_query_and_fetch ("k", "after the kill, paused");
+    cr_assert (eq (str, (char *) s_woke_from ("k"), "paused"));
+    cr_assert (eq (int, s_boots_from ("k", "off"), 1), "booted cold once, never again");
+    cr_assert (eq (int, s_running ("k"), 1));
+
+    s_query_and_fetch ("v", "cold");
+    cr_assert (s_state_reaches ("v", "saved", 30));
+    cr_assert (eq (int, s_save_files ("v"), 1));
+    s_kill_vmctl ();
+    cr_assert (eq (int, s_save_files ("v"), 1), "the save file outlived vmctl");
+    cr_assert (eq (str, (char *) s_state ("v"), "saved"), "the restarted vmctl kept the tier");
+    s_query_and_fetch ("v", "after the kill, saved");
+    cr_assert (eq (str, (char *) s_woke_from ("v"), "saved"));
+    cr_assert (eq (int, s_boots_from ("v", "off"), 1), "booted cold once, never again");
+    cr_assert (eq (int, s_running ("v"), 1));
+}
+
+Test (e2e, a_corrupt_save_file_falls_back_to_a_cold_boot, .timeout = 200)
+{
+    s_query_and_fetch ("x", "cold");
+    cr_assert (s_state_reaches ("x", "saved", 30));
+    cr_assert (eq (int, test_shell ("f=$(ls " S_ROOT "/state/saves/x-*.save) && "
+                                    "head -c 65536 /dev/urandom > \"$f\""), 0));
+    s_query_and_fetch ("x", "with a corrupt save file");
+    cr_assert (eq (str, (char *) s_woke_from ("x"), "off"), "cold-booted");
+    cr_assert (eq (int, s_save_files ("x"), 0), "the corrupt file is removed");
 }
 
 //  The tests share one suite and the machine's two cores: one at a time, whatever --jobs says.
