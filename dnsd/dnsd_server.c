@@ -296,7 +296,8 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
         dnsd_forward_query (self->forward, packet, size, outcome->limit, peer);
         break;
     case DNSD_VERDICT_WAIT:
-        dnsd_waitlist_add (self->waitlist, outcome->service, peer, packet, size, outcome->deadline);
+        dnsd_waitlist_add (self->waitlist, outcome->service, peer, packet, size, outcome->deadline,
+                           false);
         break;
     case DNSD_VERDICT_DROP:
         if (peer->tcp) {
