@@ -123,6 +123,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     outcome->rcode = 0;
     outcome->service = NULL;
     outcome->boot = false;
+    outcome->report = false;
     outcome->qname[0] = '\0';
     outcome->deadline = 0;
     if (!context->release)
@@ -165,7 +166,10 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     //  Summon.
     if (service && !context->release) {
         self->stats.service_queries++;
-        dnsd_table_hit (self->table, service, context->now_ms);
+        if (dnsd_table_hit (self->table, service, context->now_ms, context->mono_ms)) {
+            outcome->report = true;
+            outcome->service = service;
+        }
         if (!dnsd_service_running (service)) {
             dnsd_decision_t decision;
             dnsd_summon_query (self->summon, service, context->client, query.qtype,

@@ -46,8 +46,8 @@ struct _dnsd_service_t {
     int64_t hits;
     int64_t hits_first_ts, hits_last_ts;  // UNIX ms
     int64_t hits_published;               // monotonic ms of the last dns.hits
-    bool hits_dirty;                      // on the table's dirty list
-    dnsd_service_t *hits_next;            // borrowed: the dirty list
+    bool hits_queued;                     // reported within the last second: on the queue
+    dnsd_service_t *hits_prev, *hits_next;  // borrowed: the table's queue, by hits_published
 
     //  Queries held until the VM is ready (dnsd_waitlist owns them).
     dnsd_waiter_t *waiters_head, *waiters_tail;  // borrowed
