@@ -126,6 +126,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     outcome->report = false;
     outcome->qname[0] = '\0';
     outcome->deadline = 0;
+    outcome->capped = false;
     if (!context->release)
         self->stats.queries++;
 
@@ -183,6 +184,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
             if (decision.wait && context->may_wait) {
                 outcome->service = service;
                 outcome->deadline = decision.deadline;
+                outcome->capped = decision.capped;
                 self->stats.held++;
                 return DNSD_VERDICT_WAIT;
             }

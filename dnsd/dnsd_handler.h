@@ -43,6 +43,7 @@ typedef struct {
     uint16_t qtype;           // boot: the query's type
     char qname[PROTO_DNAME_MAX + 1];  // boot: the name queried, as text ("" if it has none)
     int64_t deadline;         // WAIT: answer by then at the latest (monotonic ms)
+    bool capped;              // WAIT: the deadline is the boot's hold_max_ms
 } dnsd_outcome_t;
 
 //  Counters (svc.alive).

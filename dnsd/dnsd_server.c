@@ -34,6 +34,7 @@ typedef struct {
     uint64_t released;           // held queries answered when their boot ended
     uint64_t released_deadline;  // ... at their own deadline
     uint64_t ready_timeouts;     // ... of those, mask=ready ones that gave up on vm.ready
+    uint64_t released_at_cap;    // ... of those, the ones hold_max_ms cut short
     uint64_t foreign_boots;      // vm.boot from another dnsd instance, joined
     uint64_t tcp_dropped;        // TCP messages not worth an answer: connection closed
 } s_stats_t;
@@ -257,7 +258,7 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
         break;
     case DNSD_VERDICT_WAIT:
         dnsd_waitlist_add (self->waitlist, outcome->service, peer, packet, size, outcome->deadline,
-                           false);
+                           outcome->capped);
         break;
     case DNSD_VERDICT_DROP:
         if (peer->tcp) {
@@ -350,7 +351,9 @@ s_on_release (dnsd_waiter_t *waiter, bool expired, void *arg)
     dnsd_server_t *self = (dnsd_server_t *) arg;
     if (expired) {
         self->stats.released_deadline++;
-        if (waiter->service->mask == PROTO_MASK_READY)
+        if (waiter->capped)
+            self->stats.released_at_cap++;
+        else if (waiter->service->mask == PROTO_MASK_READY)
             self->stats.ready_timeouts++;
     }
     else
@@ -520,7 +523,6 @@ s_on_bus_message (void *arg, const proto_msg_t *msg)
     s_state (self, service, state, msg->ts);
 }
 
-
 //  Heartbeat
 //  ---------------------------------------------------------------------------------------
 
@@ -599,6 +601,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"released", (int64_t) self->stats.released},
         {"released_deadline", (int64_t) self->stats.released_deadline},
         {"ready_timeouts", (int64_t) self->stats.ready_timeouts},
+        {"answers_released_at_cap", (int64_t) self->stats.released_at_cap},
+        {"answers_past_cap", (int64_t) summon->past_cap},
         {"boots_triggered", (int64_t) summon->boots},
         {"boots_republished", (int64_t) summon->republished},
         {"boots_rate_limited", (int64_t) summon->rate_limited},

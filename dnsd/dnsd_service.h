@@ -22,6 +22,7 @@ struct _dnsd_service_t {
     proto_mask_t mask;
     int response_delay_ms;
     int ready_timeout_ms;
+    int hold_max_ms;  // -1: dnsd's hold_max_ms
     proto_cidr_t *wake;  // owned; wake_count 0: everyone may wake it
     size_t wake_count;
     char **dns;  // owned: its names, lowercase text, as proto_service parsed them

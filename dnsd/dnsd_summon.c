@@ -6,6 +6,7 @@
 struct _dnsd_summon_t {
     dnsd_table_t *table;  // borrowed
     int boot_retry_ms;
+    int hold_max_ms;              // for services that set none
     dnsd_ratelimit_t *ratelimit;  // owned
     dnsd_summon_stats_t stats;
 };
@@ -17,6 +18,7 @@ dnsd_summon_new (dnsd_table_t *table, const dnsd_config_t *config)
     dnsd_summon_t *self = (dnsd_summon_t *) zmalloc (sizeof (dnsd_summon_t));
     self->table = table;
     self->boot_retry_ms = config->boot_retry_ms;
+    self->hold_max_ms = config->hold_max_ms;
     self->ratelimit = dnsd_ratelimit_new (config->boot_rate, config->boot_burst,
                                           config->boot_prefix_rate, config->boot_prefix_burst);
     return self;
@@ -51,6 +53,7 @@ dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct so
     decision->boot = false;
     decision->wait = false;
     decision->deadline = 0;
+    decision->capped = false;
     if (qtype != DNSD_TYPE_A && qtype != DNSD_TYPE_AAAA)
         return;  // only address queries mean someone wants to connect
     if (!service->in_flight) {
@@ -66,22 +69,34 @@ dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct so
         self->stats.boots++;
         decision->boot = true;
     }
+    int64_t deadline;
     switch (service->mask) {
     case PROTO_MASK_DELAY:
-        if (service->response_delay_ms > 0) {
-            decision->wait = true;
-            decision->deadline = mono_ms + service->response_delay_ms;
-        }
+        if (service->response_delay_ms <= 0)
+            return;
+        deadline = mono_ms + service->response_delay_ms;
         break;
     case PROTO_MASK_READY:
-    case PROTO_MASK_AUTO:  // until hold_max_ms caps it (the resolvers issue)
-        decision->wait = true;
-        decision->deadline = service->boot_started + service->ready_timeout_ms;
+    case PROTO_MASK_AUTO:
+        deadline = service->boot_started + service->ready_timeout_ms;
         break;
     case PROTO_MASK_NONE:
     case PROTO_MASK_SYNJITSU:
-        break;
+    default:
+        return;
     }
+    int hold_max_ms = service->hold_max_ms >= 0 ? service->hold_max_ms : self->hold_max_ms;
+    if (service->boot_started + hold_max_ms < deadline) {
+        deadline = service->boot_started + hold_max_ms;
+        decision->capped = true;
+    }
+    if (deadline <= mono_ms) {
+        if (decision->capped)
+            self->stats.past_cap++;
+        return;
+    }
+    decision->wait = true;
+    decision->deadline = deadline;
 }
 
 bool

@@ -335,7 +335,8 @@ Test (dnsd_handler, an_address_query_for_a_sleeping_service_waits_and_boots)
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
     cr_assert (outcome.boot);
     cr_assert (eq (str, outcome.service->name, "sleepy"));
-    cr_assert (eq (i64, outcome.deadline, 3500));
+    cr_assert (eq (i64, outcome.deadline, 1700), "hold_max_ms (1200) after the boot started");
+    cr_assert (outcome.capped, "before its ready_timeout_ms (3000)");
     cr_assert (eq (str, outcome.qname, "sleepy.example.org"), "vm.boot needs no second parse");
     cr_assert (eq (int, outcome.qtype, DNSD_TYPE_A));
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
@@ -388,3 +389,4 @@ Test (dnsd_handler, a_sleeping_service_with_mask_none_is_answered_at_once_and_bo
     s_expect_rdata (packet, LDNS_SECTION_ANSWER, 0, "10.0.0.12");
     ldns_pkt_free (packet);
 }
+

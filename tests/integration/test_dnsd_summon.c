@@ -39,9 +39,10 @@ TestSuite (dnsd_summon, .init = df_setup, .fini = df_teardown, .timeout = 180);
 
 Test (dnsd_summon, fifty_concurrent_queries_share_one_boot_and_all_get_the_answer)
 {
+    //  hold_max_ms at its maximum: this is about mask=ready waiting for vm.ready.
     df_service ("sleepy",
                 "dns=sleepy.example.org,ip=10.0.0.50,domain=sleepy,mask=ready,"
-                "ready_timeout_ms=120000",
+                "ready_timeout_ms=120000,hold_max_ms=60000",
                 false);
     s_start ("\"boot_retry_ms\": 120000");
     //  50 dig processes at once; they finish once answered. Each from an address of its own:
