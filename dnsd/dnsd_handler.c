@@ -72,12 +72,13 @@ s_records (dnsd_handler_t *self, dnsd_response_t *response, const dnsd_query_t *
     uint16_t qtype = query->qtype;
     if (node->owner_count) {
         const dnsd_service_t *service = node->owners[0];
+        uint32_t ttl = dnsd_service_answer_ttl (service);
         if (s_wants (qtype, DNSD_TYPE_A))
-            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A,
-                               service->ttl, service->ip, 4);
+            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A, ttl,
+                               service->ip, 4);
         if (s_wants (qtype, DNSD_TYPE_AAAA) && service->has_ip6)
-            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_AAAA,
-                               service->ttl, service->ip6, 16);
+            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_AAAA, ttl,
+                               service->ip6, 16);
     }
     if (node->apex) {
         const dnsd_zone_t *zone = node->apex;

@@ -424,10 +424,11 @@ s_release_service (dnsd_server_t *self, dnsd_service_t *service)
         dnsd_waitlist_release (self->waitlist, service, s_on_release, self);
 }
 
+//  SERVICE's state changed; RELEASE says its held queries are to be answered now.
 static void
-s_state (dnsd_server_t *self, dnsd_service_t *service, proto_state_t state, int64_t ts)
+s_state (dnsd_server_t *self, dnsd_service_t *service, bool release)
 {
-    if (dnsd_summon_state (self->summon, service, state, ts, zclock_mono ())) {
+    if (release) {
         s_release_service (self, service);
         if (dnsd_table_prune (self->table, service))
             return;
@@ -483,7 +484,9 @@ s_on_state (const char *key, json_t *value, void *arg)
                 return;
             }
             dnsd_service_set_has_status (service, true);
-            s_state (self, service, status.state, status.since);
+            s_state (self, service,
+                     dnsd_summon_state (self->summon, service, status.state, status.since,
+                                        zclock_mono ()));
         }
         else {
             dnsd_service_t *service = dnsd_table_service (self->table, service_name);
@@ -515,12 +518,7 @@ s_on_bus_message (void *arg, const proto_msg_t *msg)
         }
         return;
     }
-    proto_state_t state = msg->type == PROTO_MSG_VM_BOOTING    ? PROTO_STATE_BOOTING
-                          : msg->type == PROTO_MSG_VM_READY    ? PROTO_STATE_READY
-                          : msg->type == PROTO_MSG_VM_FAILED   ? PROTO_STATE_FAILED
-                          : msg->type == PROTO_MSG_VM_STOPPING ? PROTO_STATE_STOPPING
-                                                               : PROTO_STATE_OFF;
-    s_state (self, service, state, msg->ts);
+    s_state (self, service, dnsd_summon_event (self->summon, service, msg, zclock_mono ()));
 }
 
 //  Heartbeat

@@ -108,11 +108,19 @@ dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t s
         self->stats.stale_ignored++;
         return false;
     }
+    proto_state_t previous = service->state;
     service->state = state;
     service->state_ts = ts;
     switch (state) {
+    case PROTO_STATE_DRAINING:
+        //  Still up, answered with the drain's TTL; its first query is reported at once.
+        if (previous != PROTO_STATE_DRAINING) {
+            service->draining_ttl = service->drain_ttl;
+            service->drain_mono = mono_ms;
+        }
+        dnsd_table_flight_remove (self->table, service);
+        return true;
     case PROTO_STATE_READY:
-    case PROTO_STATE_DRAINING:  // still up, answered with the drain TTL
         dnsd_table_flight_remove (self->table, service);
         return true;
     case PROTO_STATE_FAILED:
@@ -137,6 +145,45 @@ dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t s
         break;
     }
     return false;
+}
+
+//  The state a vm.* event (not vm.boot) puts its service in.
+static proto_state_t
+s_event_state (const proto_msg_t *msg)
+{
+    switch (msg->type) {
+    case PROTO_MSG_VM_BOOTING:
+        return PROTO_STATE_BOOTING;
+    case PROTO_MSG_VM_READY:
+        return PROTO_STATE_READY;
+    case PROTO_MSG_VM_DRAINING:
+        return PROTO_STATE_DRAINING;
+    case PROTO_MSG_VM_FAILED:
+        return PROTO_STATE_FAILED;
+    case PROTO_MSG_VM_STOPPING:
+        return PROTO_STATE_STOPPING;
+    case PROTO_MSG_VM_STOPPED:
+        //  Paused and saved are not running either: a query summons them as it does an off VM.
+        return msg->vm_stop.mode == PROTO_MODE_SUSPEND ? PROTO_STATE_PAUSED
+               : msg->vm_stop.mode == PROTO_MODE_SAVE  ? PROTO_STATE_SAVED
+                                                       : PROTO_STATE_OFF;
+    default:
+        return PROTO_STATE_OFF;
+    }
+}
+
+bool
+dnsd_summon_event (dnsd_summon_t *self, dnsd_service_t *service, const proto_msg_t *msg,
+                   int64_t mono_ms)
+{
+    assert (self);
+    bool release = dnsd_summon_state (self, service, s_event_state (msg), msg->ts, mono_ms);
+    //  When this event is what set the state, its TTL is the drain's: vmctl timed its step by
+    //  it.
+    if (msg->type == PROTO_MSG_VM_DRAINING && service->state == PROTO_STATE_DRAINING
+        && service->state_ts == msg->ts)
+        service->draining_ttl = (uint32_t) msg->vm_draining.ttl;
+    return release;
 }
 
 bool

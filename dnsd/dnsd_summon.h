@@ -67,6 +67,11 @@ void dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const stru
 bool dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t state,
                         int64_t ts, int64_t mono_ms);
 
+//  SERVICE heard MSG, a vm.* event other than vm.boot, at MONO_MS: dnsd_summon_state with the
+//  state it means, dated by its ts. vm.draining's ttl is the drain's TTL from then on.
+bool dnsd_summon_event (dnsd_summon_t *self, dnsd_service_t *service, const proto_msg_t *msg,
+                        int64_t mono_ms);
+
 //  Another dnsd instance published vm.boot for SERVICE at MONO_MS: wait on that boot as if it
 //  were ours, already acknowledged, so none of our own is sent. Returns true when it was
 //  joined, false when SERVICE already has a boot in flight or runs.

@@ -376,7 +376,10 @@ dnsd_table_hit (dnsd_table_t *self, dnsd_service_t *service, int64_t now_ms, int
     if (service->hits++ == 0)
         service->hits_first_ts = now_ms;
     service->hits_last_ts = now_ms;
-    return !service->hits_queued || mono_ms - service->hits_published >= DNSD_HITS_INTERVAL_MS;
+    //  Once the drain began, the next query is what vmctl must hear of at once: it cancels it.
+    return !service->hits_queued || mono_ms - service->hits_published >= DNSD_HITS_INTERVAL_MS
+           || (service->state == PROTO_STATE_DRAINING
+               && service->hits_published <= service->drain_mono);
 }
 
 void

@@ -310,3 +310,69 @@ Test (dnsd_summon, a_services_hold_max_ms_overrides_dnsds)
     dnsd_summon_destroy (&other);
 }
 
+Test (dnsd_summon, a_draining_vm_still_runs_and_answers_with_the_drain_ttl)
+{
+    dnsd_service_t *service = s_service ("www", ",\"ttl\":300,\"boot_ttl\":4,\"drain_ttl\":7");
+    cr_assert (eq (u32, dnsd_service_answer_ttl (service), 4), "off: the boot TTL");
+    dnsd_summon_state (s_summon, service, PROTO_STATE_BOOTING, 10, 100);
+    cr_assert (eq (u32, dnsd_service_answer_ttl (service), 4), "booting: the boot TTL");
+    dnsd_summon_state (s_summon, service, PROTO_STATE_READY, 20, 200);
+    cr_assert (eq (u32, dnsd_service_answer_ttl (service), 300));
+    cr_assert (dnsd_summon_state (s_summon, service, PROTO_STATE_DRAINING, 30, 300));
+    cr_assert (dnsd_service_running (service), "no boot while it drains");
+    cr_assert (eq (u32, dnsd_service_answer_ttl (service), 7), "status draining: drain_ttl");
+    cr_assert (eq (i64, service->drain_mono, 300));
+    dnsd_summon_state (s_summon, service, PROTO_STATE_READY, 40, 400);
+    cr_assert (eq (u32, dnsd_service_answer_ttl (service), 300), "cancelled: the full TTL");
+}
+
+Test (dnsd_summon, vm_draining_carries_the_ttl_to_answer_with)
+{
+    dnsd_service_t *service = s_service ("www", ",\"ttl\":300,\"drain_ttl\":7");
+    dnsd_summon_state (s_summon, service, PROTO_STATE_READY, 20, 200);
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_MSG_VM_DRAINING);
+    strcpy (msg.vm_draining.service, "www");
+    msg.vm_draining.ttl = 3;
+    msg.ts = 50;
+    cr_assert (dnsd_summon_event (s_summon, service, &msg, 500));
+    cr_assert (eq (int, service->state, PROTO_STATE_DRAINING));
+    cr_assert (eq (u32, dnsd_service_answer_ttl (service), 3));
+    //  An older drain changes nothing.
+    msg.ts = 40;
+    msg.vm_draining.ttl = 9;
+    dnsd_summon_event (s_summon, service, &msg, 600);
+    cr_assert (eq (u32, dnsd_service_answer_ttl (service), 3));
+    cr_assert (eq (i64, service->drain_mono, 500));
+}
+
+Test (dnsd_summon, paused_and_saved_vms_are_summoned_like_off_ones)
+{
+    struct {
+        proto_mode_t mode;
+        proto_state_t state;
+    } cases[] = {{PROTO_MODE_SUSPEND, PROTO_STATE_PAUSED},
+                 {PROTO_MODE_SAVE, PROTO_STATE_SAVED},
+                 {PROTO_MODE_DESTROY, PROTO_STATE_OFF}};
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        char name[16];
+        snprintf (name, sizeof name, "s%zu", index);
+        dnsd_service_t *service = s_service (name, "");
+        dnsd_summon_state (s_summon, service, PROTO_STATE_READY, 10, 100);
+        proto_msg_t msg;
+        proto_msg_init (&msg, PROTO_MSG_VM_STOPPED);
+        strcpy (msg.vm_stop.service, name);
+        msg.vm_stop.reason = PROTO_REASON_IDLE;
+        msg.vm_stop.mode = cases[index].mode;
+        msg.ts = 20;
+        cr_assert (not(dnsd_summon_event (s_summon, service, &msg, 200)));
+        cr_assert (eq (int, service->state, cases[index].state));
+        cr_assert (not(dnsd_service_running (service)));
+        char client[32];
+        snprintf (client, sizeof client, "10.%zu.0.1", index + 1);
+        cr_assert (s_query (service, client, DNSD_TYPE_A, 300).boot, "%s", name);
+    }
+    dnsd_service_t *service = s_service ("status", "");
+    dnsd_summon_state (s_summon, service, PROTO_STATE_SAVED, 10, 100);
+    cr_assert (s_query (service, "127.0.0.1", DNSD_TYPE_AAAA, 300).boot, "status saved");
+}

@@ -240,6 +240,20 @@ Test (dnsd_table, a_late_timer_does_not_delay_a_query_after_a_quiet_second)
     cr_assert (dnsd_table_hit (s_table, service, 2000, 2000));
 }
 
+Test (dnsd_table, the_first_query_of_a_drain_is_reported_at_once)
+{
+    dnsd_service_t *service = s_hits_service ("www");
+    s_reports = 0;
+    dnsd_table_hit (s_table, service, 1000, 1000);
+    dnsd_table_report (s_table, service, 1000, s_collect, NULL);
+    service->state = PROTO_STATE_DRAINING;  // as dnsd_summon_state sets it
+    service->drain_mono = 1200;
+    cr_assert (dnsd_table_hit (s_table, service, 1300, 1300), "it cancels the drain");
+    dnsd_table_report (s_table, service, 1300, s_collect, NULL);
+    cr_assert (not(dnsd_table_hit (s_table, service, 1400, 1400)), "later ones coalesce");
+    cr_assert (eq (i64, dnsd_table_hits_due (s_table), 2300), "moved to the queue's tail");
+}
+
 Test (dnsd_table, reports_fall_due_in_the_order_they_were_made)
 {
     dnsd_service_t *a = s_hits_service ("a"), *b = s_hits_service ("b");
