@@ -201,6 +201,16 @@ s_hits_service (const char *name)
     return dnsd_table_service (s_table, name);
 }
 
+//  Service NAME, with one query reported at MONO_MS.
+static dnsd_service_t *
+s_reported_service (const char *name, int64_t mono_ms)
+{
+    dnsd_service_t *service = s_hits_service (name);
+    dnsd_table_hit (s_table, service, mono_ms, mono_ms);
+    dnsd_table_report (s_table, service, mono_ms, s_collect, NULL);
+    return service;
+}
+
 Test (dnsd_table, the_first_query_after_a_quiet_second_is_reported_at_once)
 {
     dnsd_service_t *service = s_hits_service ("www");
@@ -232,20 +242,14 @@ Test (dnsd_table, the_first_query_after_a_quiet_second_is_reported_at_once)
 
 Test (dnsd_table, a_late_timer_does_not_delay_a_query_after_a_quiet_second)
 {
-    dnsd_service_t *service = s_hits_service ("www");
-    s_reports = 0;
-    dnsd_table_hit (s_table, service, 1000, 1000);
-    dnsd_table_report (s_table, service, 1000, s_collect, NULL);
+    dnsd_service_t *service = s_reported_service ("www", 1000);
     //  Still queued (the timer has not run), but a second has passed.
     cr_assert (dnsd_table_hit (s_table, service, 2000, 2000));
 }
 
 Test (dnsd_table, the_first_query_of_a_drain_is_reported_at_once)
 {
-    dnsd_service_t *service = s_hits_service ("www");
-    s_reports = 0;
-    dnsd_table_hit (s_table, service, 1000, 1000);
-    dnsd_table_report (s_table, service, 1000, s_collect, NULL);
+    dnsd_service_t *service = s_reported_service ("www", 1000);
     service->state = PROTO_STATE_DRAINING;  // as dnsd_summon_state sets it
     service->drain_mono = 1200;
     cr_assert (dnsd_table_hit (s_table, service, 1300, 1300), "it cancels the drain");
@@ -256,12 +260,7 @@ Test (dnsd_table, the_first_query_of_a_drain_is_reported_at_once)
 
 Test (dnsd_table, reports_fall_due_in_the_order_they_were_made)
 {
-    dnsd_service_t *a = s_hits_service ("a"), *b = s_hits_service ("b");
-    s_reports = 0;
-    dnsd_table_hit (s_table, a, 1000, 1000);
-    dnsd_table_report (s_table, a, 1000, s_collect, NULL);
-    dnsd_table_hit (s_table, b, 1100, 1100);
-    dnsd_table_report (s_table, b, 1100, s_collect, NULL);
+    dnsd_service_t *a = s_reported_service ("a", 1000), *b = s_reported_service ("b", 1100);
     cr_assert (not(dnsd_table_hit (s_table, b, 1200, 1200)));
     cr_assert (not(dnsd_table_hit (s_table, a, 1300, 1300)));
     dnsd_table_take_hits (s_table, 2000, s_collect, NULL);

@@ -338,6 +338,24 @@ df_free_port (void)
 //  Writes the config of a server that is to listen on PORT.
 typedef void (s_config_fn) (int port, const void *arg);
 
+//  RUN_DIR/NAME, into PATH (512 bytes).
+static const char *
+s_path (char *path, const char *name)
+{
+    snprintf (path, 512, "%s/%s", df_run_dir, name);
+    return path;
+}
+
+//  A new RUN_DIR/NAME to write (the test fails if it cannot be created).
+static FILE *
+s_create (const char *name)
+{
+    char path[512];
+    FILE *file = fopen (s_path (path, name), "w");
+    cr_assert (not(eq (ptr, file, NULL)), "cannot create %s", path);
+    return file;
+}
+
 //  Start the server NAME (ARGV, its output in RUN_DIR/NAME.out) on a free loopback port, its
 //  config written by WRITE for that port; it serves once it answers SOA for ZONE. Another
 //  process may take the port between the probe and the server's bind: try again then.
@@ -373,10 +391,7 @@ s_start_server (const char *name, char *const argv[], s_config_fn *write, const 
 static void
 s_nsd_config (int port, const void *arg)
 {
-    char path[512];
-    snprintf (path, sizeof path, "%s/nsd.conf", df_run_dir);
-    FILE *file = fopen (path, "w");
-    cr_assert (not(eq (ptr, file, NULL)));
+    FILE *file = s_create ("nsd.conf");
     fprintf (file,
              "server:\n  ip-address: 127.0.0.1@%d\n  server-count: 1\n  zonesdir: \"%s\"\n"
              "  database: \"\"\n  pidfile: \"%s/nsd.pid\"\n  xfrdfile: \"%s/xfrd.state\"\n"
@@ -391,13 +406,11 @@ s_nsd_config (int port, const void *arg)
 int
 df_start_nsd (const char *zone, const char *text)
 {
-    char path[512];
-    snprintf (path, sizeof path, "%s/nsd.zone", df_run_dir);
-    FILE *file = fopen (path, "w");
+    FILE *file = s_create ("nsd.zone");
     fputs (text, file);
     fclose (file);
-    snprintf (path, sizeof path, "%s/nsd.conf", df_run_dir);
-    char *argv[] = {"/usr/sbin/nsd", "-d", "-c", path, NULL};
+    char path[512];
+    char *argv[] = {"/usr/sbin/nsd", "-d", "-c", (char *) s_path (path, "nsd.conf"), NULL};
     return s_start_server ("nsd", argv, s_nsd_config, zone, zone);
 }
 
@@ -426,10 +439,7 @@ static void
 s_unbound_config (int port, const void *arg)
 {
     const s_resolver_t *resolver = (const s_resolver_t *) arg;
-    char path[512];
-    snprintf (path, sizeof path, "%s/unbound.conf", df_run_dir);
-    FILE *file = fopen (path, "w");
-    cr_assert (not(eq (ptr, file, NULL)));
+    FILE *file = s_create ("unbound.conf");
     fprintf (
         file,
         "server:\n  interface: 127.0.0.1\n  port: %d\n  do-ip6: no\n  do-daemonize: no\n"
@@ -450,8 +460,7 @@ df_start_unbound (const char *zone, int dnsd_port, const char *extra)
 {
     s_need ("/usr/sbin/unbound", "unbound");
     char path[512];
-    snprintf (path, sizeof path, "%s/unbound.conf", df_run_dir);
-    char *argv[] = {"/usr/sbin/unbound", "-d", "-c", path, NULL};
+    char *argv[] = {"/usr/sbin/unbound", "-d", "-c", (char *) s_path (path, "unbound.conf"), NULL};
     s_resolver_t resolver = {zone, dnsd_port, extra};
     return s_start_server ("unbound", argv, s_unbound_config, &resolver, zone);
 }
@@ -461,10 +470,7 @@ static void
 s_kresd_config (int port, const void *arg)
 {
     const s_resolver_t *resolver = (const s_resolver_t *) arg;
-    char path[512];
-    snprintf (path, sizeof path, "%s/kresd.conf", df_run_dir);
-    FILE *file = fopen (path, "w");
-    cr_assert (not(eq (ptr, file, NULL)));
+    FILE *file = s_create ("kresd.conf");
     fprintf (file,
              "net.listen('127.0.0.1', %d, { kind = 'dns' })\n"
              "trust_anchors.remove('.')\n"
@@ -479,10 +485,9 @@ df_start_kresd (const char *zone, int dnsd_port, const char *extra)
 {
     s_need ("/usr/sbin/kresd", "knot-resolver");
     char path[512], rundir[512];
-    snprintf (path, sizeof path, "%s/kresd.conf", df_run_dir);
-    snprintf (rundir, sizeof rundir, "%s/kresd", df_run_dir);
-    cr_assert (eq (int, mkdir (rundir, 0700) == 0 || errno == EEXIST, 1));
-    char *argv[] = {"/usr/sbin/kresd", "-n", "-c", path, rundir, NULL};
+    cr_assert (eq (int, mkdir (s_path (rundir, "kresd"), 0700) == 0 || errno == EEXIST, 1));
+    char *argv[] = {
+        "/usr/sbin/kresd", "-n", "-c", (char *) s_path (path, "kresd.conf"), rundir, NULL};
     s_resolver_t resolver = {zone, dnsd_port, extra};
     return s_start_server ("kresd", argv, s_kresd_config, &resolver, zone);
 }

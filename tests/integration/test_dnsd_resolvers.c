@@ -57,8 +57,8 @@ s_matches (const char *output, const char *pattern)
 }
 
 //  Play vmctl for SERVICE at IP: once its vm.boot is heard, vm.booting at once and vm.ready
-//  S_BOOT_MS later. DONE is a file the client's run creates when it finished: waited for
-//  until then, so the answer is known to have come before vm.ready.
+//  S_BOOT_MS later. DONE is the path of a file the client's run creates when it finished:
+//  waited for until then, so the answer is known to have come before vm.ready.
 static void
 s_play_vmctl (const char *service, const char *ip, const char *done)
 {
@@ -73,9 +73,7 @@ s_play_vmctl (const char *service, const char *ip, const char *done)
               "\"uuid\":\"6f8d0c8e-0000-4000-8000-000000000001\",\"ip\":\"%s\"}",
               service, service, ip);
     df_publish ("vm.booting", body);
-    char path[512];
-    snprintf (path, sizeof path, "%s/%s", df_run_dir, done);
-    while (zclock_mono () - heard < S_BOOT_MS && access (path, F_OK) != 0)
+    while (zclock_mono () - heard < S_BOOT_MS && access (done, F_OK) != 0)
         zclock_sleep (20);
     while (zclock_mono () - heard < S_BOOT_MS)
         zclock_sleep (20);
@@ -86,19 +84,27 @@ s_play_vmctl (const char *service, const char *ip, const char *done)
     df_publish ("vm.ready", body);
 }
 
+//  dig NAME A through the resolver on PORT while the test plays vmctl for SERVICE at IP; dig's
+//  output is in RUN_DIR/SERVICE.dig once this returns.
+static void
+s_dig_a_booting_service (int port, const char *name, const char *service, const char *ip)
+{
+    cr_assert (eq (int,
+                   test_shell ("(dig @127.0.0.1 -p %d %s A > %s/%s.dig 2>&1; "
+                               "touch %s/%s.done) >/dev/null 2>&1 &",
+                               port, name, df_run_dir, service, df_run_dir, service),
+                   0));
+    char done[512];
+    snprintf (done, sizeof done, "%s/%s.done", df_run_dir, service);
+    s_play_vmctl (service, ip, done);
+    cr_assert (test_wait_path (done, 20000), "dig did not finish");
+}
+
 //  The first query for the cold service through the resolver on PORT (NAME for the logs).
 static void
 s_cold_service_on_the_first_try (int port, const char *name)
 {
-    cr_assert (eq (int,
-                   test_shell ("(dig @127.0.0.1 -p %d cold.jitsu.test A > %s/cold.dig 2>&1; "
-                               "touch %s/cold.done) >/dev/null 2>&1 &",
-                               port, df_run_dir, df_run_dir),
-                   0));
-    s_play_vmctl ("cold", "10.0.9.1", "cold.done");
-    char done[512];
-    snprintf (done, sizeof done, "%s/cold.done", df_run_dir);
-    cr_assert (test_wait_path (done, 20000), "dig did not finish");
+    s_dig_a_booting_service (port, "cold.jitsu.test", "cold", "10.0.9.1");
     cr_assert (df_contains ("cold.dig", "status: NOERROR"), "see %s/cold.dig", df_run_dir);
     cr_assert (not(df_contains ("cold.dig", "timed out")), "dig had to try again");
     //  The boot TTL: answered before vm.ready (its full TTL is 300). A resolver may count a
@@ -180,15 +186,7 @@ Test (dnsd_resolvers, unbound_with_qname_minimisation_and_0x20_wakes_only_the_se
     int port = df_start_unbound ("jitsu.test", s_dnsd_port,
                                  "  qname-minimisation: yes\n  use-caps-for-id: yes\n");
     int64_t nodata = df_counter ("1", "nodata");
-    cr_assert (eq (int,
-                   test_shell ("(dig @127.0.0.1 -p %d a.b.jitsu.test A > %s/deep.dig 2>&1; "
-                               "touch %s/deep.done) >/dev/null 2>&1 &",
-                               port, df_run_dir, df_run_dir),
-                   0));
-    s_play_vmctl ("deep", "10.0.9.3", "deep.done");
-    char done[512];
-    snprintf (done, sizeof done, "%s/deep.done", df_run_dir);
-    cr_assert (test_wait_path (done, 20000), "dig did not finish");
+    s_dig_a_booting_service (port, "a.b.jitsu.test", "deep", "10.0.9.3");
     cr_assert (s_matches ("deep.dig", "^a\\.b\\.jitsu\\.test\\. [67] IN A 10\\.0\\.9\\.3$"),
                "answered, on the first try, before ready: see %s/deep.dig", df_run_dir);
     cr_assert (not(df_contains ("deep.dig", "timed out")));
