@@ -242,6 +242,7 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     self->boot_prefix_rate = DNSD_BOOT_PREFIX_RATE_DEFAULT;
     self->boot_prefix_burst = DNSD_BOOT_PREFIX_BURST_DEFAULT;
     self->waiting_max = DNSD_WAITING_MAX_DEFAULT;
+    self->hold_max_ms = DNSD_HOLD_MAX_MS_DEFAULT;
     self->tcp_clients_max = DNSD_TCP_CLIENTS_MAX_DEFAULT;
     self->tcp_idle_ms = DNSD_TCP_IDLE_MS_DEFAULT;
     self->sync_wait_ms = DNSD_SYNC_WAIT_MS_DEFAULT;
@@ -272,6 +273,7 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
         {"boot_prefix_rate", PROTO_CONFIG_INT, &self->boot_prefix_rate, 0, 0, 100000},
         {"boot_prefix_burst", PROTO_CONFIG_INT, &self->boot_prefix_burst, 0, 1, 100000},
         {"waiting_max", PROTO_CONFIG_INT, &self->waiting_max, 0, 0, 1000000},
+        {"hold_max_ms", PROTO_CONFIG_INT, &self->hold_max_ms, 0, 0, 60000},
         {"tcp_clients_max", PROTO_CONFIG_INT, &self->tcp_clients_max, 0, 1, 65536},
         {"tcp_idle_ms", PROTO_CONFIG_INT, &self->tcp_idle_ms, 0, 100, 600000},
         {"sync_wait_ms", PROTO_CONFIG_INT, &self->sync_wait_ms, 0, 0, 600000},

@@ -29,6 +29,7 @@
 #define DNSD_TCP_IDLE_MS_DEFAULT        10000
 #define DNSD_SYNC_WAIT_MS_DEFAULT       5000
 #define DNSD_HITS_INTERVAL_MS           1000  // dns.hits: at most one per service per second
+#define DNSD_HOLD_MAX_MS_DEFAULT        1200  // see hold_max_ms below and dnsd/README.md
 
 //  One zone dnsd is authoritative for.
 typedef struct {
@@ -72,6 +73,7 @@ typedef struct {
     int boot_rate, boot_burst;                // boots per second, all clients (0: burst only)
     int boot_prefix_rate, boot_prefix_burst;  // ... per client /24 or /64
     int waiting_max;                          // queries held for booting services
+    int hold_max_ms;  // the longest an answer waits for a boot (a service may set its own)
     int tcp_clients_max;
     int tcp_idle_ms;
     int sync_wait_ms;  // serve anyway if no snapshot by then

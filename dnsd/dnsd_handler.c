@@ -72,12 +72,13 @@ s_records (dnsd_handler_t *self, dnsd_response_t *response, const dnsd_query_t *
     uint16_t qtype = query->qtype;
     if (node->owner_count) {
         const dnsd_service_t *service = node->owners[0];
+        uint32_t ttl = dnsd_service_answer_ttl (service);
         if (s_wants (qtype, DNSD_TYPE_A))
-            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A,
-                               service->ttl, service->ip, 4);
+            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A, ttl,
+                               service->ip, 4);
         if (s_wants (qtype, DNSD_TYPE_AAAA) && service->has_ip6)
-            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_AAAA,
-                               service->ttl, service->ip6, 16);
+            dnsd_response_add (response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_AAAA, ttl,
+                               service->ip6, 16);
     }
     if (node->apex) {
         const dnsd_zone_t *zone = node->apex;
@@ -123,8 +124,10 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     outcome->rcode = 0;
     outcome->service = NULL;
     outcome->boot = false;
+    outcome->report = false;
     outcome->qname[0] = '\0';
     outcome->deadline = 0;
+    outcome->capped = false;
     if (!context->release)
         self->stats.queries++;
 
@@ -165,7 +168,10 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     //  Summon.
     if (service && !context->release) {
         self->stats.service_queries++;
-        dnsd_table_hit (self->table, service, context->now_ms);
+        if (dnsd_table_hit (self->table, service, context->now_ms, context->mono_ms)) {
+            outcome->report = true;
+            outcome->service = service;
+        }
         if (!dnsd_service_running (service)) {
             dnsd_decision_t decision;
             dnsd_summon_query (self->summon, service, context->client, query.qtype,
@@ -179,6 +185,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
             if (decision.wait && context->may_wait) {
                 outcome->service = service;
                 outcome->deadline = decision.deadline;
+                outcome->capped = decision.capped;
                 self->stats.held++;
                 return DNSD_VERDICT_WAIT;
             }

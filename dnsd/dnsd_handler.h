@@ -37,11 +37,13 @@ typedef struct {
     size_t size;              // ANSWER: bytes written
     int rcode;                // ANSWER: its RCODE
     size_t limit;             // FORWARD: the largest answer the client takes
-    dnsd_service_t *service;  // WAIT, boot: the service (borrowed)
+    dnsd_service_t *service;  // WAIT, boot, report: the service (borrowed)
     bool boot;                // publish vm.boot for service now
+    bool report;              // publish dns.hits for service now (dnsd_table_report)
     uint16_t qtype;           // boot: the query's type
     char qname[PROTO_DNAME_MAX + 1];  // boot: the name queried, as text ("" if it has none)
     int64_t deadline;         // WAIT: answer by then at the latest (monotonic ms)
+    bool capped;              // WAIT: the deadline is the boot's hold_max_ms
 } dnsd_outcome_t;
 
 //  Counters (svc.alive).

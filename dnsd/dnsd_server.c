@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <malloc.h>
 
+#include "dnsd_announce.h"
 #include "dnsd_forward.h"
 #include "dnsd_handler.h"
 #include "dnsd_server.h"
@@ -14,7 +15,7 @@
 #include "dnsd_waitlist.h"
 
 #define S_TICK_MS       10   // held queries and boots, only while there are some
-#define S_HITS_MS       250  // dns.hits due; SOA serial
+#define S_SERIAL_MS     250  // SOA serial, heap trim
 #define S_SYNC_CHECK_MS 20
 #define S_PORT_TRIES    32  // port 0: exclusive ports tried
 #define S_BUS_BATCH     256
@@ -33,7 +34,7 @@ typedef struct {
     uint64_t released;           // held queries answered when their boot ended
     uint64_t released_deadline;  // ... at their own deadline
     uint64_t ready_timeouts;     // ... of those, mask=ready ones that gave up on vm.ready
-    uint64_t hits_published;     // dns.hits messages
+    uint64_t released_at_cap;    // ... of those, the ones hold_max_ms cut short
     uint64_t foreign_boots;      // vm.boot from another dnsd instance, joined
     uint64_t tcp_dropped;        // TCP messages not worth an answer: connection closed
 } s_stats_t;
@@ -51,6 +52,7 @@ struct _dnsd_server_t {
     dnsd_waitlist_t *waitlist;  // owned
     dnsd_forward_t *forward;    // owned; NULL when forwarding is off
     proto_pub_t *pub;           // owned
+    dnsd_announce_t *announce;  // owned: vm.boot and dns.hits through pub
     proto_sub_t *sub;           // owned: vm.*
     proto_replica_t *replica;   // owned: /services
     zloop_t *loop;              // borrowed once attached
@@ -58,7 +60,6 @@ struct _dnsd_server_t {
     int sync_timer;
     bool serving;
     int64_t started;         // monotonic ms at attach
-    uint64_t boot_sequence;  // request ids
     uint8_t *answer;         // owned: 65535 bytes for one-off answers
     int64_t invalid_logged;  // monotonic ms: invalid configs are logged once a second
     size_t changes;          // replica changes since the heap was last trimmed
@@ -158,6 +159,7 @@ dnsd_server_new (const dnsd_config_t *config, bool verbose)
         zsys_error ("dnsd_server: cannot connect to the bus or statestore");
         goto failed;
     }
+    self->announce = dnsd_announce_new (self->pub, self->table);
     proto_sub_subscribe (self->sub, "vm.");
     proto_replica_set_handler (self->replica, s_on_state, self);
     return self;
@@ -175,6 +177,7 @@ dnsd_server_destroy (dnsd_server_t **self_p)
         return;
     proto_replica_destroy (&self->replica);
     proto_sub_destroy (&self->sub);
+    dnsd_announce_destroy (&self->announce);
     proto_pub_destroy (&self->pub);
     dnsd_forward_destroy (&self->forward);
     dnsd_waitlist_destroy (&self->waitlist);
@@ -219,51 +222,6 @@ s_on_forward_answer (void *arg, const dnsd_peer_t *peer, const uint8_t *answer, 
     s_send (self, peer, answer, size);
 }
 
-//  Bus messages out -----------------------------------------------------------------------------
-
-//  vm.boot for SERVICE: a new boot, asked for by the query the handler described in OUTCOME
-//  from CLIENT, or (OUTCOME NULL) the boot in flight announced again.
-static void
-s_publish_boot (dnsd_server_t *self, dnsd_service_t *service, const dnsd_outcome_t *outcome,
-                const struct sockaddr *client)
-{
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_VM_BOOT);
-    proto_copy (msg.vm_boot.service, sizeof msg.vm_boot.service, service->name);
-    if (outcome) {
-        //  "dnsd/1:42"; a src too long for an id was refused by proto_pub_new already.
-        char request_id[PROTO_SRC_MAX + 24];
-        snprintf (request_id, sizeof request_id, "%s:%" PRIu64, proto_pub_src (self->pub),
-                  ++self->boot_sequence);
-        dnsd_service_set_request_id (service, request_id);
-        strcpy (msg.vm_boot.qname, outcome->qname);
-        strcpy (msg.vm_boot.qtype, outcome->qtype == DNSD_TYPE_AAAA ? "AAAA" : "A");
-        const void *address =
-            client->sa_family == AF_INET
-                ? (const void *) &((const struct sockaddr_in *) client)->sin_addr
-                : (const void *) &((const struct sockaddr_in6 *) client)->sin6_addr;
-        inet_ntop (client->sa_family, address, msg.vm_boot.client, sizeof msg.vm_boot.client);
-    }
-    proto_copy (msg.vm_boot.request_id, sizeof msg.vm_boot.request_id, service->request_id);
-    proto_pub_send (self->pub, &msg);
-    zsys_info ("dnsd_server: vm.boot service=%s request_id=%s%s", service->name,
-               service->request_id, outcome ? "" : " again");
-}
-
-static void
-s_publish_hits (dnsd_service_t *service, void *arg)
-{
-    dnsd_server_t *self = (dnsd_server_t *) arg;
-    proto_msg_t msg;
-    proto_msg_init (&msg, PROTO_MSG_DNS_HITS);
-    proto_copy (msg.dns_hits.service, sizeof msg.dns_hits.service, service->name);
-    msg.dns_hits.count = service->hits;
-    msg.dns_hits.first_ts = service->hits_first_ts;
-    msg.dns_hits.last_ts = service->hits_last_ts;
-    proto_pub_send (self->pub, &msg);
-    self->stats.hits_published++;
-}
-
 //  Timers -----------------------------------------------------------------------------------------
 
 static int s_on_tick (zloop_t *loop, int timer_id, void *arg);
@@ -287,7 +245,10 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
        const uint8_t *packet, size_t size, const dnsd_peer_t *peer, const uint8_t *answer)
 {
     if (outcome->boot)
-        s_publish_boot (self, outcome->service, outcome, (const struct sockaddr *) &peer->address);
+        dnsd_announce_boot (self->announce, outcome->service, outcome->qname, outcome->qtype,
+                            (const struct sockaddr *) &peer->address);
+    if (outcome->report)
+        dnsd_announce_hits (self->announce, outcome->service);
     switch (verdict) {
     case DNSD_VERDICT_ANSWER:
         s_send (self, peer, answer, outcome->size);
@@ -296,7 +257,8 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
         dnsd_forward_query (self->forward, packet, size, outcome->limit, peer);
         break;
     case DNSD_VERDICT_WAIT:
-        dnsd_waitlist_add (self->waitlist, outcome->service, peer, packet, size, outcome->deadline);
+        dnsd_waitlist_add (self->waitlist, outcome->service, peer, packet, size, outcome->deadline,
+                           outcome->capped);
         break;
     case DNSD_VERDICT_DROP:
         if (peer->tcp) {
@@ -345,14 +307,15 @@ s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             dnsd_outcome_t outcome;
             dnsd_verdict_t verdict = dnsd_handler_process (self->handler, packet, size, &context,
                                                            answer, DNSD_EDNS_PAYLOAD, &outcome);
-            if (verdict == DNSD_VERDICT_ANSWER && !outcome.boot)
+            bool news = outcome.boot || outcome.report;  // something to publish
+            if (verdict == DNSD_VERDICT_ANSWER && !news)
                 dnsd_udp_answer (udp, index, outcome.size);
-            else if (verdict != DNSD_VERDICT_DROP || outcome.boot) {
+            else if (verdict != DNSD_VERDICT_DROP || news) {
                 dnsd_peer_t peer;
                 dnsd_udp_peer (udp, index, &peer);
                 if (verdict == DNSD_VERDICT_ANSWER) {
                     dnsd_udp_answer (udp, index, outcome.size);
-                    verdict = DNSD_VERDICT_DROP;  // sent with the batch; only the boot is left
+                    verdict = DNSD_VERDICT_DROP;  // sent with the batch; only the news is left
                 }
                 s_act (self, verdict, &outcome, packet, size, &peer, answer);
                 context.may_wait = dnsd_waitlist_has_room (self->waitlist);
@@ -388,7 +351,9 @@ s_on_release (dnsd_waiter_t *waiter, bool expired, void *arg)
     dnsd_server_t *self = (dnsd_server_t *) arg;
     if (expired) {
         self->stats.released_deadline++;
-        if (waiter->service->mask == PROTO_MASK_READY)
+        if (waiter->capped)
+            self->stats.released_at_cap++;
+        else if (waiter->service->mask == PROTO_MASK_READY)
             self->stats.ready_timeouts++;
     }
     else
@@ -414,7 +379,7 @@ s_on_boot_due (dnsd_service_t *service, bool expired, void *arg)
         dnsd_table_prune (self->table, service);  // its definition may be gone meanwhile
     }
     else
-        s_publish_boot (self, service, NULL, NULL);
+        dnsd_announce_boot_again (self->announce, service);
 }
 
 static int
@@ -436,10 +401,9 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 #define S_TRIM_CHANGES 256
 
 static int
-s_on_hits (zloop_t *loop, int timer_id, void *arg)
+s_on_serial (zloop_t *loop, int timer_id, void *arg)
 {
     dnsd_server_t *self = (dnsd_server_t *) arg;
-    dnsd_table_take_hits (self->table, zclock_mono (), s_publish_hits, self);
     dnsd_table_set_serial (self->table, (uint32_t) proto_replica_rev (self->replica));
     uint64_t resyncs = proto_replica_resyncs (self->replica);
     if (self->changes >= S_TRIM_CHANGES || resyncs != self->resyncs) {
@@ -460,10 +424,11 @@ s_release_service (dnsd_server_t *self, dnsd_service_t *service)
         dnsd_waitlist_release (self->waitlist, service, s_on_release, self);
 }
 
+//  SERVICE's state changed; RELEASE says its held queries are to be answered now.
 static void
-s_state (dnsd_server_t *self, dnsd_service_t *service, proto_state_t state, int64_t ts)
+s_state (dnsd_server_t *self, dnsd_service_t *service, bool release)
 {
-    if (dnsd_summon_state (self->summon, service, state, ts, zclock_mono ())) {
+    if (release) {
         s_release_service (self, service);
         if (dnsd_table_prune (self->table, service))
             return;
@@ -519,7 +484,9 @@ s_on_state (const char *key, json_t *value, void *arg)
                 return;
             }
             dnsd_service_set_has_status (service, true);
-            s_state (self, service, status.state, status.since);
+            s_state (self, service,
+                     dnsd_summon_state (self->summon, service, status.state, status.since,
+                                        zclock_mono ()));
         }
         else {
             dnsd_service_t *service = dnsd_table_service (self->table, service_name);
@@ -551,12 +518,7 @@ s_on_bus_message (void *arg, const proto_msg_t *msg)
         }
         return;
     }
-    proto_state_t state = msg->type == PROTO_MSG_VM_BOOTING    ? PROTO_STATE_BOOTING
-                          : msg->type == PROTO_MSG_VM_READY    ? PROTO_STATE_READY
-                          : msg->type == PROTO_MSG_VM_FAILED   ? PROTO_STATE_FAILED
-                          : msg->type == PROTO_MSG_VM_STOPPING ? PROTO_STATE_STOPPING
-                                                               : PROTO_STATE_OFF;
-    s_state (self, service, state, msg->ts);
+    s_state (self, service, dnsd_summon_event (self->summon, service, msg, zclock_mono ()));
 }
 
 //  Heartbeat
@@ -637,6 +599,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"released", (int64_t) self->stats.released},
         {"released_deadline", (int64_t) self->stats.released_deadline},
         {"ready_timeouts", (int64_t) self->stats.ready_timeouts},
+        {"answers_released_at_cap", (int64_t) self->stats.released_at_cap},
+        {"answers_past_cap", (int64_t) summon->past_cap},
         {"boots_triggered", (int64_t) summon->boots},
         {"boots_republished", (int64_t) summon->republished},
         {"boots_rate_limited", (int64_t) summon->rate_limited},
@@ -645,7 +609,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"boots_failed", (int64_t) summon->boots_failed},
         {"boots_joined", (int64_t) self->stats.foreign_boots},
         {"stale_states", (int64_t) summon->stale_ignored},
-        {"hits_published", (int64_t) self->stats.hits_published},
+        {"hits_published", (int64_t) dnsd_announce_hits_published (self->announce)},
         {"services", (int64_t) dnsd_table_defined (self->table)},
         {"names", (int64_t) dnsd_table_names (self->table)},
         {"zones", (int64_t) dnsd_table_zones (self->table)},
@@ -739,8 +703,9 @@ dnsd_server_attach (dnsd_server_t *self, zloop_t *loop)
     if (proto_replica_attach (self->replica, loop)
         || proto_sub_attach (self->sub, loop, S_BUS_BATCH, s_on_bus_message, self)
         || (self->forward && dnsd_forward_attach (self->forward, loop))
+        || dnsd_announce_attach (self->announce, loop)
         || zloop_timer (loop, (size_t) self->config->heartbeat_ms, 0, s_on_heartbeat, self) < 0
-        || zloop_timer (loop, S_HITS_MS, 0, s_on_hits, self) < 0)
+        || zloop_timer (loop, S_SERIAL_MS, 0, s_on_serial, self) < 0)
         return -1;
     self->sync_timer = zloop_timer (loop, S_SYNC_CHECK_MS, 0, s_on_sync_check, self);
     return self->sync_timer < 0 ? -1 : 0;

@@ -15,6 +15,9 @@ dnsd_service_new (const char *name)
     }
     self->state = PROTO_STATE_OFF;
     self->ttl = PROTO_SERVICE_TTL_DEFAULT;
+    self->boot_ttl = PROTO_SERVICE_BOOT_TTL_DEFAULT;
+    self->drain_ttl = self->draining_ttl = PROTO_SERVICE_DRAIN_TTL_DEFAULT;
+    self->hold_max_ms = -1;
     self->ready_timeout_ms = PROTO_SERVICE_READY_TIMEOUT_DEFAULT;
     return self;
 }
@@ -41,9 +44,12 @@ dnsd_service_define (dnsd_service_t *self, proto_service_t *parsed)
     if (self->has_ip6)
         inet_pton (AF_INET6, parsed->ip6, self->ip6);
     self->ttl = (uint32_t) parsed->ttl;
+    self->boot_ttl = (uint32_t) parsed->boot_ttl;
+    self->drain_ttl = (uint32_t) parsed->drain_ttl;
     self->mask = parsed->mask;
     self->response_delay_ms = parsed->response_delay_ms;
     self->ready_timeout_ms = parsed->ready_timeout_ms;
+    self->hold_max_ms = parsed->hold_max_ms;
     //  The lists move over; the rest of the definition (domain, template...) is vmctl's.
     self->wake = parsed->wake;
     self->wake_count = parsed->wake_count;

@@ -18,10 +18,13 @@ struct _dnsd_service_t {
     uint8_t ip[4];    // the A record's RDATA
     uint8_t ip6[16];  // the AAAA record's RDATA, when has_ip6
     bool has_ip6;
-    uint32_t ttl;
+    uint32_t ttl;        // answers while the VM is ready
+    uint32_t boot_ttl;   // ... while it is not (booting, or answered before it is ready)
+    uint32_t drain_ttl;  // ... while it drains, unless vm.draining said otherwise
     proto_mask_t mask;
     int response_delay_ms;
     int ready_timeout_ms;
+    int hold_max_ms;     // -1: dnsd's hold_max_ms
     proto_cidr_t *wake;  // owned; wake_count 0: everyone may wake it
     size_t wake_count;
     char **dns;  // owned: its names, lowercase text, as proto_service parsed them
@@ -31,8 +34,10 @@ struct _dnsd_service_t {
 
     //  Whether the VM runs: the newest of /services/NAME/status and vm.* events wins.
     proto_state_t state;
-    int64_t state_ts;  // UNIX ms of the transition that set state
-    bool has_status;   // /services/NAME/status exists
+    int64_t state_ts;       // UNIX ms of the transition that set state
+    bool has_status;        // /services/NAME/status exists
+    uint32_t draining_ttl;  // the TTL of the drain in course (vm.draining's, or drain_ttl)
+    int64_t drain_mono;     // monotonic ms when that drain was heard of
 
     //  The boot dnsd waits on (single flight): at most one per service.
     bool in_flight;
@@ -44,10 +49,10 @@ struct _dnsd_service_t {
 
     //  Hits since the last dns.hits.
     int64_t hits;
-    int64_t hits_first_ts, hits_last_ts;  // UNIX ms
-    int64_t hits_published;               // monotonic ms of the last dns.hits
-    bool hits_dirty;                      // on the table's dirty list
-    dnsd_service_t *hits_next;            // borrowed: the dirty list
+    int64_t hits_first_ts, hits_last_ts;    // UNIX ms
+    int64_t hits_published;                 // monotonic ms of the last dns.hits
+    bool hits_queued;                       // reported within the last second: on the queue
+    dnsd_service_t *hits_prev, *hits_next;  // borrowed: the table's queue, by hits_published
 
     //  Queries held until the VM is ready (dnsd_waitlist owns them).
     dnsd_waiter_t *waiters_head, *waiters_tail;  // borrowed
@@ -78,11 +83,23 @@ int dnsd_service_set_request_id (dnsd_service_t *self, const char *request_id);
 //  Whether a client at ADDRESS may wake the service (its wake list, or everyone).
 bool dnsd_service_may_wake (const dnsd_service_t *self, const struct sockaddr *address);
 
-//  Whether the VM is known to run: the answer goes out at once.
+//  Whether the VM is known to run: the answer goes out at once, and nothing boots. A
+//  draining VM still runs (a query is what cancels its drain).
 static inline bool
 dnsd_service_running (const dnsd_service_t *self)
 {
-    return self->state == PROTO_STATE_READY;
+    return self->state == PROTO_STATE_READY || self->state == PROTO_STATE_DRAINING;
+}
+
+//  The TTL of the service's A and AAAA answers now: the full TTL once the VM is ready, the
+//  drain's while it drains (no resolver may keep the address past the step that follows),
+//  the boot TTL otherwise (off, booting, paused, saved, failed: a resolver soon asks again).
+static inline uint32_t
+dnsd_service_answer_ttl (const dnsd_service_t *self)
+{
+    if (self->state == PROTO_STATE_READY)
+        return self->ttl;
+    return self->state == PROTO_STATE_DRAINING ? self->draining_ttl : self->boot_ttl;
 }
 
 #endif

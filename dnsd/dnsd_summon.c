@@ -6,6 +6,7 @@
 struct _dnsd_summon_t {
     dnsd_table_t *table;  // borrowed
     int boot_retry_ms;
+    int hold_max_ms;              // for services that set none
     dnsd_ratelimit_t *ratelimit;  // owned
     dnsd_summon_stats_t stats;
 };
@@ -17,6 +18,7 @@ dnsd_summon_new (dnsd_table_t *table, const dnsd_config_t *config)
     dnsd_summon_t *self = (dnsd_summon_t *) zmalloc (sizeof (dnsd_summon_t));
     self->table = table;
     self->boot_retry_ms = config->boot_retry_ms;
+    self->hold_max_ms = config->hold_max_ms;
     self->ratelimit = dnsd_ratelimit_new (config->boot_rate, config->boot_burst,
                                           config->boot_prefix_rate, config->boot_prefix_burst);
     return self;
@@ -51,6 +53,7 @@ dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct so
     decision->boot = false;
     decision->wait = false;
     decision->deadline = 0;
+    decision->capped = false;
     if (qtype != DNSD_TYPE_A && qtype != DNSD_TYPE_AAAA)
         return;  // only address queries mean someone wants to connect
     if (!service->in_flight) {
@@ -66,22 +69,34 @@ dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const struct so
         self->stats.boots++;
         decision->boot = true;
     }
+    int64_t deadline;
     switch (service->mask) {
     case PROTO_MASK_DELAY:
-        if (service->response_delay_ms > 0) {
-            decision->wait = true;
-            decision->deadline = mono_ms + service->response_delay_ms;
-        }
+        if (service->response_delay_ms <= 0)
+            return;
+        deadline = mono_ms + service->response_delay_ms;
         break;
     case PROTO_MASK_READY:
-    case PROTO_MASK_AUTO:  // until hold_max_ms caps it (the resolvers issue)
-        decision->wait = true;
-        decision->deadline = service->boot_started + service->ready_timeout_ms;
+    case PROTO_MASK_AUTO:
+        deadline = service->boot_started + service->ready_timeout_ms;
         break;
     case PROTO_MASK_NONE:
     case PROTO_MASK_SYNJITSU:
-        break;
+    default:
+        return;
     }
+    int hold_max_ms = service->hold_max_ms >= 0 ? service->hold_max_ms : self->hold_max_ms;
+    if (service->boot_started + hold_max_ms < deadline) {
+        deadline = service->boot_started + hold_max_ms;
+        decision->capped = true;
+    }
+    if (deadline <= mono_ms) {
+        if (decision->capped)
+            self->stats.past_cap++;
+        return;
+    }
+    decision->wait = true;
+    decision->deadline = deadline;
 }
 
 bool
@@ -93,11 +108,19 @@ dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t s
         self->stats.stale_ignored++;
         return false;
     }
+    proto_state_t previous = service->state;
     service->state = state;
     service->state_ts = ts;
     switch (state) {
+    case PROTO_STATE_DRAINING:
+        //  Still up, answered with the drain's TTL; its first query is reported at once.
+        if (previous != PROTO_STATE_DRAINING) {
+            service->draining_ttl = service->drain_ttl;
+            service->drain_mono = mono_ms;
+        }
+        dnsd_table_flight_remove (self->table, service);
+        return true;
     case PROTO_STATE_READY:
-    case PROTO_STATE_DRAINING:  // still up, answered with the drain TTL
         dnsd_table_flight_remove (self->table, service);
         return true;
     case PROTO_STATE_FAILED:
@@ -122,6 +145,45 @@ dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t s
         break;
     }
     return false;
+}
+
+//  The state a vm.* event (not vm.boot) puts its service in.
+static proto_state_t
+s_event_state (const proto_msg_t *msg)
+{
+    switch (msg->type) {
+    case PROTO_MSG_VM_BOOTING:
+        return PROTO_STATE_BOOTING;
+    case PROTO_MSG_VM_READY:
+        return PROTO_STATE_READY;
+    case PROTO_MSG_VM_DRAINING:
+        return PROTO_STATE_DRAINING;
+    case PROTO_MSG_VM_FAILED:
+        return PROTO_STATE_FAILED;
+    case PROTO_MSG_VM_STOPPING:
+        return PROTO_STATE_STOPPING;
+    case PROTO_MSG_VM_STOPPED:
+        //  Paused and saved are not running either: a query summons them as it does an off VM.
+        return msg->vm_stop.mode == PROTO_MODE_SUSPEND ? PROTO_STATE_PAUSED
+               : msg->vm_stop.mode == PROTO_MODE_SAVE  ? PROTO_STATE_SAVED
+                                                       : PROTO_STATE_OFF;
+    default:
+        return PROTO_STATE_OFF;
+    }
+}
+
+bool
+dnsd_summon_event (dnsd_summon_t *self, dnsd_service_t *service, const proto_msg_t *msg,
+                   int64_t mono_ms)
+{
+    assert (self);
+    bool release = dnsd_summon_state (self, service, s_event_state (msg), msg->ts, mono_ms);
+    //  When this event is what set the state, its TTL is the drain's: vmctl timed its step by
+    //  it.
+    if (msg->type == PROTO_MSG_VM_DRAINING && service->state == PROTO_STATE_DRAINING
+        && service->state_ts == msg->ts)
+        service->draining_ttl = (uint32_t) msg->vm_draining.ttl;
+    return release;
 }
 
 bool

@@ -8,8 +8,13 @@
       rate limits, or it gets the answer without a boot.
     - Single flight: one boot per service at a time; every query for it, from any client,
       waits on that boot according to the service's mask (none and synjitsu: answer at once;
-      delay: answer after response_delay_ms; ready: answer on vm.ready, or at
+      delay: answer after response_delay_ms; ready and auto: answer on vm.ready, or at
       ready_timeout_ms after the boot started).
+    - No answer waits past hold_max_ms after the boot started (the service's, else dnsd's):
+      a resolver retries a silent server with a new id each time, listens only for its latest
+      try and drops its client's query after a while (Unbound: retries at 376, 753 and
+      1506 ms, gives up at 1900 ms), so the cap counts from the boot's first query, not from
+      each try's arrival. Once it passed, the boot's queries are answered at once.
     - vm.boot is published again after boot_retry_ms while nothing (vm.booting, a booting or
       ready status) shows that vmctl heard it: pub/sub may drop it.
     - The newest news wins: a state carries the UNIX ms of its transition (status "since",
@@ -32,6 +37,7 @@ typedef struct {
     uint64_t boot_timeouts;  // boots that reached ready_timeout_ms without vm.ready
     uint64_t boots_failed;   // boots that ended with vm.failed or status failed
     uint64_t stale_ignored;  // states older than the one already known
+    uint64_t past_cap;       // queries answered at once, before ready: their boot's cap passed
 } dnsd_summon_stats_t;
 
 //  What to do with one query.
@@ -39,13 +45,14 @@ typedef struct {
     bool boot;         // publish vm.boot for the service now
     bool wait;         // hold the answer
     int64_t deadline;  // ... until then at the latest (monotonic ms)
+    bool capped;       // hold_max_ms, not the mask, set the deadline (or ended the wait)
 } dnsd_decision_t;
 
 //  Called by the tick for a boot to announce again (EXPIRED false) or one that reached its
 //  ready timeout and ended (EXPIRED true: answer its held queries).
 typedef void (dnsd_summon_fn) (dnsd_service_t *service, bool expired, void *arg);
 
-//  Policy over TABLE (borrowed) with CONFIG's retry interval and rate limits.
+//  Policy over TABLE (borrowed) with CONFIG's retry interval, hold cap and rate limits.
 dnsd_summon_t *dnsd_summon_new (dnsd_table_t *table, const dnsd_config_t *config);
 
 //  Free it. NULL-safe.
@@ -59,6 +66,11 @@ void dnsd_summon_query (dnsd_summon_t *self, dnsd_service_t *service, const stru
 //  held for it are to be answered now (ready, or the boot failed).
 bool dnsd_summon_state (dnsd_summon_t *self, dnsd_service_t *service, proto_state_t state,
                         int64_t ts, int64_t mono_ms);
+
+//  SERVICE heard MSG, a vm.* event other than vm.boot, at MONO_MS: dnsd_summon_state with the
+//  state it means, dated by its ts. vm.draining's ttl is the drain's TTL from then on.
+bool dnsd_summon_event (dnsd_summon_t *self, dnsd_service_t *service, const proto_msg_t *msg,
+                        int64_t mono_ms);
 
 //  Another dnsd instance published vm.boot for SERVICE at MONO_MS: wait on that boot as if it
 //  were ours, already acknowledged, so none of our own is sent. Returns true when it was

@@ -14,7 +14,8 @@ struct _dnsd_table_t {
     size_t defined;
     uint32_t serial;
     dnsd_service_t *flight_head;  // services with a boot in flight
-    dnsd_service_t *dirty_head;   // services with hits not yet published
+    dnsd_service_t *hits_head;    // services reported within the last second, oldest first
+    dnsd_service_t *hits_tail;
 };
 
 static void
@@ -270,20 +271,31 @@ dnsd_table_ensure (dnsd_table_t *self, const char *name)
     return service;
 }
 
+//  Take SERVICE off the hits queue, if it is on it.
+static void
+s_hits_unqueue (dnsd_table_t *self, dnsd_service_t *service)
+{
+    if (!service->hits_queued)
+        return;
+    if (service->hits_prev)
+        service->hits_prev->hits_next = service->hits_next;
+    else
+        self->hits_head = service->hits_next;
+    if (service->hits_next)
+        service->hits_next->hits_prev = service->hits_prev;
+    else
+        self->hits_tail = service->hits_prev;
+    service->hits_prev = service->hits_next = NULL;
+    service->hits_queued = false;
+}
+
 bool
 dnsd_table_prune (dnsd_table_t *self, dnsd_service_t *service)
 {
     assert (self);
     if (service->defined || service->has_status || service->in_flight || service->waiting)
         return false;
-    if (service->hits_dirty) {
-        //  Unpublished hits of a deleted service are of no use to anyone.
-        for (dnsd_service_t **link = &self->dirty_head; *link; link = &(*link)->hits_next)
-            if (*link == service) {
-                *link = service->hits_next;
-                break;
-            }
-    }
+    s_hits_unqueue (self, service);  // unreported hits of a deleted service help nobody
     zhashx_delete (self->services, service->name);
     return true;
 }
@@ -358,37 +370,57 @@ dnsd_table_flight_first (dnsd_table_t *self)
     return self->flight_head;
 }
 
-void
-dnsd_table_hit (dnsd_table_t *self, dnsd_service_t *service, int64_t now_ms)
+bool
+dnsd_table_hit (dnsd_table_t *self, dnsd_service_t *service, int64_t now_ms, int64_t mono_ms)
 {
     if (service->hits++ == 0)
         service->hits_first_ts = now_ms;
     service->hits_last_ts = now_ms;
-    if (!service->hits_dirty) {
-        service->hits_dirty = true;
-        service->hits_next = self->dirty_head;
-        self->dirty_head = service;
-    }
+    //  Once the drain began, the next query is what vmctl must hear of at once: it cancels it.
+    return !service->hits_queued || mono_ms - service->hits_published >= DNSD_HITS_INTERVAL_MS
+           || (service->state == PROTO_STATE_DRAINING
+               && service->hits_published <= service->drain_mono);
+}
+
+void
+dnsd_table_report (dnsd_table_t *self, dnsd_service_t *service, int64_t mono_ms, dnsd_table_fn *fn,
+                   void *arg)
+{
+    assert (self);
+    fn (service, arg);
+    service->hits = 0;
+    service->hits_published = mono_ms;
+    s_hits_unqueue (self, service);
+    service->hits_queued = true;
+    service->hits_prev = self->hits_tail;
+    service->hits_next = NULL;
+    if (self->hits_tail)
+        self->hits_tail->hits_next = service;
+    else
+        self->hits_head = service;
+    self->hits_tail = service;
 }
 
 void
 dnsd_table_take_hits (dnsd_table_t *self, int64_t mono_ms, dnsd_table_fn *fn, void *arg)
 {
     assert (self);
-    dnsd_service_t **link = &self->dirty_head;
-    while (*link) {
-        dnsd_service_t *service = *link;
-        if (service->hits_published && mono_ms - service->hits_published < DNSD_HITS_INTERVAL_MS) {
-            link = &service->hits_next;
-            continue;
-        }
-        *link = service->hits_next;
-        service->hits_dirty = false;
-        service->hits_next = NULL;
-        fn (service, arg);
-        service->hits_published = mono_ms;
-        service->hits = 0;
+    //  The queue is in report order, so the services due are at its head; each one reported
+    //  again goes to the tail, a second later than everything due now.
+    while (self->hits_head && mono_ms - self->hits_head->hits_published >= DNSD_HITS_INTERVAL_MS) {
+        dnsd_service_t *service = self->hits_head;
+        if (service->hits)
+            dnsd_table_report (self, service, mono_ms, fn, arg);
+        else
+            s_hits_unqueue (self, service);
     }
+}
+
+int64_t
+dnsd_table_hits_due (dnsd_table_t *self)
+{
+    assert (self);
+    return self->hits_head ? self->hits_head->hits_published + DNSD_HITS_INTERVAL_MS : -1;
 }
 
 void

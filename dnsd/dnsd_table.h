@@ -64,12 +64,22 @@ void dnsd_table_flight_remove (dnsd_table_t *self, dnsd_service_t *service);
 //  The first service with a boot in flight (then follow flight_next), or NULL. Borrowed.
 dnsd_service_t *dnsd_table_flight_first (dnsd_table_t *self);
 
-//  Count a query for SERVICE at NOW_MS (UNIX ms). Hot path: no allocation.
-void dnsd_table_hit (dnsd_table_t *self, dnsd_service_t *service, int64_t now_ms);
+//  Count a query for SERVICE at NOW_MS (UNIX ms), MONO_MS (monotonic). Returns true when it is
+//  to be reported at once (dnsd_table_report): the service had no dns.hits for a second, or
+//  this is the first query since its drain began. Hot path: no allocation.
+bool dnsd_table_hit (dnsd_table_t *self, dnsd_service_t *service, int64_t now_ms, int64_t mono_ms);
 
-//  Call FN for each service with hits whose last dns.hits is at least DNSD_HITS_INTERVAL_MS
-//  old at MONO_MS, then clear its count. Services not yet due stay for a later call.
+//  Report SERVICE's hits now: FN reads them, then they are cleared and the service waits
+//  DNSD_HITS_INTERVAL_MS on the queue before its next report.
+void dnsd_table_report (dnsd_table_t *self, dnsd_service_t *service, int64_t mono_ms,
+                        dnsd_table_fn *fn, void *arg);
+
+//  Report, through FN, the hits of every service whose last report is DNSD_HITS_INTERVAL_MS
+//  old at MONO_MS and that had queries since; services without are done with.
 void dnsd_table_take_hits (dnsd_table_t *self, int64_t mono_ms, dnsd_table_fn *fn, void *arg);
+
+//  When dnsd_table_take_hits has something to do next (monotonic ms), or -1: nothing queued.
+int64_t dnsd_table_hits_due (dnsd_table_t *self);
 
 //  Call FN for every service record.
 void dnsd_table_foreach (dnsd_table_t *self, dnsd_table_fn *fn, void *arg);

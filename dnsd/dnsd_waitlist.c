@@ -72,7 +72,7 @@ dnsd_waitlist_has_room (dnsd_waitlist_t *self)
 
 int
 dnsd_waitlist_add (dnsd_waitlist_t *self, dnsd_service_t *service, const dnsd_peer_t *peer,
-                   const uint8_t *message, size_t size, int64_t deadline)
+                   const uint8_t *message, size_t size, int64_t deadline, bool capped)
 {
     assert (self);
     if (self->size >= self->max)
@@ -85,6 +85,7 @@ dnsd_waitlist_add (dnsd_waitlist_t *self, dnsd_service_t *service, const dnsd_pe
     memcpy (waiter->message, message, size);
     waiter->size = size;
     waiter->deadline = deadline;
+    waiter->capped = capped;
     waiter->prev = service->waiters_tail;
     if (service->waiters_tail)
         service->waiters_tail->next = waiter;
@@ -107,8 +108,8 @@ dnsd_waitlist_release (dnsd_waitlist_t *self, dnsd_service_t *service, dnsd_wait
                        void *arg)
 {
     assert (self);
-    while (service->waiters_head) {
-        dnsd_waiter_t *waiter = service->waiters_head;
+    while (service->waiters_tail) {
+        dnsd_waiter_t *waiter = service->waiters_tail;
         s_take (self, waiter);
         fn (waiter, false, arg);
         s_free (waiter);
@@ -123,9 +124,9 @@ dnsd_waitlist_expire (dnsd_waitlist_t *self, int64_t mono_ms, dnsd_waitlist_fn *
     for (dnsd_service_t *service = self->services; service; service = next_service) {
         //  FN may empty this service's list (and take it off the list of services).
         next_service = service->waiting_next;
-        dnsd_waiter_t *next;
-        for (dnsd_waiter_t *waiter = service->waiters_head; waiter; waiter = next) {
-            next = waiter->next;
+        dnsd_waiter_t *previous;
+        for (dnsd_waiter_t *waiter = service->waiters_tail; waiter; waiter = previous) {
+            previous = waiter->prev;
             if (waiter->deadline <= mono_ms) {
                 s_take (self, waiter);
                 fn (waiter, true, arg);

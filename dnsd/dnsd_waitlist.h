@@ -2,8 +2,12 @@
 
     Each held query keeps a copy of its message and where its answer goes, on its service's
     list. A boot that ends (vm.ready, failure, timeout) answers the service's whole list at
-    once; a query's own deadline (response_delay_ms, ready_timeout_ms) answers it alone.
-    Bounded by waiting_max: beyond that, queries are answered at once.  */
+    once; a query's own deadline (response_delay_ms, ready_timeout_ms, hold_max_ms) answers
+    it alone. Bounded by waiting_max: beyond that, queries are answered at once.
+
+    Every held query is answered, the latest first: a resolver retries a silent server with a
+    new id and source port each time and listens only for its latest try (Unbound), so that
+    is the answer that must not wait behind the others.  */
 
 #ifndef DNSD_WAITLIST_H_INCLUDED
 #define DNSD_WAITLIST_H_INCLUDED
@@ -20,6 +24,7 @@ struct _dnsd_waiter_t {
     uint8_t *message;         // owned: the query as received
     size_t size;
     int64_t deadline;            // monotonic ms: answered by then at the latest
+    bool capped;                 // the deadline is the boot's hold_max_ms, not the mask's
     dnsd_waiter_t *prev, *next;  // the service's list
 };
 
@@ -36,16 +41,17 @@ void dnsd_waitlist_destroy (dnsd_waitlist_t **self_p);
 //  Whether another query can be held.
 bool dnsd_waitlist_has_room (dnsd_waitlist_t *self);
 
-//  Hold the SIZE bytes of MESSAGE for SERVICE until DEADLINE, answer to PEER. Returns 0, or -1
-//  when full.
+//  Hold the SIZE bytes of MESSAGE for SERVICE until DEADLINE (CAPPED: the hold_max_ms cap),
+//  answer to PEER. Returns 0, or -1 when full.
 int dnsd_waitlist_add (dnsd_waitlist_t *self, dnsd_service_t *service, const dnsd_peer_t *peer,
-                       const uint8_t *message, size_t size, int64_t deadline);
+                       const uint8_t *message, size_t size, int64_t deadline, bool capped);
 
-//  Take every query held for SERVICE, in arrival order, through FN.
+//  Take every query held for SERVICE through FN, the latest first.
 void dnsd_waitlist_release (dnsd_waitlist_t *self, dnsd_service_t *service, dnsd_waitlist_fn *fn,
                             void *arg);
 
-//  Take every query whose deadline is at or before MONO_MS through FN.
+//  Take every query whose deadline is at or before MONO_MS through FN, each service's latest
+//  first.
 void dnsd_waitlist_expire (dnsd_waitlist_t *self, int64_t mono_ms, dnsd_waitlist_fn *fn, void *arg);
 
 //  Queries held now.

@@ -98,3 +98,18 @@ Test (dnsd_config, mistakes_are_refused_with_the_field_named)
         dnsd_config_reset (&config);
     }
 }
+
+Test (dnsd_config, hold_max_ms_defaults_to_1200_and_is_bounded)
+{
+    dnsd_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_config_load (&config, NULL, &error), 0));
+    cr_assert (eq (int, config.hold_max_ms, 1200), "under Unbound's discard-timeout of 1900 ms");
+    dnsd_config_reset (&config);
+    cr_assert (eq (int, s_load (&config, "{\"hold_max_ms\": 0}", &error), 0), "%s", error.text);
+    cr_assert (eq (int, config.hold_max_ms, 0), "0: never hold");
+    dnsd_config_reset (&config);
+    cr_assert (eq (int, s_load (&config, "{\"hold_max_ms\": 60001}", &error), -2));
+    cr_assert (not(eq (ptr, strstr (error.text, "hold_max_ms"), NULL)), "%s", error.text);
+    dnsd_config_reset (&config);
+}

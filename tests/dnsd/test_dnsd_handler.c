@@ -24,8 +24,8 @@ s_define (const char *name, const char *json)
 }
 
 //  Zones: example.net (configured), big.example (16 long NS names), 0.0.10.in-addr.arpa.
-//  Services: www (running, A and AAAA), sleepy (mask ready), lazy (mask none), deep
-//  (a.b.deep.example.org: b.deep.example.org is an empty non-terminal).
+//  Services: www (running, A and AAAA), sleepy (mask ready), lazy (mask none, ttl 300, boot_ttl
+//  4, drain_ttl 6), deep (a.b.deep.example.org: b.deep.example.org is an empty non-terminal).
 static void
 s_setup_with (bool forwarding)
 {
@@ -54,7 +54,8 @@ s_setup_with (bool forwarding)
                         "\"ip\":\"10.0.0.11\",\"domain\":\"sleepy\",\"mask\":\"ready\","
                         "\"ready_timeout_ms\":3000}");
     s_define ("lazy", "{\"name\":\"lazy\",\"dns\":[\"lazy.example.net\"],\"ip\":\"10.0.0.12\","
-                      "\"domain\":\"lazy\",\"mask\":\"none\"}");
+                      "\"domain\":\"lazy\",\"mask\":\"none\",\"ttl\":300,\"boot_ttl\":4,"
+                      "\"drain_ttl\":6}");
     s_define ("deep", "{\"name\":\"deep\",\"dns\":[\"a.b.deep.example.org\"],"
                       "\"ip\":\"10.1.0.1\",\"domain\":\"deep\"}");
     dt_client (&s_client, "127.0.0.1");
@@ -335,7 +336,8 @@ Test (dnsd_handler, an_address_query_for_a_sleeping_service_waits_and_boots)
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
     cr_assert (outcome.boot);
     cr_assert (eq (str, outcome.service->name, "sleepy"));
-    cr_assert (eq (i64, outcome.deadline, 3500));
+    cr_assert (eq (i64, outcome.deadline, 1700), "hold_max_ms (1200) after the boot started");
+    cr_assert (outcome.capped, "before its ready_timeout_ms (3000)");
     cr_assert (eq (str, outcome.qname, "sleepy.example.org"), "vm.boot needs no second parse");
     cr_assert (eq (int, outcome.qtype, DNSD_TYPE_A));
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
@@ -386,5 +388,123 @@ Test (dnsd_handler, a_sleeping_service_with_mask_none_is_answered_at_once_and_bo
     cr_assert (outcome.boot);
     ldns_pkt *packet = dt_parse (s_answer, outcome.size);
     s_expect_rdata (packet, LDNS_SECTION_ANSWER, 0, "10.0.0.12");
+    ldns_pkt_free (packet);
+}
+
+//  The A answer to NAME over UDP, at MONO_MS: its TTL; OUTCOME filled.
+static uint32_t
+s_answer_ttl (const char *name, int64_t mono_ms, dnsd_outcome_t *outcome)
+{
+    uint8_t wire[512];
+    size_t size = dt_query (wire, name, "A", false);
+    dnsd_context_t context = {
+        (const struct sockaddr *) &s_client, false, false, true, 1000, mono_ms};
+    cr_assert (eq (int,
+                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, outcome),
+                   DNSD_VERDICT_ANSWER));
+    ldns_pkt *packet = dt_parse (s_answer, outcome->size);
+    uint32_t ttl = s_ttl (packet, LDNS_SECTION_ANSWER, 0);
+    ldns_pkt_free (packet);
+    return ttl;
+}
+
+static int s_reports;
+
+static void
+s_on_report (dnsd_service_t *service, void *arg)
+{
+    s_reports++;
+}
+
+Test (dnsd_handler, answers_carry_the_boot_ttl_until_ready_and_the_drain_ttl_while_draining)
+{
+    dnsd_service_t *lazy = dnsd_table_service (s_table, "lazy");
+    dnsd_outcome_t outcome;
+    cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 500, &outcome), 4),
+               "mask none, answered before ready: the boot TTL");
+    cr_assert (outcome.boot);
+    cr_assert (outcome.report, "the first query is reported at once");
+    cr_assert (eq (ptr, outcome.service, lazy));
+    dnsd_table_report (s_table, lazy, 500, s_on_report, NULL);
+    cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 600, &outcome), 4), "still booting");
+    cr_assert (not(outcome.report), "coalesced: reported within the second");
+    dnsd_summon_state (s_summon, lazy, PROTO_STATE_READY, 10, 650);
+    cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 660, &outcome), 300), "ready");
+    cr_assert (not(outcome.report));
+    //  vmctl announces a drain: the drain TTL at once, no boot, and the query reported now.
+    dnsd_summon_state (s_summon, lazy, PROTO_STATE_DRAINING, 20, 700);
+    cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 800, &outcome), 6));
+    cr_assert (not(outcome.boot));
+    cr_assert (outcome.report, "a query during the drain is reported at once: it cancels it");
+    dnsd_table_report (s_table, lazy, 800, s_on_report, NULL);
+    cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 900, &outcome), 6));
+    cr_assert (not(outcome.report), "once per drain; the rest coalesce");
+    dnsd_summon_state (s_summon, lazy, PROTO_STATE_READY, 30, 950);
+    cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 960, &outcome), 300), "back to full");
+    cr_assert (eq (int, s_reports, 2));
+}
+
+Test (dnsd_handler, a_held_query_released_after_ready_gets_the_full_ttl_and_at_the_cap_the_boot_ttl)
+{
+    uint8_t wire[512];
+    size_t size = dt_query (wire, "SLEEPY.Example.org.", "A", false);
+    dnsd_outcome_t outcome;
+    cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
+    //  Released at the cap: not ready yet.
+    dnsd_context_t context = {(const struct sockaddr *) &s_client, false, true, true, 2000, 1700};
+    cr_assert (eq (int,
+                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    ldns_pkt *packet = dt_parse (s_answer, outcome.size);
+    cr_assert (eq (u32, s_ttl (packet, LDNS_SECTION_ANSWER, 0), 5), "boot_ttl's default");
+    char *owner = s_owner (packet, LDNS_SECTION_ANSWER, 0);
+    cr_assert (eq (str, owner, "SLEEPY.Example.org."), "0x20: the case as asked");
+    free (owner);
+    ldns_pkt_free (packet);
+    //  Released by vm.ready.
+    dnsd_summon_state (s_summon, dnsd_table_service (s_table, "sleepy"), PROTO_STATE_READY, 5,
+                       1800);
+    cr_assert (eq (int,
+                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    packet = dt_parse (s_answer, outcome.size);
+    cr_assert (eq (u32, s_ttl (packet, LDNS_SECTION_ANSWER, 0), 60), "the service's ttl");
+    ldns_pkt_free (packet);
+}
+
+//  QNAME minimisation: Unbound asks the names between the zone and the target with type A,
+//  Knot Resolver with NS. A name that exists only because a service is below it stays NODATA
+//  (RFC 8020: an NXDOMAIN would deny the whole subtree), and wakes nothing.
+Test (dnsd_handler, an_empty_non_terminal_is_nodata_for_every_type_and_wakes_nothing)
+{
+    //  In a configured zone (a derived one has its apex at the service's parent).
+    s_define ("nest", "{\"name\":\"nest\",\"dns\":[\"x.y.z.example.net\"],"
+                      "\"ip\":\"10.1.0.2\",\"domain\":\"nest\"}");
+    const char *types[] = {"A", "AAAA", "NS", "TXT", "ANY"};
+    const char *names[] = {"z.example.net.", "Y.z.EXAMPLE.nEt."};
+    for (size_t name = 0; name < 2; name++)
+        for (size_t index = 0; index < sizeof types / sizeof types[0]; index++) {
+            uint8_t wire[512];
+            size_t size = dt_query (wire, names[name], types[index], false);
+            dnsd_outcome_t outcome;
+            cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_ANSWER));
+            cr_assert (not(outcome.boot));
+            cr_assert (not(outcome.report));
+            ldns_pkt *packet = dt_parse (s_answer, outcome.size);
+            cr_assert (eq (int, ldns_pkt_get_rcode (packet), LDNS_RCODE_NOERROR), "%s %s",
+                       names[name], types[index]);
+            cr_assert (eq (u16, ldns_pkt_ancount (packet), 0));
+            cr_assert (eq (u16, ldns_pkt_nscount (packet), 1), "the SOA");
+            ldns_rr *question = ldns_rr_list_rr (ldns_pkt_question (packet), 0);
+            char *asked = ldns_rdf2str (ldns_rr_owner (question));
+            cr_assert (eq (str, asked, (char *) names[name]), "the question as asked");
+            free (asked);
+            ldns_pkt_free (packet);
+        }
+    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boots, 0));
+    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->service_queries, 0), "no service's hit");
+    cr_assert (eq (i64, dnsd_table_service (s_table, "nest")->hits, 0));
+    ldns_pkt *packet = s_ask ("w.y.z.example.net.", "A", false);
+    cr_assert (eq (int, ldns_pkt_get_rcode (packet), LDNS_RCODE_NXDOMAIN), "beside it: none");
     ldns_pkt_free (packet);
 }

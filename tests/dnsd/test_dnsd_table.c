@@ -177,32 +177,101 @@ Test (dnsd_table, a_name_claimed_twice_is_answered_by_the_first_until_it_goes)
     cr_assert (eq (str, s_node ("www.example.org")->owners[0]->name, "b"));
 }
 
+static int64_t s_reported[8];
+static char s_reported_names[8][PROTO_NAME_MAX + 1];
+static int s_reports;
+
 static void
 s_collect (dnsd_service_t *service, void *arg)
 {
-    int64_t *total = (int64_t *) arg;
-    *total += service->hits;
+    cr_assert (lt (int, s_reports, 8));
+    s_reported[s_reports] = service->hits;
+    strcpy (s_reported_names[s_reports++], service->name);
 }
 
-Test (dnsd_table, hits_are_coalesced_and_handed_over_once_a_second)
+static dnsd_service_t *
+s_hits_service (const char *name)
 {
-    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.1\","
-                     "\"domain\":\"www\"}");
-    dnsd_service_t *service = dnsd_table_service (s_table, "www");
-    dnsd_table_hit (s_table, service, 1000);
-    dnsd_table_hit (s_table, service, 1500);
-    cr_assert (eq (i64, service->hits_first_ts, 1000));
-    cr_assert (eq (i64, service->hits_last_ts, 1500));
-    int64_t total = 0;
-    dnsd_table_take_hits (s_table, 50000, s_collect, &total);
-    cr_assert (eq (i64, total, 2));
-    dnsd_table_hit (s_table, service, 2000);
-    total = 0;
-    dnsd_table_take_hits (s_table, 50999, s_collect, &total);
-    cr_assert (eq (i64, total, 0), "not yet a second since the last");
-    dnsd_table_take_hits (s_table, 51000, s_collect, &total);
-    cr_assert (eq (i64, total, 1));
-    total = 0;
-    dnsd_table_take_hits (s_table, 99000, s_collect, &total);
-    cr_assert (eq (i64, total, 0), "nothing new, nothing published");
+    char text[256];
+    snprintf (text, sizeof text,
+              "{\"name\":\"%s\",\"dns\":[\"%s.example.org\"],\"ip\":\"10.0.0.1\","
+              "\"domain\":\"%s\"}",
+              name, name, name);
+    s_define (name, text);
+    return dnsd_table_service (s_table, name);
+}
+
+//  Service NAME, with one query reported at MONO_MS.
+static dnsd_service_t *
+s_reported_service (const char *name, int64_t mono_ms)
+{
+    dnsd_service_t *service = s_hits_service (name);
+    dnsd_table_hit (s_table, service, mono_ms, mono_ms);
+    dnsd_table_report (s_table, service, mono_ms, s_collect, NULL);
+    return service;
+}
+
+Test (dnsd_table, the_first_query_after_a_quiet_second_is_reported_at_once)
+{
+    dnsd_service_t *service = s_hits_service ("www");
+    s_reports = 0;
+    cr_assert (dnsd_table_hit (s_table, service, 7000, 50000), "never reported: at once");
+    dnsd_table_report (s_table, service, 50000, s_collect, NULL);
+    cr_assert (eq (int, s_reports, 1));
+    cr_assert (eq (i64, s_reported[0], 1));
+    cr_assert (eq (i64, dnsd_table_hits_due (s_table), 51000));
+    //  Within the second: counted, not reported.
+    cr_assert (not(dnsd_table_hit (s_table, service, 7300, 50300)));
+    cr_assert (not(dnsd_table_hit (s_table, service, 7600, 50600)));
+    cr_assert (eq (i64, service->hits_first_ts, 7300));
+    cr_assert (eq (i64, service->hits_last_ts, 7600));
+    dnsd_table_take_hits (s_table, 50999, s_collect, NULL);
+    cr_assert (eq (int, s_reports, 1), "not yet a second since the last report");
+    dnsd_table_take_hits (s_table, 51000, s_collect, NULL);
+    cr_assert (eq (int, s_reports, 2), "its second is up: the two coalesced");
+    cr_assert (eq (i64, s_reported[1], 2));
+    cr_assert (not(dnsd_table_hit (s_table, service, 8500, 51500)), "a second after that one");
+    dnsd_table_take_hits (s_table, 52000, s_collect, NULL);
+    cr_assert (eq (int, s_reports, 3));
+    //  A second without queries: off the queue, and the next query is reported at once.
+    dnsd_table_take_hits (s_table, 53000, s_collect, NULL);
+    cr_assert (eq (int, s_reports, 3), "nothing new, nothing published");
+    cr_assert (eq (i64, dnsd_table_hits_due (s_table), -1));
+    cr_assert (dnsd_table_hit (s_table, service, 10100, 53100));
+}
+
+Test (dnsd_table, a_late_timer_does_not_delay_a_query_after_a_quiet_second)
+{
+    dnsd_service_t *service = s_reported_service ("www", 1000);
+    //  Still queued (the timer has not run), but a second has passed.
+    cr_assert (dnsd_table_hit (s_table, service, 2000, 2000));
+}
+
+Test (dnsd_table, the_first_query_of_a_drain_is_reported_at_once)
+{
+    dnsd_service_t *service = s_reported_service ("www", 1000);
+    service->state = PROTO_STATE_DRAINING;  // as dnsd_summon_state sets it
+    service->drain_mono = 1200;
+    cr_assert (dnsd_table_hit (s_table, service, 1300, 1300), "it cancels the drain");
+    dnsd_table_report (s_table, service, 1300, s_collect, NULL);
+    cr_assert (not(dnsd_table_hit (s_table, service, 1400, 1400)), "later ones coalesce");
+    cr_assert (eq (i64, dnsd_table_hits_due (s_table), 2300), "moved to the queue's tail");
+}
+
+Test (dnsd_table, reports_fall_due_in_the_order_they_were_made)
+{
+    dnsd_service_t *a = s_reported_service ("a", 1000), *b = s_reported_service ("b", 1100);
+    cr_assert (not(dnsd_table_hit (s_table, b, 1200, 1200)));
+    cr_assert (not(dnsd_table_hit (s_table, a, 1300, 1300)));
+    dnsd_table_take_hits (s_table, 2000, s_collect, NULL);
+    cr_assert (eq (int, s_reports, 3), "a's second is up, not b's");
+    cr_assert (eq (str, s_reported_names[2], "a"));
+    cr_assert (eq (i64, dnsd_table_hits_due (s_table), 2100));
+    dnsd_table_take_hits (s_table, 2100, s_collect, NULL);
+    cr_assert (eq (int, s_reports, 4));
+    cr_assert (eq (str, s_reported_names[3], "b"));
+    //  An undefined service leaves the queue with its record.
+    dnsd_table_undefine (s_table, "a");
+    cr_assert (dnsd_table_prune (s_table, a));
+    cr_assert (eq (i64, dnsd_table_hits_due (s_table), 3100), "b, reported at 2100");
 }

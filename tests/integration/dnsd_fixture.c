@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "dnsd_fixture.h"
@@ -27,6 +29,7 @@ static struct {
     char request_id[PROTO_ID_MAX + 1];
     int hits;
     int64_t hit_count;
+    int64_t first_hit_count;  // the count of the first dns.hits heard
 } s_services[S_SERVICES_MAX];
 
 //  The latest svc.alive counters per dnsd instance.
@@ -198,7 +201,8 @@ s_drain (int timeout_ms)
             else if (msg.type == PROTO_MSG_DNS_HITS) {
                 int slot = s_service_slot (msg.dns_hits.service);
                 if (slot >= 0) {
-                    s_services[slot].hits++;
+                    if (s_services[slot].hits++ == 0)
+                        s_services[slot].first_hit_count = msg.dns_hits.count;
                     s_services[slot].hit_count += msg.dns_hits.count;
                 }
             }
@@ -281,6 +285,20 @@ df_hits (const char *service, int64_t *count)
     return s_services[slot].hits;
 }
 
+int64_t
+df_first_hits (const char *service)
+{
+    s_drain (0);
+    return s_services[s_service_slot (service)].first_hit_count;
+}
+
+void
+df_publish (const char *topic, const char *body)
+{
+    cr_assert (eq (int, df_jitsuctl ("publish", topic, body, NULL), 0),
+               "jitsuctl publish %s failed: see %s/ctl.out", topic, df_run_dir);
+}
+
 void
 df_service (const char *name, const char *words, bool running)
 {
@@ -296,8 +314,8 @@ df_service (const char *name, const char *words, bool running)
 }
 
 //  A port free for UDP and TCP on 127.0.0.1 right now (both bound exclusively, then closed).
-static int
-s_free_port (void)
+int
+df_free_port (void)
 {
     for (int attempt = 0; attempt < 50; attempt++) {
         int udp = socket (AF_INET, SOCK_DGRAM, 0), tcp = socket (AF_INET, SOCK_STREAM, 0);
@@ -317,36 +335,44 @@ s_free_port (void)
     return -1;
 }
 
-int
-df_start_nsd (const char *zone, const char *text)
+//  Writes the config of a server that is to listen on PORT.
+typedef void (s_config_fn) (int port, const void *arg);
+
+//  RUN_DIR/NAME, into PATH (512 bytes).
+static const char *
+s_path (char *path, const char *name)
+{
+    snprintf (path, 512, "%s/%s", df_run_dir, name);
+    return path;
+}
+
+//  A new RUN_DIR/NAME to write (the test fails if it cannot be created).
+static FILE *
+s_create (const char *name)
 {
     char path[512];
-    snprintf (path, sizeof path, "%s/nsd.zone", df_run_dir);
-    FILE *file = fopen (path, "w");
-    fputs (text, file);
-    fclose (file);
-    //  Another process may take the port between the probe and NSD's bind: try again then.
+    FILE *file = fopen (s_path (path, name), "w");
+    cr_assert (not(eq (ptr, file, NULL)), "cannot create %s", path);
+    return file;
+}
+
+//  Start the server NAME (ARGV, its output in RUN_DIR/NAME.out) on a free loopback port, its
+//  config written by WRITE for that port; it serves once it answers SOA for ZONE. Another
+//  process may take the port between the probe and the server's bind: try again then.
+//  Returns the port; the test fails if it cannot start.
+static int
+s_start_server (const char *name, char *const argv[], s_config_fn *write, const void *arg,
+                const char *zone)
+{
+    char log[512];
+    snprintf (log, sizeof log, "%s/%s.out", df_run_dir, name);
     for (int attempt = 0; attempt < 5; attempt++) {
-        int port = s_free_port ();
+        int port = df_free_port ();
         cr_assert (gt (int, port, 0));
-        snprintf (path, sizeof path, "%s/nsd.conf", df_run_dir);
-        file = fopen (path, "w");
-        fprintf (file,
-                 "server:\n  ip-address: 127.0.0.1@%d\n  server-count: 1\n  zonesdir: \"%s\"\n"
-                 "  database: \"\"\n  pidfile: \"%s/nsd.pid\"\n  xfrdfile: \"%s/xfrd.state\"\n"
-                 "  zonelistfile: \"%s/zone.list\"\n  logfile: \"%s/nsd.log\"\n"
-                 "  username: \"\"\n  chroot: \"\"\n  rrl-ratelimit: 0\n  verbosity: 1\n"
-                 "remote-control:\n  control-enable: no\n"
-                 "zone:\n  name: \"%s\"\n  zonefile: \"nsd.zone\"\n",
-                 port, df_run_dir, df_run_dir, df_run_dir, df_run_dir, df_run_dir, zone);
-        fclose (file);
-        char log[512];
-        snprintf (log, sizeof log, "%s/nsd.out", df_run_dir);
-        char *argv[] = {"/usr/sbin/nsd", "-d", "-c", path, NULL};
+        write (port, arg);
         pid_t pid = test_spawn (argv, log, log);
         cr_assert (gt (int, pid, 0));
-        //  Serving once its SOA answers.
-        for (int waited = 0; waited < 5000; waited += 100) {
+        for (int waited = 0; waited < 10000; waited += 100) {
             if (test_shell ("dig @127.0.0.1 -p %d +short +time=1 +tries=1 %s SOA | grep -q .", port,
                             zone)
                 == 0)
@@ -358,6 +384,110 @@ df_start_nsd (const char *zone, const char *text)
         }
         test_stop (pid, SIGTERM, 2000);
     }
-    cr_assert (false, "nsd did not start: see %s/nsd.out and nsd.log", df_run_dir);
+    cr_assert (false, "%s did not start: see %s/%s.out", name, df_run_dir, name);
     return -1;
+}
+
+static void
+s_nsd_config (int port, const void *arg)
+{
+    FILE *file = s_create ("nsd.conf");
+    fprintf (file,
+             "server:\n  ip-address: 127.0.0.1@%d\n  server-count: 1\n  zonesdir: \"%s\"\n"
+             "  database: \"\"\n  pidfile: \"%s/nsd.pid\"\n  xfrdfile: \"%s/xfrd.state\"\n"
+             "  zonelistfile: \"%s/zone.list\"\n  logfile: \"%s/nsd.log\"\n"
+             "  username: \"\"\n  chroot: \"\"\n  rrl-ratelimit: 0\n  verbosity: 1\n"
+             "remote-control:\n  control-enable: no\n"
+             "zone:\n  name: \"%s\"\n  zonefile: \"nsd.zone\"\n",
+             port, df_run_dir, df_run_dir, df_run_dir, df_run_dir, df_run_dir, (const char *) arg);
+    fclose (file);
+}
+
+int
+df_start_nsd (const char *zone, const char *text)
+{
+    FILE *file = s_create ("nsd.zone");
+    fputs (text, file);
+    fclose (file);
+    char path[512];
+    char *argv[] = {"/usr/sbin/nsd", "-d", "-c", (char *) s_path (path, "nsd.conf"), NULL};
+    return s_start_server ("nsd", argv, s_nsd_config, zone, zone);
+}
+
+//  What a resolver's config needs: the zone to send to dnsd, dnsd's port, extra lines.
+typedef struct {
+    const char *zone;
+    int dnsd_port;
+    const char *extra;
+} s_resolver_t;
+
+//  Skip the test, saying why, unless PATH is an installed program.
+static void
+s_need (const char *path, const char *package)
+{
+    if (access (path, X_OK) == 0)
+        return;
+    fprintf (stderr, "skipped: needs %s (Debian package %s; deploy/install-deps installs it)\n",
+             path, package);
+    cr_skip_test ("needs %s (Debian package %s)", path, package);
+}
+
+//  Unbound as a user would run it in front of jitsu: the iterator only (no DNSSEC: the test
+//  zone is unsigned), a stub zone to dnsd, and Debian's default local zone for .test turned
+//  off (without it Unbound answers every name under test. with NXDOMAIN itself).
+static void
+s_unbound_config (int port, const void *arg)
+{
+    const s_resolver_t *resolver = (const s_resolver_t *) arg;
+    FILE *file = s_create ("unbound.conf");
+    fprintf (
+        file,
+        "server:\n  interface: 127.0.0.1\n  port: %d\n  do-ip6: no\n  do-daemonize: no\n"
+        "  username: \"\"\n  chroot: \"\"\n  directory: \"%s\"\n  pidfile: \"%s/unbound.pid\"\n"
+        "  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n  log-queries: yes\n"
+        "  num-threads: 1\n  access-control: 127.0.0.0/8 allow\n"
+        "  do-not-query-localhost: no\n  module-config: \"iterator\"\n"
+        "  local-zone: \"test.\" nodefault\n%s"
+        "remote-control:\n  control-enable: no\n"
+        "stub-zone:\n  name: \"%s\"\n  stub-addr: 127.0.0.1@%d\n",
+        port, df_run_dir, df_run_dir, resolver->extra ? resolver->extra : "", resolver->zone,
+        resolver->dnsd_port);
+    fclose (file);
+}
+
+int
+df_start_unbound (const char *zone, int dnsd_port, const char *extra)
+{
+    s_need ("/usr/sbin/unbound", "unbound");
+    char path[512];
+    char *argv[] = {"/usr/sbin/unbound", "-d", "-c", (char *) s_path (path, "unbound.conf"), NULL};
+    s_resolver_t resolver = {zone, dnsd_port, extra};
+    return s_start_server ("unbound", argv, s_unbound_config, &resolver, zone);
+}
+
+//  Knot Resolver with no trust anchor (the test zone is unsigned) and ZONE stubbed to dnsd.
+static void
+s_kresd_config (int port, const void *arg)
+{
+    const s_resolver_t *resolver = (const s_resolver_t *) arg;
+    FILE *file = s_create ("kresd.conf");
+    fprintf (file,
+             "net.listen('127.0.0.1', %d, { kind = 'dns' })\n"
+             "trust_anchors.remove('.')\n"
+             "cache.size = 10 * MB\n"
+             "policy.add(policy.suffix(policy.STUB({'127.0.0.1@%d'}), {todname('%s.')}))\n%s",
+             port, resolver->dnsd_port, resolver->zone, resolver->extra ? resolver->extra : "");
+    fclose (file);
+}
+
+int
+df_start_kresd (const char *zone, int dnsd_port, const char *extra)
+{
+    s_need ("/usr/sbin/kresd", "knot-resolver");
+    char path[512], rundir[512];
+    cr_assert (eq (int, mkdir (s_path (rundir, "kresd"), 0700) == 0 || errno == EEXIST, 1));
+    char *argv[] = {
+        "/usr/sbin/kresd", "-n", "-c", (char *) s_path (path, "kresd.conf"), rundir, NULL};
+    s_resolver_t resolver = {zone, dnsd_port, extra};
+    return s_start_server ("kresd", argv, s_kresd_config, &resolver, zone);
 }

@@ -1,6 +1,7 @@
 /*  dnsd_fixture: what dnsd's integration tests share: a bus and a statestore in a fresh run
     directory, dnsd instances started by PID on a port they pick and report, real dig, kdig
-    and jitsuctl runs, an NSD upstream, and dnsd's own counters read from its svc.alive.  */
+    and jitsuctl runs, an NSD upstream, Unbound and Knot Resolver in front of dnsd, and
+    dnsd's own counters read from its svc.alive.  */
 
 #ifndef DNSD_FIXTURE_H_INCLUDED
 #define DNSD_FIXTURE_H_INCLUDED
@@ -61,12 +62,32 @@ const char *df_last_request_id (const char *service);
 //  dns.hits messages heard for SERVICE so far, and the sum of their counts.
 int df_hits (const char *service, int64_t *count);
 
+//  The count of the first dns.hits heard for SERVICE (0 if none).
+int64_t df_first_hits (const char *service);
+
+//  Publish TOPIC with the JSON BODY through jitsuctl (as vmctl would); the test fails if it
+//  cannot.
+void df_publish (const char *topic, const char *body);
+
 //  Define a service with jitsuctl in the original syntax ("dns=...,ip=...,domain=...") and
 //  mark it running (a ready status) when RUNNING.
 void df_service (const char *name, const char *words, bool running);
 
+//  A port free for UDP and TCP on 127.0.0.1 right now.
+int df_free_port (void);
+
 //  Start NSD on a free loopback port serving ZONE (origin) from the zone file text TEXT.
 //  Returns its port; the test fails if it cannot start.
 int df_start_nsd (const char *zone, const char *text);
+
+//  Start Unbound on a free loopback port, with ZONE a stub zone to dnsd on DNSD_PORT (dnsd
+//  must answer ZONE's SOA) and EXTRA lines for its server: section (NULL: none; each line
+//  "  key: value\n"). Its log (log-queries) is RUN_DIR/unbound.out. Skips the test, saying
+//  why, when Unbound is not installed. Returns its port.
+int df_start_unbound (const char *zone, int dnsd_port, const char *extra);
+
+//  Start Knot Resolver (kresd) likewise, EXTRA Lua lines after the stub policy (NULL: none).
+//  Its log is RUN_DIR/kresd.out. Skips the test when it is not installed.
+int df_start_kresd (const char *zone, int dnsd_port, const char *extra);
 
 #endif

@@ -51,7 +51,7 @@ Test (dnsd_instances, a_boot_started_by_one_instance_is_joined_by_the_other)
 {
     df_service ("sleepy",
                 "dns=sleepy.example.org,ip=10.0.0.10,domain=sleepy,mask=ready,"
-                "ready_timeout_ms=120000",
+                "ready_timeout_ms=120000,hold_max_ms=60000",
                 false);
     int port = df_start_dnsd ("1", 0, "\"boot_retry_ms\": 120000");
     cr_assert (gt (int, port, 0));
