@@ -120,9 +120,9 @@ Test (metrics, a_known_sequence_moves_counters_and_histograms_and_passes_promtoo
 
     cr_assert (s_wait_for ("jitsu_vm_stops_total{reason=\"idle\"} 1"));
     cr_assert (s_scraped ("jitsu_vm_boots_total{service=\"www\",result=\"ready\"} 1"));
-    cr_assert (s_scraped ("jitsu_vm_boot_seconds_bucket{service=\"www\",le=\"5\"} 1"));
-    cr_assert (s_scraped ("jitsu_vm_boot_seconds_bucket{service=\"www\",le=\"2\"} 0"));
-    cr_assert (s_scraped ("jitsu_vm_boot_seconds_sum{service=\"www\"} 2.149"));
+    cr_assert (s_scraped ("jitsu_vm_boot_seconds_bucket{service=\"www\",from=\"off\",le=\"5\"} 1"));
+    cr_assert (s_scraped ("jitsu_vm_boot_seconds_bucket{service=\"www\",from=\"off\",le=\"2\"} 0"));
+    cr_assert (s_scraped ("jitsu_vm_boot_seconds_sum{service=\"www\",from=\"off\"} 2.149"));
     cr_assert (s_scraped ("jitsu_syn_replayed_total{service=\"www\"} 2"));
     cr_assert (s_scraped ("jitsu_syn_held_seconds_bucket{service=\"www\",le=\"2\"} 1"));
     cr_assert (s_scraped ("jitsu_vms_running 0"));
