@@ -53,6 +53,9 @@ static const struct {
                                 "{\"after_s\": 600, \"mode\": \"save\"}], "},
     {"v", true, 20, "ready", 1, "\"stop_mode\": \"save\", \"idle_timeout_s\": 2, "},
     {"x", true, 21, "ready", 1, "\"stop_mode\": \"save\", \"idle_timeout_s\": 2, "},
+    //  The drain before a destroy: answers carry drain_ttl, a query keeps the VM.
+    {"d", true, 22, "ready", 4, "\"drain_ttl\": 2, \"idle_ladder\": [{\"after_s\": 4, "
+                                "\"mode\": \"destroy\"}], "},
 };
 
 //  Run a shell command with the suite's settings; returns its exit status.
@@ -598,6 +601,45 @@ Test (e2e, a_corrupt_save_file_falls_back_to_a_cold_boot, .timeout = 200)
     s_query_and_fetch ("x", "with a corrupt save file");
     cr_assert (eq (str, (char *) s_woke_from ("x"), "off"), "cold-booted");
     cr_assert (eq (int, s_save_files ("x"), 0), "the corrupt file is removed");
+}
+
+//  The TTL of SERVICE's A record as dnsd answers it now (-1 when no answer).
+static int
+s_ttl (const char *service)
+{
+    const char *ttl = s_output ("dig +noall +answer +time=10 +tries=1 @127.0.0.1 -p " S_PORT
+                                " %s.jitsu.test A | awk '{print $2}'", service);
+    return ttl[0] ? atoi (ttl) : -1;
+}
+
+Test (e2e, a_cached_answer_never_outlives_its_vm_and_a_query_during_the_drain_keeps_it,
+      .timeout = 200)
+{
+    cr_assert (eq (int, s_ttl ("d"), 4), "answered once ready: the full TTL");
+    int64_t answered = zclock_mono ();
+    //  For as long as that answer may be cached, the VM answers.
+    while (zclock_mono () - answered < 4000) {
+        const char *page = s_output ("ip netns exec " S_NAME "-client curl -s -m 5 http://%s/",
+                                     s_address ("d"));
+        cr_assert (not (eq (ptr, strstr (page, "jitsu service d"), NULL)),
+                   "%lld ms after an answer with TTL 4 s the VM is gone",
+                   (long long) (zclock_mono () - answered));
+        zclock_sleep (500);
+    }
+    //  Idle after 4 s: the drain before the destroy. A query now gets the drain TTL and
+    //  keeps the VM.
+    cr_assert (s_state_reaches ("d", "draining", 20), "no drain: %s", s_state ("d"));
+    cr_assert (eq (int, s_running ("d"), 1));
+    cr_assert (eq (int, s_ttl ("d"), 2), "the drain TTL");
+    cr_assert (s_state_reaches ("d", "ready", 10), "the query did not keep it");
+    //  Nobody asks again: drained, then destroyed; the last answer (2 s) expired first.
+    int64_t last_answer = zclock_time ();
+    cr_assert (s_state_reaches ("d", "off", 40), "not off: %s", s_state ("d"));
+    long long stopped = atoll (s_output ("jq -r 'select(.type == \"vm.stopping\" and "
+                                         ".body.service == \"d\") | .ts' " S_TAP " | tail -1"));
+    cr_assert (ge (i64, stopped - last_answer, 2000),
+               "the destroy began %lld ms after an answer with TTL 2 s",
+               stopped - (long long) last_answer);
 }
 
 //  The tests share one suite and the machine's two cores: one at a time, whatever --jobs says.
