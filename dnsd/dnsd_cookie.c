@@ -10,7 +10,7 @@
 
 #include "dnsd_cookie.h"
 
-#define S_VERSION 1
+#define S_VERSION        1
 #define S_HASH_INPUT_MAX (DNSD_COOKIE_CLIENT_SIZE + 8 + 16)  // cookie, version..time, IPv6
 
 struct _dnsd_cookie_t {
@@ -80,9 +80,8 @@ s_client_ip (const struct sockaddr *client, uint8_t *out)
 }
 
 void
-dnsd_cookie_make (dnsd_cookie_t *self, const uint8_t *client_cookie,
-                  const struct sockaddr *client, uint32_t now, const uint8_t *reserved,
-                  uint8_t *server)
+dnsd_cookie_make (dnsd_cookie_t *self, const uint8_t *client_cookie, const struct sockaddr *client,
+                  uint32_t now, const uint8_t *reserved, uint8_t *server)
 {
     assert (self);
     //  Version, Reserved, Timestamp (network order), then Hash over what precedes it with

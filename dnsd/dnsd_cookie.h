@@ -22,16 +22,16 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define DNSD_OPTION_COOKIE        10  // EDNS option code (RFC 7873 section 4)
-#define DNSD_COOKIE_CLIENT_SIZE   8
-#define DNSD_COOKIE_SERVER_MIN    8   // a server cookie is 8 to 32 bytes (RFC 7873 section 4)
-#define DNSD_COOKIE_SERVER_MAX    32
-#define DNSD_COOKIE_SERVER_SIZE   16  // what dnsd makes: version 1 of RFC 9018
-#define DNSD_COOKIE_REPLY_SIZE    (DNSD_COOKIE_CLIENT_SIZE + DNSD_COOKIE_SERVER_SIZE)
-#define DNSD_COOKIE_SECRET_SIZE   16
-#define DNSD_COOKIE_LIFETIME_S    3600  // RFC 9018 section 4.3: older is invalid
-#define DNSD_COOKIE_RENEW_S       1800  // ... older than this is replaced by a fresh one
-#define DNSD_COOKIE_CLOCK_SKEW_S  300   // ... and one from further ahead is invalid
+#define DNSD_OPTION_COOKIE       10  // EDNS option code (RFC 7873 section 4)
+#define DNSD_COOKIE_CLIENT_SIZE  8
+#define DNSD_COOKIE_SERVER_MIN   8  // a server cookie is 8 to 32 bytes (RFC 7873 section 4)
+#define DNSD_COOKIE_SERVER_MAX   32
+#define DNSD_COOKIE_SERVER_SIZE  16  // what dnsd makes: version 1 of RFC 9018
+#define DNSD_COOKIE_REPLY_SIZE   (DNSD_COOKIE_CLIENT_SIZE + DNSD_COOKIE_SERVER_SIZE)
+#define DNSD_COOKIE_SECRET_SIZE  16
+#define DNSD_COOKIE_LIFETIME_S   3600  // RFC 9018 section 4.3: older is invalid
+#define DNSD_COOKIE_RENEW_S      1800  // ... older than this is replaced by a fresh one
+#define DNSD_COOKIE_CLOCK_SKEW_S 300   // ... and one from further ahead is invalid
 
 //  What a query's COOKIE option says.
 typedef enum {
