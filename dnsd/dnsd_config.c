@@ -9,7 +9,9 @@
      "heartbeat_ms": 1000, "statestore_heartbeat_ms": 1000, "boot_retry_ms": 2000,
      "boot_rate": 20, "boot_burst": 50, "boot_prefix_rate": 2, "boot_prefix_burst": 10,
      "waiting_max": 10000, "tcp_clients_max": 256, "tcp_idle_ms": 10000,
-     "sync_wait_ms": 5000, "endpoints": {...}}  */
+     "sync_wait_ms": 5000, "rrl_rate": 200, "rrl_slip": 2, "rrl_ipv4_prefix": 24,
+     "rrl_ipv6_prefix": 56, "rrl_exempt": ["127.0.0.0/8", "::1"],
+     "cookie_secret": "32 hex digits", "endpoints": {...}}  */
 
 
 #include "dnsd_config.h"
@@ -219,6 +221,36 @@ s_lists (dnsd_config_t *self, json_t *listen, json_t *upstreams, json_t *zones, 
     return 0;
 }
 
+//  rrl_exempt (a list of CIDRs, replacing the default) and cookie_secret (32 hex digits).
+static int
+s_security (dnsd_config_t *self, json_t *exempt, const char *secret, const char *path,
+            proto_error_t *error)
+{
+    if (exempt) {
+        if (!json_is_array (exempt) || json_array_size (exempt) > DNSD_RRL_EXEMPT_MAX)
+            return proto_error_set (error, PROTO_ERR_VALUE,
+                                    "%s: rrl_exempt: a list of at most %d CIDRs", path,
+                                    DNSD_RRL_EXEMPT_MAX);
+        size_t index;
+        json_t *item;
+        json_array_foreach (exempt, index, item)
+        {
+            if (!json_is_string (item)
+                || proto_cidr_parse (&self->rrl_exempt[index], json_string_value (item)))
+                return proto_error_set (error, PROTO_ERR_VALUE, "%s: rrl_exempt[%zu]: not a CIDR",
+                                        path, index);
+        }
+        self->rrl_exempt_count = json_array_size (exempt);
+    }
+    if (*secret) {
+        if (dnsd_cookie_secret_parse (secret, self->cookie_secret))
+            return proto_error_set (error, PROTO_ERR_VALUE,
+                                    "%s: cookie_secret: not 32 hex digits (128 bits)", path);
+        self->has_cookie_secret = true;
+    }
+    return 0;
+}
+
 int
 dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
 {
@@ -246,6 +278,13 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     self->tcp_clients_max = DNSD_TCP_CLIENTS_MAX_DEFAULT;
     self->tcp_idle_ms = DNSD_TCP_IDLE_MS_DEFAULT;
     self->sync_wait_ms = DNSD_SYNC_WAIT_MS_DEFAULT;
+    self->rrl_rate = DNSD_RRL_RATE_DEFAULT;
+    self->rrl_slip = DNSD_RRL_SLIP_DEFAULT;
+    self->rrl_ipv4_prefix = DNSD_RRL_IPV4_PREFIX_DEFAULT;
+    self->rrl_ipv6_prefix = DNSD_RRL_IPV6_PREFIX_DEFAULT;
+    proto_cidr_parse (&self->rrl_exempt[0], "127.0.0.0/8");
+    proto_cidr_parse (&self->rrl_exempt[1], "::1");
+    self->rrl_exempt_count = 2;
     if (!path)
         return 0;
 
@@ -253,6 +292,8 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     if (!config)
         return -2;
     json_t *listen = NULL, *upstreams = NULL, *zones = NULL, *nameservers = NULL;
+    json_t *rrl_exempt = NULL;
+    char cookie_secret[2 * DNSD_COOKIE_SECRET_SIZE + 2] = "";
     const proto_config_field_t fields[] = {
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"listen", PROTO_CONFIG_JSON, &listen, 0, 0, 0},
@@ -277,12 +318,20 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
         {"tcp_clients_max", PROTO_CONFIG_INT, &self->tcp_clients_max, 0, 1, 65536},
         {"tcp_idle_ms", PROTO_CONFIG_INT, &self->tcp_idle_ms, 0, 100, 600000},
         {"sync_wait_ms", PROTO_CONFIG_INT, &self->sync_wait_ms, 0, 0, 600000},
+        {"rrl_rate", PROTO_CONFIG_INT, &self->rrl_rate, 0, 0, 1000000},
+        {"rrl_slip", PROTO_CONFIG_INT, &self->rrl_slip, 0, 0, 100},
+        {"rrl_ipv4_prefix", PROTO_CONFIG_INT, &self->rrl_ipv4_prefix, 0, 8, 32},
+        {"rrl_ipv6_prefix", PROTO_CONFIG_INT, &self->rrl_ipv6_prefix, 0, 16, 128},
+        {"rrl_exempt", PROTO_CONFIG_JSON, &rrl_exempt, 0, 0, 0},
+        {"cookie_secret", PROTO_CONFIG_STR, cookie_secret, sizeof cookie_secret, 0, 0},
         PROTO_CONFIG_END,
     };
     int rc = proto_config_apply (config, fields, &self->endpoints, path, error);
     //  Nameservers first: they are the default NS of every zone.
     if (rc == 0)
         rc = s_lists (self, listen, upstreams, zones, nameservers, path, error);
+    if (rc == 0)
+        rc = s_security (self, rrl_exempt, cookie_secret, path, error);
     json_decref (config);
     if (rc)
         dnsd_config_reset (self);

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 
 #include "proto.h"
+#include "proto_cidr.h"
+#include "dnsd_cookie.h"
 #include "dnsd_name.h"
 
 #define DNSD_LISTEN_MAX     8    // listen addresses
@@ -30,6 +32,11 @@
 #define DNSD_SYNC_WAIT_MS_DEFAULT       5000
 #define DNSD_HITS_INTERVAL_MS           1000  // dns.hits: at most one per service per second
 #define DNSD_HOLD_MAX_MS_DEFAULT        1200  // see hold_max_ms below and dnsd/README.md
+#define DNSD_RRL_RATE_DEFAULT           200   // UDP answers per second per network (NSD's)
+#define DNSD_RRL_SLIP_DEFAULT           2
+#define DNSD_RRL_IPV4_PREFIX_DEFAULT    24
+#define DNSD_RRL_IPV6_PREFIX_DEFAULT    56
+#define DNSD_RRL_EXEMPT_MAX             64
 
 //  One zone dnsd is authoritative for.
 typedef struct {
@@ -77,6 +84,14 @@ typedef struct {
     int tcp_clients_max;
     int tcp_idle_ms;
     int sync_wait_ms;  // serve anyway if no snapshot by then
+    //  Response rate limiting (dnsd_rrl): UDP answers per second per network (0: off), the
+    //  slip ratio, the prefix lengths of a network, and the networks never limited.
+    int rrl_rate, rrl_slip, rrl_ipv4_prefix, rrl_ipv6_prefix;
+    proto_cidr_t rrl_exempt[DNSD_RRL_EXEMPT_MAX];
+    size_t rrl_exempt_count;
+    //  The server cookie secret, when configured (else each process draws its own).
+    uint8_t cookie_secret[DNSD_COOKIE_SECRET_SIZE];
+    bool has_cookie_secret;
 } dnsd_config_t;
 
 //  Fill SELF with defaults, then apply the JSON file at PATH (NULL: defaults only). Returns 0,

@@ -6,6 +6,7 @@
 struct _dnsd_handler_t {
     dnsd_table_t *table;    // borrowed
     dnsd_summon_t *summon;  // borrowed
+    dnsd_cookie_t *cookie;  // borrowed; NULL: COOKIE options ignored
     bool forwarding;
     dnsd_handler_stats_t stats;
 };
@@ -28,6 +29,13 @@ dnsd_handler_destroy (dnsd_handler_t **self_p)
     assert (self_p);
     free (*self_p);
     *self_p = NULL;
+}
+
+void
+dnsd_handler_set_cookie (dnsd_handler_t *self, dnsd_cookie_t *cookie)
+{
+    assert (self);
+    self->cookie = cookie;
 }
 
 static void
@@ -128,6 +136,7 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     outcome->qname[0] = '\0';
     outcome->deadline = 0;
     outcome->capped = false;
+    outcome->cookie = DNSD_COOKIE_NONE;
     if (!context->release)
         self->stats.queries++;
 
@@ -149,6 +158,16 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     case DNSD_QUERY_BADVERS:
     case DNSD_QUERY_OK:
         break;
+    }
+    //  RFC 7873 section 5.2: every answer to a query with a COOKIE carries a server cookie;
+    //  dnsd does not enforce them (see dnsd_cookie.h), so the answer is the same otherwise.
+    if (query.cookie && self->cookie) {
+        outcome->cookie =
+            dnsd_cookie_check (self->cookie, query.cookie, query.cookie_length, context->client,
+                               (uint32_t) (context->now_ms / 1000), query.cookie_reply);
+        query.cookie_reply_length = DNSD_COOKIE_REPLY_SIZE;
+        if (!context->release)
+            self->stats.cookies[outcome->cookie]++;
     }
     size_t limit = out_max;
     if (!context->tcp && dnsd_query_udp_limit (&query) < limit)

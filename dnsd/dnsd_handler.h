@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 
+#include "dnsd_cookie.h"
 #include "dnsd_query.h"
 #include "dnsd_summon.h"
 #include "dnsd_table.h"
@@ -44,6 +45,8 @@ typedef struct {
     char qname[PROTO_DNAME_MAX + 1];  // boot: the name queried, as text ("" if it has none)
     int64_t deadline;         // WAIT: answer by then at the latest (monotonic ms)
     bool capped;              // WAIT: the deadline is the boot's hold_max_ms
+    //  What the query's COOKIE said: VALID exempts the answer from RRL.
+    dnsd_cookie_status_t cookie;
 } dnsd_outcome_t;
 
 //  Counters (svc.alive).
@@ -59,6 +62,8 @@ typedef struct {
     uint64_t held;              // held for a booting service
     uint64_t hold_refused;      // would have been held, but the waitlist was full
     uint64_t service_queries;   // queries for a service name
+    //  Queries by what their COOKIE option said.
+    uint64_t cookies[DNSD_COOKIE_VALID + 1];
 } dnsd_handler_stats_t;
 
 typedef struct _dnsd_handler_t dnsd_handler_t;
@@ -69,6 +74,10 @@ dnsd_handler_t *dnsd_handler_new (dnsd_table_t *table, dnsd_summon_t *summon, bo
 
 //  Free it. NULL-safe.
 void dnsd_handler_destroy (dnsd_handler_t **self_p);
+
+//  Answer COOKIE options with COOKIE's server cookies (borrowed; NULL, the default: COOKIE
+//  options are ignored).
+void dnsd_handler_set_cookie (dnsd_handler_t *self, dnsd_cookie_t *cookie);
 
 //  Handle the SIZE bytes of PACKET. An answer goes into OUT, of OUT_MAX bytes (at least 512;
 //  over UDP it is also kept within what the client takes).

@@ -47,6 +47,31 @@ s_read_qname (dnsd_query_t *self, const uint8_t *packet, size_t size, size_t off
     return offset;
 }
 
+//  The options of an OPT record's RDATA (LENGTH bytes at OPTIONS): code, length, data each
+//  (RFC 6891 section 6.1.2). Keeps the first COOKIE (RFC 7873 section 4). Returns false when
+//  an option runs past the RDATA or a COOKIE has a length RFC 7873 section 5.2.2 refuses.
+static bool
+s_read_options (dnsd_query_t *self, const uint8_t *options, size_t length)
+{
+    size_t offset = 0;
+    while (offset < length) {
+        if (offset + 4 > length)
+            return false;
+        uint16_t code = s_u16 (options + offset), size = s_u16 (options + offset + 2);
+        offset += 4;
+        if (offset + size > length)
+            return false;
+        if (code == DNSD_OPTION_COOKIE && !self->cookie) {
+            if (!dnsd_cookie_length_ok (size))
+                return false;
+            self->cookie = options + offset;
+            self->cookie_length = size;
+        }
+        offset += size;
+    }
+    return true;
+}
+
 dnsd_query_status_t
 dnsd_query_parse (dnsd_query_t *self, const uint8_t *packet, size_t size)
 {
@@ -54,6 +79,9 @@ dnsd_query_parse (dnsd_query_t *self, const uint8_t *packet, size_t size)
     self->edns_do = false;
     self->edns_version = 0;
     self->edns_payload = DNSD_UDP_LEGACY;
+    self->cookie = NULL;
+    self->cookie_length = 0;
+    self->cookie_reply_length = 0;
     if (size < DNSD_HEADER_SIZE)
         return DNSD_QUERY_DROP;
     self->id = s_u16 (packet);
@@ -91,7 +119,7 @@ dnsd_query_parse (dnsd_query_t *self, const uint8_t *packet, size_t size)
         self->edns_do = (packet[offset + 7] & 0x80) != 0;
         uint16_t rdlength = s_u16 (packet + offset + 9);
         offset += 11;
-        if (offset + rdlength > size)
+        if (offset + rdlength > size || !s_read_options (self, packet + offset, rdlength))
             return DNSD_QUERY_FORMERR;
         offset += rdlength;
     }

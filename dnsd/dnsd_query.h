@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnsd_cookie.h"
 #include "dnsd_name.h"
 
 #define DNSD_HEADER_SIZE 12
@@ -55,7 +56,8 @@ typedef enum {
     DNSD_QUERY_DROP,     // shorter than a header, or a response (QR set): say nothing
     DNSD_QUERY_NOTIMP,   // an opcode other than QUERY
     DNSD_QUERY_FORMERR,  // RCODE set, question unreadable (pointers included), QDCOUNT != 1,
-                         // answer or authority records, additional records other than one OPT
+                         // answer or authority records, additional records other than one OPT,
+                         // OPT options overrunning it, a COOKIE of a length RFC 7873 refuses
     DNSD_QUERY_BADVERS   // an EDNS version other than 0 (RFC 6891 section 6.1.3)
 } dnsd_query_status_t;
 
@@ -75,6 +77,13 @@ typedef struct {
     uint16_t edns_payload;  // its UDP payload size, at least 512
     uint8_t edns_version;
     bool edns_do;  // DNSSEC OK, echoed in the answer (RFC 3225)
+    //  Borrowed: the first COOKIE option's data (RFC 7873); NULL when none.
+    const uint8_t *cookie;
+    //  Its length: 8, or 16 to 40.
+    size_t cookie_length;
+    //  The COOKIE the answer carries, and its length (0: none); dnsd_handler fills it.
+    uint8_t cookie_reply[DNSD_COOKIE_REPLY_SIZE];
+    size_t cookie_reply_length;
 } dnsd_query_t;
 
 //  Parse the SIZE bytes of PACKET into SELF. Fields are valid as far as the status says: id

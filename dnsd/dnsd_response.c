@@ -30,6 +30,7 @@ dnsd_response_begin (dnsd_response_t *self, uint8_t *buffer, size_t max, const d
     self->max = max;
     self->overflow = false;
     self->counts[0] = self->counts[1] = self->counts[2] = 0;
+    self->reserve = S_OPT_SIZE + (query->cookie_reply_length ? 4 + query->cookie_reply_length : 0);
     //  Opcode (0), RD and CD come back as sent; AD is never set: dnsd does not validate.
     uint16_t flags =
         DNSD_FLAG_QR | (query->flags & (DNSD_FLAG_RD | DNSD_FLAG_CD)) | (uint16_t) (rcode & 0x0f);
@@ -52,7 +53,7 @@ dnsd_response_add (dnsd_response_t *self, dnsd_section_t section, uint16_t owner
 {
     //  Keep room for the OPT record finish may append; a record is never split.
     size_t need = 2 + 10 + (size_t) rdlength;
-    if (self->overflow || self->size + need + S_OPT_SIZE > self->max) {
+    if (self->overflow || self->size + need + self->reserve > self->max) {
         self->overflow = true;
         return;
     }
@@ -100,6 +101,14 @@ dnsd_response_finish (dnsd_response_t *self, const dnsd_query_t *query, int rcod
         out[8] = 0;
         s_put16 (out + 9, 0);
         self->size += S_OPT_SIZE;
+        if (query->cookie_reply_length) {
+            //  RFC 7873 section 5.2: the client cookie and dnsd's server cookie.
+            s_put16 (out + 9, (uint16_t) (4 + query->cookie_reply_length));
+            s_put16 (out + 11, DNSD_OPTION_COOKIE);
+            s_put16 (out + 13, (uint16_t) query->cookie_reply_length);
+            memcpy (out + 15, query->cookie_reply, query->cookie_reply_length);
+            self->size += 4 + query->cookie_reply_length;
+        }
         self->counts[DNSD_SECTION_ADDITIONAL]++;
     }
     s_put16 (self->data + 6, self->counts[0]);

@@ -25,6 +25,7 @@ typedef struct {
     size_t size;          // bytes written
     size_t question_end;  // where records start
     uint16_t counts[3];   // records per section
+    size_t reserve;       // bytes kept for the OPT record finish appends
     bool overflow;        // a record did not fit: finish truncates
 } dnsd_response_t;
 
@@ -49,8 +50,8 @@ uint16_t dnsd_response_suffix (const dnsd_query_t *query, size_t zone_length);
 void dnsd_response_set_rcode (dnsd_response_t *self, int rcode);
 
 //  Finish: truncate if something overflowed, append the OPT record when QUERY had EDNS
-//  (payload DNSD_EDNS_PAYLOAD, the extended RCODE, DO echoed), write the counts. Returns the
-//  answer's size.
+//  (payload DNSD_EDNS_PAYLOAD, the extended RCODE, DO echoed, QUERY's cookie_reply as a
+//  COOKIE option), write the counts. Returns the answer's size.
 size_t dnsd_response_finish (dnsd_response_t *self, const dnsd_query_t *query, int rcode);
 
 //  The header-only error NSD sends for a query it cannot read (FORMERR) or an opcode it does

@@ -5,8 +5,10 @@
 #include <malloc.h>
 
 #include "dnsd_announce.h"
+#include "dnsd_cookie.h"
 #include "dnsd_forward.h"
 #include "dnsd_handler.h"
+#include "dnsd_rrl.h"
 #include "dnsd_server.h"
 #include "dnsd_summon.h"
 #include "dnsd_table.h"
@@ -49,6 +51,8 @@ struct _dnsd_server_t {
     dnsd_table_t *table;        // owned
     dnsd_summon_t *summon;      // owned
     dnsd_handler_t *handler;    // owned
+    dnsd_cookie_t *cookie;      // owned: server cookies, for the handler
+    dnsd_rrl_t *rrl;            // owned: UDP answers per client network
     dnsd_waitlist_t *waitlist;  // owned
     dnsd_forward_t *forward;    // owned; NULL when forwarding is off
     proto_pub_t *pub;           // owned
@@ -143,6 +147,15 @@ dnsd_server_new (const dnsd_config_t *config, bool verbose)
     self->table = dnsd_table_new (config);
     self->summon = dnsd_summon_new (self->table, config);
     self->handler = dnsd_handler_new (self->table, self->summon, dnsd_config_forwarding (config));
+    self->cookie = dnsd_cookie_new (config->has_cookie_secret ? config->cookie_secret : NULL);
+    if (!self->cookie) {
+        zsys_error ("dnsd_server: no randomness for the cookie secret: %s", strerror (errno));
+        goto failed;
+    }
+    dnsd_handler_set_cookie (self->handler, self->cookie);
+    self->rrl =
+        dnsd_rrl_new (config->rrl_rate, config->rrl_slip, config->rrl_ipv4_prefix,
+                      config->rrl_ipv6_prefix, config->rrl_exempt, config->rrl_exempt_count);
     self->waitlist = dnsd_waitlist_new ((size_t) config->waiting_max);
     if (dnsd_config_forwarding (config)) {
         self->forward = dnsd_forward_new (config, s_on_forward_answer, self);
@@ -181,7 +194,9 @@ dnsd_server_destroy (dnsd_server_t **self_p)
     proto_pub_destroy (&self->pub);
     dnsd_forward_destroy (&self->forward);
     dnsd_waitlist_destroy (&self->waitlist);
+    dnsd_rrl_destroy (&self->rrl);
     dnsd_handler_destroy (&self->handler);
+    dnsd_cookie_destroy (&self->cookie);
     dnsd_summon_destroy (&self->summon);
     dnsd_table_destroy (&self->table);
     s_unbind (self);
@@ -239,11 +254,31 @@ s_arm_tick (dnsd_server_t *self)
 
 //  Verdicts ---------------------------------------------------------------------------------------
 
-//  Act on a verdict other than an immediate UDP answer. PEER says where answers go.
+//  Whether the UDP answer of *SIZE bytes in ANSWER to CLIENT may go out (dnsd_rrl); a slip
+//  is cut in place and *SIZE set to its size. OUTCOME says whether its cookie was valid.
+static bool
+s_rrl_pass (dnsd_server_t *self, const struct sockaddr *client, const dnsd_outcome_t *outcome,
+            uint8_t *answer, size_t *size, int64_t mono_ms)
+{
+    switch (dnsd_rrl_check (self->rrl, client, outcome->cookie == DNSD_COOKIE_VALID, mono_ms)) {
+    case DNSD_RRL_SEND:
+        return true;
+    case DNSD_RRL_SLIP:
+        *size = dnsd_rrl_slip (answer, *size);
+        return *size > 0;
+    case DNSD_RRL_DROP:
+        break;
+    }
+    return false;
+}
+
+//  Act on a verdict other than an immediate UDP answer. PEER says where answers go; a UDP
+//  answer (a released one) passes RRL first.
 static void
 s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcome,
-       const uint8_t *packet, size_t size, const dnsd_peer_t *peer, const uint8_t *answer)
+       const uint8_t *packet, size_t size, const dnsd_peer_t *peer, uint8_t *answer)
 {
+    size_t answer_size = outcome->size;
     if (outcome->boot)
         dnsd_announce_boot (self->announce, outcome->service, outcome->qname, outcome->qtype,
                             (const struct sockaddr *) &peer->address);
@@ -251,7 +286,10 @@ s_act (dnsd_server_t *self, dnsd_verdict_t verdict, const dnsd_outcome_t *outcom
         dnsd_announce_hits (self->announce, outcome->service);
     switch (verdict) {
     case DNSD_VERDICT_ANSWER:
-        s_send (self, peer, answer, outcome->size);
+        if (peer->tcp
+            || s_rrl_pass (self, (const struct sockaddr *) &peer->address, outcome, answer,
+                           &answer_size, zclock_mono ()))
+            s_send (self, peer, answer, answer_size);
         break;
     case DNSD_VERDICT_FORWARD:
         dnsd_forward_query (self->forward, packet, size, outcome->limit, peer);
@@ -307,6 +345,10 @@ s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             dnsd_outcome_t outcome;
             dnsd_verdict_t verdict = dnsd_handler_process (self->handler, packet, size, &context,
                                                            answer, DNSD_EDNS_PAYLOAD, &outcome);
+            if (verdict == DNSD_VERDICT_ANSWER
+                && !s_rrl_pass (self, context.client, &outcome, answer, &outcome.size,
+                                context.mono_ms))
+                verdict = DNSD_VERDICT_DROP;  // over the rate: only the news, if any, is left
             bool news = outcome.boot || outcome.report;  // something to publish
             if (verdict == DNSD_VERDICT_ANSWER && !news)
                 dnsd_udp_answer (udp, index, outcome.size);
@@ -553,6 +595,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         sent += udp->sent;
         send_failures += udp->send_failures;
     }
+    const dnsd_rrl_stats_t *rrl = dnsd_rrl_stats (self->rrl);
     static const dnsd_forward_stats_t no_forward;
     const dnsd_forward_stats_t *forward =
         self->forward ? dnsd_forward_stats (self->forward) : &no_forward;
@@ -576,10 +619,15 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"nodata", (int64_t) handler->nodata},
         {"truncated", (int64_t) handler->truncated},
         {"dropped", (int64_t) (handler->dropped_short + handler->dropped_response + oversized
-                               + self->stats.tcp_dropped)},
+                               + self->stats.tcp_dropped + rrl->dropped)},
         {"dropped_short", (int64_t) handler->dropped_short},
         {"dropped_response", (int64_t) handler->dropped_response},
         {"dropped_oversized", (int64_t) oversized},
+        {"rrl_dropped", (int64_t) rrl->dropped},
+        {"rrl_slipped", (int64_t) rrl->slipped},
+        {"cookies_new", (int64_t) handler->cookies[DNSD_COOKIE_CLIENT_ONLY]},
+        {"cookies_valid", (int64_t) handler->cookies[DNSD_COOKIE_VALID]},
+        {"cookies_bad", (int64_t) handler->cookies[DNSD_COOKIE_BAD]},
         {"udp_batches", (int64_t) batches},
         {"udp_sent", (int64_t) sent},
         {"udp_send_failures", (int64_t) send_failures},

@@ -113,3 +113,54 @@ Test (dnsd_config, hold_max_ms_defaults_to_1200_and_is_bounded)
     cr_assert (not(eq (ptr, strstr (error.text, "hold_max_ms"), NULL)), "%s", error.text);
     dnsd_config_reset (&config);
 }
+
+Test (dnsd_config, rrl_and_cookie_keys_are_read_and_checked)
+{
+    dnsd_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_config_load (&config, NULL, &error), 0));
+    cr_assert (eq (int, config.rrl_rate, 200));
+    cr_assert (eq (int, config.rrl_slip, 2));
+    cr_assert (eq (int, config.rrl_ipv4_prefix, 24));
+    cr_assert (eq (int, config.rrl_ipv6_prefix, 56));
+    cr_assert (eq (sz, config.rrl_exempt_count, 2), "loopback");
+    cr_assert (not(config.has_cookie_secret), "a random secret per process");
+    dnsd_config_reset (&config);
+
+    cr_assert (eq (int,
+                   s_load (&config,
+                           "{\"rrl_rate\": 0, \"rrl_slip\": 1, \"rrl_ipv4_prefix\": 32, "
+                           "\"rrl_ipv6_prefix\": 64, \"rrl_exempt\": [], "
+                           "\"cookie_secret\": \"E5E973E5A6B2A43F48E7DC849E37BFCF\"}",
+                           &error),
+                   0),
+               "%s", error.text);
+    cr_assert (eq (int, config.rrl_rate, 0));
+    cr_assert (eq (int, config.rrl_ipv4_prefix, 32));
+    cr_assert (eq (sz, config.rrl_exempt_count, 0), "[]: nothing exempt");
+    cr_assert (config.has_cookie_secret);
+    cr_assert (eq (int, config.cookie_secret[15], 0xcf));
+    dnsd_config_reset (&config);
+
+    cr_assert (eq (int, s_load (&config, "{\"rrl_exempt\": [\"10.0.0.0/8\", \"2001:db8::/32\"]}",
+                                &error),
+                   0));
+    cr_assert (eq (sz, config.rrl_exempt_count, 2));
+    cr_assert (eq (int, config.rrl_exempt[1].prefix_length, 32));
+    dnsd_config_reset (&config);
+
+    const char *bad[][2] = {
+        {"{\"rrl_exempt\": [\"10.0.0.0/33\"]}", "rrl_exempt[0]"},
+        {"{\"rrl_exempt\": \"10.0.0.0/8\"}", "rrl_exempt"},
+        {"{\"rrl_ipv4_prefix\": 33}", "rrl_ipv4_prefix"},
+        {"{\"rrl_rate\": -1}", "rrl_rate"},
+        {"{\"cookie_secret\": \"e5e973e5a6b2a43f48e7dc849e37bf\"}", "cookie_secret"},
+        {"{\"cookie_secret\": \"e5e973e5a6b2a43f48e7dc849e37bfcfaa\"}", "cookie_secret"},
+        {"{\"cookie_secret\": \"x5e973e5a6b2a43f48e7dc849e37bfcf\"}", "cookie_secret"},
+    };
+    for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {
+        cr_assert (eq (int, s_load (&config, bad[index][0], &error), -2), "%s", bad[index][0]);
+        cr_assert (not(eq (ptr, strstr (error.text, bad[index][1]), NULL)), "%s", error.text);
+        dnsd_config_reset (&config);
+    }
+}

@@ -180,10 +180,65 @@ Test (dnsd_query, the_additional_section_holds_one_opt_and_nothing_else)
     size = s_opt (wire, s_question (wire, s_header (wire, 0, 1, 0, 0, 1)), 1232, 0, 0);
     wire[size - 1] = 8;
     cr_assert (eq (int, dnsd_query_parse (&query, wire, size), DNSD_QUERY_FORMERR));
-    //  Options that fit are skipped; trailing garbage after the records is ignored.
+    //  Options that fit are skipped (an NSID request); trailing garbage after the records is
+    //  ignored.
     wire[size - 1] = 4;
-    memcpy (wire + size, "\0\12\0\0junk", 8);
+    memcpy (wire + size, "\0\3\0\0junk", 8);
     cr_assert (eq (int, dnsd_query_parse (&query, wire, size + 8), DNSD_QUERY_OK));
+}
+
+//  A query with an OPT whose RDATA is OPTIONS (LENGTH bytes) into WIRE; returns its size.
+static size_t
+s_with_options (uint8_t *wire, const uint8_t *options, size_t length)
+{
+    size_t size = s_opt (wire, s_question (wire, s_header (wire, 0, 1, 0, 0, 1)), 1232, 0, 0);
+    wire[size - 2] = (uint8_t) (length >> 8);
+    wire[size - 1] = (uint8_t) length;
+    memcpy (wire + size, options, length);
+    return size + length;
+}
+
+Test (dnsd_query, the_first_cookie_option_is_kept)
+{
+    uint8_t wire[512], options[64] = {0, 3, 0, 0,  0, 10, 0, 8, 1, 2, 3, 4, 5, 6,
+                                      7, 8, 0, 10, 0, 8,  9, 9, 9, 9, 9, 9, 9, 9};
+    dnsd_query_t query;
+    size_t size = s_with_options (wire, options, 28);
+    cr_assert (eq (int, dnsd_query_parse (&query, wire, size), DNSD_QUERY_OK));
+    cr_assert (eq (sz, query.cookie_length, 8));
+    cr_assert (eq (ptr, (void *) query.cookie, wire + size - 28 + 8), "after the NSID");
+    cr_assert (eq (u8, query.cookie[0], 1), "the first of two");
+    cr_assert (eq (sz, query.cookie_reply_length, 0));
+    //  No cookie: none.
+    size = s_with_options (wire, options, 4);
+    cr_assert (eq (int, dnsd_query_parse (&query, wire, size), DNSD_QUERY_OK));
+    cr_assert (eq (ptr, (void *) query.cookie, NULL));
+}
+
+Test (dnsd_query, a_cookie_of_a_length_rfc_7873_refuses_is_formerr)
+{
+    uint8_t wire[512], options[64] = {0, 10, 0, 0};
+    dnsd_query_t query;
+    for (uint8_t length = 0; length <= 41; length++) {
+        options[3] = length;
+        size_t size = s_with_options (wire, options, 4 + (size_t) length);
+        bool ok = length == 8 || (length >= 16 && length <= 40);
+        cr_assert (eq (int, dnsd_query_parse (&query, wire, size),
+                       ok ? DNSD_QUERY_OK : DNSD_QUERY_FORMERR),
+                   "length %d", length);
+    }
+}
+
+Test (dnsd_query, an_option_past_the_opt_rdata_is_formerr)
+{
+    uint8_t wire[512], options[16] = {0, 3, 0, 5, 1, 2, 3, 4};
+    dnsd_query_t query;
+    cr_assert (eq (int, dnsd_query_parse (&query, wire, s_with_options (wire, options, 8)),
+                   DNSD_QUERY_FORMERR),
+               "5 bytes announced, 4 there");
+    cr_assert (eq (int, dnsd_query_parse (&query, wire, s_with_options (wire, options, 3)),
+                   DNSD_QUERY_FORMERR),
+               "a cut option header");
 }
 
 Test (dnsd_query, an_unknown_edns_version_is_badvers)

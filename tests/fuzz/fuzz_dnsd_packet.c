@@ -1,7 +1,8 @@
 /*  libFuzzer target: dnsd's packet handler must survive any message, over UDP and TCP, fresh
-    or released from the waitlist; every answer it writes must fit the transport, carry the
-    query's id with QR set, and parse with ldns; and a query dnsd's own parser accepts must
-    read the same to ldns (same name, type, class and EDNS payload).
+    or released from the waitlist, COOKIE options answered; every answer it writes must fit the
+    transport, carry the query's id with QR set, and parse with ldns, and so must the RRL slip
+    cut from it; a query dnsd's own parser accepts must read the same to ldns (same name, type,
+    class and EDNS payload); and the slip rewrite must survive any bytes as an "answer".
 
     The table holds running, sleeping and wake-listed services, a configured zone with long NS
     names (answers that need TC), a reverse zone and a derived one. It is rebuilt for every
@@ -13,12 +14,15 @@
 #include <unistd.h>
 
 #include "dnsd_handler.h"
+#include "dnsd_rrl.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static dnsd_config_t s_config;
 static bool s_loaded;
 static uint8_t s_answer[65535];
+static uint8_t s_slip[65535];
+static dnsd_cookie_t *s_cookie;
 
 static void
 s_load (void)
@@ -36,6 +40,10 @@ s_load (void)
     if (dnsd_config_load (&s_config, path, &error))
         __builtin_trap ();
     unlink (path);
+    uint8_t secret[DNSD_COOKIE_SECRET_SIZE] = {0x5e, 0xc7, 0xe7};
+    s_cookie = dnsd_cookie_new (secret);
+    if (!s_cookie)
+        __builtin_trap ();
     s_loaded = true;
 }
 
@@ -61,6 +69,14 @@ s_check_answer (const uint8_t *data, size_t size, const dnsd_outcome_t *outcome,
     if (ldns_wire2pkt (&packet, s_answer, outcome->size) != LDNS_STATUS_OK)
         __builtin_trap ();
     if ((int) ldns_pkt_get_rcode (packet) != (outcome->rcode & 0x0f))
+        __builtin_trap ();
+    ldns_pkt_free (packet);
+    //  The slip RRL would send instead: TC, no larger, and still a DNS message.
+    memcpy (s_slip, s_answer, outcome->size);
+    size_t slipped = dnsd_rrl_slip (s_slip, outcome->size);
+    if (slipped < 12 || slipped > outcome->size || !(s_slip[2] & 0x02))
+        __builtin_trap ();
+    if (ldns_wire2pkt (&packet, s_slip, slipped) != LDNS_STATUS_OK)
         __builtin_trap ();
     ldns_pkt_free (packet);
 }
@@ -102,6 +118,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     dnsd_table_t *table = dnsd_table_new (&s_config);
     dnsd_summon_t *summon = dnsd_summon_new (table, &s_config);
     dnsd_handler_t *handler = dnsd_handler_new (table, summon, size % 2 == 0);
+    dnsd_handler_set_cookie (handler, s_cookie);
     s_define (table, "www",
               "{\"name\":\"www\",\"dns\":[\"www.example.org\",\"a.b.example.net\"],"
               "\"ip\":\"10.0.0.10\",\"ip6\":\"2001:db8::10\",\"domain\":\"www\"}");
@@ -146,6 +163,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             __builtin_trap ();
     }
     s_compare_with_ldns (message, size);
+    //  Any bytes as an answer to slip: read within bounds, never grown.
+    if (size <= sizeof s_slip) {
+        memcpy (s_slip, message, size);
+        if (dnsd_rrl_slip (s_slip, size) > size)
+            __builtin_trap ();
+    }
 
     dnsd_handler_destroy (&handler);
     dnsd_summon_destroy (&summon);

@@ -4,7 +4,8 @@
 Run from anywhere: python3 tests/fuzz/make_dnsd_seeds.py. Plain Python (struct only): each
 seed is a DNS message built byte by byte, named after what it exercises: the names of the
 table fuzz_dnsd_packet.c builds (running, sleeping, wake-listed services, apexes, PTR, big
-NS sets), every question type dnsd treats apart, and every malformation NSD's checks name.
+NS sets), every question type dnsd treats apart, every malformation NSD's checks name, and
+COOKIE options of every length RFC 7873 accepts or refuses.
 """
 
 import os
@@ -39,6 +40,11 @@ def opt(payload=1232, version=0, dnssec_ok=False, options=b""):
     return b"\0" + struct.pack("!HHBBHH", 41, payload, 0, version, flags, len(options)) + options
 
 
+def cookie(data):
+    """A COOKIE option (RFC 7873 section 4) carrying DATA as it is, whatever its length."""
+    return struct.pack("!HH", 10, len(data)) + data
+
+
 def query(qname, qtype="A", edns=True, **kwargs):
     return header(ar=1 if edns else 0, **kwargs) + question(qname, qtype) + (opt() if edns else b"")
 
@@ -68,6 +74,23 @@ SEEDS = {
     "do-bit": header(ar=1) + question("www.example.org") + opt(dnssec_ok=True),
     "edns-cookie": header(ar=1) + question("www.example.org")
     + opt(options=struct.pack("!HH", 10, 8) + b"\x01" * 8),
+    "cookie-client-only": header(ar=1) + question("www.example.org")
+    + opt(options=cookie(bytes.fromhex("2464c4abcf10c957"))),
+    "cookie-rfc9018-a1": header(ar=1) + question("www.example.org")
+    + opt(options=cookie(bytes.fromhex("2464c4abcf10c957010000005cf79f111f8130c3eee29480"))),
+    "cookie-40": header(ar=1) + question("sleepy.example.org")
+    + opt(options=cookie(b"\x11" * 8 + b"\x01" + b"\x22" * 31)),
+    "cookie-short-7": header(ar=1) + question("www.example.org") + opt(options=cookie(b"\x01" * 7)),
+    "cookie-9": header(ar=1) + question("www.example.org") + opt(options=cookie(b"\x01" * 9)),
+    "cookie-41": header(ar=1) + question("www.example.org") + opt(options=cookie(b"\x01" * 41)),
+    "cookie-twice": header(ar=1) + question("nope.example.org")
+    + opt(options=cookie(b"\x01" * 8) + cookie(b"\x02" * 24)),
+    "cookie-after-nsid": header(ar=1) + question("big.example", "NS")
+    + opt(options=struct.pack("!HH", 3, 0) + cookie(b"\x03" * 8)),
+    "cookie-badvers": header(ar=1) + question("www.example.org")
+    + opt(version=1, options=cookie(b"\x04" * 8)),
+    "opt-option-overrun": header(ar=1) + question("www.example.org")
+    + opt(options=struct.pack("!HH", 3, 9) + b"abcd"),
     "edns-small-payload": header(ar=1) + question("www.example.org") + opt(payload=100),
     "badvers": header(ar=1) + question("www.example.org") + opt(version=1),
     "two-opt": header(ar=2) + question("www.example.org") + opt() + opt(),
