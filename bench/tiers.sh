@@ -6,13 +6,13 @@
 #   bench/tiers.sh [ROUNDS]     (default 10)
 #
 # Brings the suite up under its own name (jtier, 10.82.0.0/24), registers one QEMU service and
-# one LXC service (mask ready, ready probe:80), and for each round and each tier (paused, saved,
-# off) parks the service there with `jitsuctl service prepare` (boot once, then suspend, save or
-# destroy), then measures one fresh client (bench/e2e_fetch: resolve, then connect at once)
-# from the DNS query to the first HTTP byte. Also: RSS of the guest's process and the save
-# file's size in each tier. Prints Markdown tables; raw lines in /tmp/jtier/results.txt.
-# LXC has no save in libvirt: preparing it "saved" falls down the ladder (shutdown, then
-# destroy), which the table says.
+# one LXC service (mask ready without the hold_max_ms cap, ready probe:80), and for each round
+# and each tier (paused, saved, off) parks the service there with `jitsuctl service prepare`
+# (boot once, then suspend, save or destroy), then measures one fresh client (bench/e2e_fetch:
+# resolve, then connect at once) from the DNS query to the first HTTP byte. Also: RSS of the
+# guest's process and the save file's size in each tier. Prints Markdown tables; raw lines in
+# /tmp/jtier/results.txt. LXC has no save in libvirt: preparing it "saved" falls down the
+# ladder (shutdown, then destroy), which the table says.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -61,10 +61,10 @@ cat > "$root/services.json" <<EOF
                "cmdline": "$(cat "$guest/cmdline") jitsu.ip=$subnet.10/24 jitsu.name=q",
                "memory_mib": 128, "bridge": "${name:0:10}0"},
   "ttl": 300, "mask": "ready", "ready": "probe:80", "ready_timeout_ms": 60000,
-  "idle_timeout_s": 3600},
+  "hold_max_ms": 60000, "idle_timeout_s": 3600},
  {"name": "l", "dns": ["l.jitsu.test"], "ip": "$subnet.11", "mac": "52:54:00:82:00:11",
   "domain": "$name-l", "ttl": 300, "mask": "ready", "ready": "probe:80",
-  "idle_timeout_s": 3600}]
+  "hold_max_ms": 60000, "idle_timeout_s": 3600}]
 EOF
 "$ctl" service apply "$root/services.json" >/dev/null
 
