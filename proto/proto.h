@@ -19,6 +19,7 @@
 #include "proto_service.h"
 #include "proto_key.h"
 #include "proto_addr.h"
+#include "proto_cidr.h"
 #include "proto_status.h"
 
 #endif

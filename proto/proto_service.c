@@ -92,35 +92,6 @@ s_dns_name (const char *text, char *name, size_t size)
     return label == 0 ? -1 : 0;
 }
 
-static int
-s_cidr (const char *text, proto_cidr_t *cidr)
-{
-    char address[PROTO_ADDR_MAX + 1];
-    const char *slash = strchr (text, '/');
-    size_t length = slash ? (size_t) (slash - text) : strlen (text);
-    if (length == 0 || length > PROTO_ADDR_MAX)
-        return -1;
-    memcpy (address, text, length);
-    address[length] = '\0';
-    memset (cidr, 0, sizeof *cidr);
-    if (inet_pton (AF_INET, address, cidr->address) == 1)
-        cidr->family = AF_INET;
-    else if (inet_pton (AF_INET6, address, cidr->address) == 1)
-        cidr->family = AF_INET6;
-    else
-        return -1;
-    int bits = cidr->family == AF_INET ? 32 : 128;
-    cidr->prefix_length = bits;
-    if (slash) {
-        char *end;
-        long prefix = strtol (slash + 1, &end, 10);
-        if (*end || end == slash + 1 || prefix < 0 || prefix > bits)
-            return -1;
-        cidr->prefix_length = (int) prefix;
-    }
-    return 0;
-}
-
 static bool
 s_is_name (const char *text)
 {
@@ -212,7 +183,8 @@ s_parse_lists (proto_service_t *self, json_t *dns, json_t *wake, const char *whe
                                 where, PROTO_SERVICE_WAKE_MAX);
     self->wake = (proto_cidr_t *) zmalloc ((json_array_size (wake) + 1) * sizeof (proto_cidr_t));
     json_array_foreach (wake, index, item) {
-        if (!json_is_string (item) || s_cidr (json_string_value (item), &self->wake[index]))
+        if (!json_is_string (item)
+            || proto_cidr_parse (&self->wake[index], json_string_value (item)))
             return proto_error_set (error, PROTO_ERR_VALUE, "%s: wake[%zu]: not a CIDR", where,
                                     index);
         self->wake_count++;
@@ -394,14 +366,6 @@ proto_service_parse (proto_service_t *self, json_t *config, const char *where,
     return 0;
 }
 
-static json_t *
-s_format_cidr (const proto_cidr_t *cidr)
-{
-    char text[PROTO_ADDR_MAX + 1];
-    inet_ntop (cidr->family, cidr->address, text, sizeof text);
-    return json_sprintf ("%s/%d", text, cidr->prefix_length);
-}
-
 json_t *
 proto_service_encode (const proto_service_t *self)
 {
@@ -456,8 +420,10 @@ proto_service_encode (const proto_service_t *self)
     }
     if (self->wake_count) {
         json_t *wake = json_array ();
+        char text[PROTO_CIDR_TEXT_MAX];
         for (size_t index = 0; index < self->wake_count; index++)
-            json_array_append_new (wake, s_format_cidr (&self->wake[index]));
+            json_array_append_new (
+                wake, json_string (proto_cidr_format (&self->wake[index], text, sizeof text)));
         json_object_set_new (config, "wake", wake);
     }
     return config;
@@ -569,47 +535,11 @@ proto_service_from_words (const char *name, int argc, char **argv, proto_error_t
     return config;
 }
 
-static bool
-s_in_cidr (const proto_cidr_t *cidr, int family, const uint8_t *address)
-{
-    if (cidr->family != family)
-        return false;
-    int bits = cidr->prefix_length;
-    int bytes = bits / 8;
-    if (memcmp (cidr->address, address, bytes))
-        return false;
-    if (bits % 8 == 0)
-        return true;
-    uint8_t mask = (uint8_t) (0xff << (8 - bits % 8));
-    return (cidr->address[bytes] & mask) == (address[bytes] & mask);
-}
-
 bool
 proto_service_may_wake (const proto_service_t *self, const struct sockaddr *address)
 {
     assert (self);
-    if (self->wake_count == 0)
-        return true;
-    uint8_t bytes[16];
-    int family = address->sa_family;
-    if (family == AF_INET)
-        memcpy (bytes, &((const struct sockaddr_in *) address)->sin_addr, 4);
-    else if (family == AF_INET6) {
-        const struct in6_addr *v6 = &((const struct sockaddr_in6 *) address)->sin6_addr;
-        //  An IPv4 client seen through a dual-stack socket counts as IPv4.
-        if (IN6_IS_ADDR_V4MAPPED (v6)) {
-            family = AF_INET;
-            memcpy (bytes, v6->s6_addr + 12, 4);
-        }
-        else
-            memcpy (bytes, v6->s6_addr, 16);
-    }
-    else
-        return false;
-    for (size_t index = 0; index < self->wake_count; index++)
-        if (s_in_cidr (&self->wake[index], family, bytes))
-            return true;
-    return false;
+    return self->wake_count == 0 || proto_cidr_list_match (self->wake, self->wake_count, address);
 }
 
 const char *

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <jansson.h>
 
+#include "proto_cidr.h"
 #include "proto_error.h"
 #include "proto_msg.h"
 
@@ -52,13 +53,6 @@ typedef enum {
     PROTO_IDLE_ON_DNS_TRAFFIC = 0,  // queries, and the interface's byte counters
     PROTO_IDLE_ON_DNS               // queries only
 } proto_idle_on_t;
-
-//  A network a client may be in, parsed from "10.0.0.0/8" or "2001:db8::/32".
-typedef struct {
-    int family;                 // AF_INET or AF_INET6
-    uint8_t address[16];
-    int prefix_length;
-} proto_cidr_t;
 
 //  A transient domain vmctl creates.
 typedef struct {
