@@ -190,6 +190,7 @@ s_servfail (dnsd_forward_t *self, s_pending_t *pending)
     dnsd_response_begin (&response, answer, sizeof answer, &pending->parsed, pending->query,
                          DNSD_RCODE_SERVFAIL, false);
     size_t size = dnsd_response_finish (&response, &pending->parsed, DNSD_RCODE_SERVFAIL);
+    answer[3] |= DNSD_FLAG_RA;  // only clients offered recursion get here
     self->stats.servfail++;
     dnsd_peer_t peer = pending->peer;
     s_free (self, pending);
@@ -223,6 +224,7 @@ dnsd_forward_query (dnsd_forward_t *self, const uint8_t *packet, size_t size, si
         dnsd_response_begin (&response, answer, sizeof answer, &parsed, packet, DNSD_RCODE_SERVFAIL,
                              false);
         size_t length = dnsd_response_finish (&response, &parsed, DNSD_RCODE_SERVFAIL);
+        answer[3] |= DNSD_FLAG_RA;
         self->fn (self->fn_arg, peer, answer, length);
         return;
     }
@@ -284,6 +286,7 @@ s_deliver (dnsd_forward_t *self, s_pending_t *pending, uint8_t *answer, size_t s
 {
     answer[0] = (uint8_t) (pending->parsed.id >> 8);
     answer[1] = (uint8_t) pending->parsed.id;
+    answer[3] |= DNSD_FLAG_RA;  // dnsd offers the recursion, whatever the upstream says
     if (size > pending->limit) {
         //  Header and question only, TC set: the client retries over TCP.
         size_t question = pending->parsed.question_end - DNSD_HEADER_SIZE;

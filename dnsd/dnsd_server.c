@@ -142,7 +142,7 @@ dnsd_server_new (const dnsd_config_t *config, bool verbose)
     }
     self->table = dnsd_table_new (config);
     self->summon = dnsd_summon_new (self->table, config);
-    self->handler = dnsd_handler_new (self->table, self->summon, dnsd_config_forwarding (config));
+    self->handler = dnsd_handler_new (self->table, self->summon, config);
     self->waitlist = dnsd_waitlist_new ((size_t) config->waiting_max);
     if (dnsd_config_forwarding (config)) {
         self->forward = dnsd_forward_new (config, s_on_forward_answer, self);
@@ -584,6 +584,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"udp_sent", (int64_t) sent},
         {"udp_send_failures", (int64_t) send_failures},
         {"forwarded", (int64_t) handler->forwarded},
+        {"recursion_refused", (int64_t) handler->recursion_refused},
+        {"norecurse_refused", (int64_t) handler->norecurse_refused},
         {"forward_answers", (int64_t) forward->answers},
         {"forward_retries", (int64_t) forward->retries},
         {"forward_servfail", (int64_t) forward->servfail},

@@ -56,7 +56,7 @@ Test (dnsd_forward, names_outside_the_zones_are_answered_by_the_upstream)
         int, df_run ("fwd", "dig @127.0.0.1 -p %d +time=5 +tries=1 www.upstream.test A", port), 0));
     cr_assert (df_contains ("fwd", "status: NOERROR"));
     cr_assert (df_contains ("fwd", "www.upstream.test. 120 IN A 192.0.2.80"));
-    cr_assert (df_contains ("fwd", "flags: qr aa rd"), "NSD's answer, relayed as it is");
+    cr_assert (df_contains ("fwd", "flags: qr aa rd ra"), "NSD's answer, recursion offered");
     cr_assert (eq (int, df_run ("nx", "kdig @127.0.0.1 -p %d nope.upstream.test A", port), 0));
     cr_assert (df_contains ("nx", "NXDOMAIN"));
     //  Its own names are still its own.
@@ -161,12 +161,105 @@ Test (dnsd_forward, a_retry_goes_to_the_next_upstream)
     close (fd);
 }
 
+//  dnsd offering recursion to 127.0.0.1 alone; dig -b 127.0.0.2 is a client outside it (the
+//  whole of 127.0.0.0/8 is on lo, so no address needs configuring).
+static int
+s_start_for_one (void)
+{
+    char extra[256];
+    snprintf (extra, sizeof extra,
+              "\"upstreams\": [\"127.0.0.1@%d\"], \"recursion_from\": [\"127.0.0.1/32\"]",
+              s_nsd_port);
+    int port = df_start_dnsd ("1", 0, extra);
+    cr_assert (gt (int, port, 0), "dnsd did not start: see %s/dnsd-1.log", df_run_dir);
+    return port;
+}
+
+Test (dnsd_forward, a_client_outside_recursion_from_is_refused_without_ra)
+{
+    int port = s_start_for_one ();
+    cr_assert (eq (int,
+                   df_run ("out",
+                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +time=5 +tries=1 "
+                           "www.upstream.test A",
+                           port),
+                   0));
+    cr_assert (df_contains ("out", "status: REFUSED"));
+    cr_assert (df_contains ("out", "flags: qr rd;"), "no RA for this client");
+    cr_assert (df_contains ("out", "WARNING: recursion requested but not available"));
+    //  Its own names are answered to it, still without RA.
+    cr_assert (eq (int,
+                   df_run ("own",
+                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +time=5 +tries=1 "
+                           "www.example.org A",
+                           port),
+                   0));
+    cr_assert (df_contains ("own", "status: NOERROR"));
+    cr_assert (df_contains ("own", "10.0.0.10"));
+    cr_assert (df_contains ("own", "flags: qr aa rd;"));
+    //  Over TCP too.
+    cr_assert (eq (int,
+                   df_run ("tcp",
+                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +tcp +time=5 +tries=1 "
+                           "www.upstream.test A",
+                           port),
+                   0));
+    cr_assert (df_contains ("tcp", "status: REFUSED"));
+    //  The client inside gets the upstream's answer, with RA.
+    cr_assert (eq (int,
+                   df_run ("in",
+                           "dig -b 127.0.0.1 @127.0.0.1 -p %d +time=5 +tries=1 "
+                           "www.upstream.test A",
+                           port),
+                   0));
+    cr_assert (df_contains ("in", "status: NOERROR"));
+    cr_assert (df_contains ("in", "192.0.2.80"));
+    cr_assert (df_contains ("in", "flags: qr aa rd ra;"));
+    cr_assert (df_wait_counter ("1", "forward_answers", 1, 5000));
+    cr_assert (eq (i64, df_counter ("1", "recursion_refused"), 2));
+    cr_assert (eq (i64, df_counter ("1", "forwarded"), 1), "only the client inside");
+}
+
+Test (dnsd_forward, a_query_without_rd_is_not_forwarded)
+{
+    int port = s_start_for_one ();
+    cr_assert (eq (int,
+                   df_run ("nord",
+                           "dig @127.0.0.1 -p %d +norecurse +time=5 +tries=1 "
+                           "www.upstream.test A",
+                           port),
+                   0));
+    cr_assert (df_contains ("nord", "status: REFUSED"));
+    cr_assert (df_contains ("nord", "flags: qr ra;"), "offered, not asked for");
+    cr_assert (df_wait_counter ("1", "norecurse_refused", 1, 5000));
+    cr_assert (eq (i64, df_counter ("1", "forwarded"), 0));
+    cr_assert (eq (i64, df_counter ("1", "forward_answers"), 0));
+}
+
+Test (dnsd_forward, recursion_is_offered_to_loopback_by_default)
+{
+    char upstreams[64];
+    snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\"]", s_nsd_port);
+    int port = s_start (upstreams);
+    cr_assert (eq (int,
+                   df_run ("lo2",
+                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +time=5 +tries=1 "
+                           "www.upstream.test A",
+                           port),
+                   0));
+    cr_assert (df_contains ("lo2", "192.0.2.80"));
+    cr_assert (df_contains ("lo2", "flags: qr aa rd ra;"));
+    cr_assert (df_wait_counter ("1", "forward_answers", 1, 5000));
+    cr_assert (eq (i64, df_counter ("1", "recursion_refused"), 0));
+}
+
 Test (dnsd_forward, forwarding_off_means_refused)
 {
     int port = df_start_dnsd ("1", 0, "\"upstreams\": []");
     cr_assert (gt (int, port, 0));
     cr_assert (eq (int, df_run ("off", "dig @127.0.0.1 -p %d www.upstream.test", port), 0));
     cr_assert (df_contains ("off", "status: REFUSED"));
+    cr_assert (df_contains ("off", "flags: qr rd;"), "no recursion to offer");
     cr_assert (df_wait_counter ("1", "answers_refused", 1, 5000));
     cr_assert (eq (i64, df_counter ("1", "forwarded"), 0));
 }
