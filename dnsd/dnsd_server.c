@@ -593,6 +593,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"forward_tcp", (int64_t) forward->tcp},
         {"forward_truncated", (int64_t) forward->truncated},
         {"forward_bogus", (int64_t) forward->bogus},
+        {"forward_mismatched", (int64_t) forward->mismatched},
+        {"forward_sockets_failed", (int64_t) forward->sockets_failed},
         {"forward_pending", (int64_t) (self->forward ? dnsd_forward_pending (self->forward) : 0)},
         {"service_queries", (int64_t) handler->service_queries},
         {"held", (int64_t) handler->held},
