@@ -155,6 +155,22 @@ s_same_question (const dnsd_relay_t *self, const uint8_t *reply, size_t size)
            == 0;
 }
 
+//  Whether ldns reads the record from START to END of REPLY (SIZE bytes) in SECTION (0-2),
+//  all of it and no further. ldns reads the fields it knows of an RDATA and carries on from
+//  there rather than from RDLENGTH (an A record of 7 bytes is read as 4): checked per record,
+//  the message it reads is the one dnsd sends.
+static bool
+s_ldns_reads (const uint8_t *reply, size_t size, size_t start, size_t end, int section)
+{
+    static const ldns_pkt_section sections[3] = {LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY,
+                                                 LDNS_SECTION_ADDITIONAL};
+    ldns_rr *rr = NULL;
+    size_t position = start;
+    ldns_status status = ldns_wire2rr (&rr, reply, size, &position, sections[section]);
+    ldns_rr_free (rr);
+    return status == LDNS_STATUS_OK && position == end;
+}
+
 dnsd_relay_status_t
 dnsd_relay_answer (const dnsd_relay_t *self, const uint8_t *reply, size_t size, uint8_t *out,
                    size_t *out_size, bool *cut)
@@ -192,8 +208,8 @@ dnsd_relay_answer (const dnsd_relay_t *self, const uint8_t *reply, size_t size, 
             offset = s_skip_name (reply, size, offset);
             if (offset == 0 || offset + 10 > size)
                 return DNSD_RELAY_MALFORMED;
-            uint16_t type = s_get16 (reply + offset);
-            size_t end = offset + 10 + s_get16 (reply + offset + 8);
+            uint16_t type = s_get16 (reply + offset), rdlength = s_get16 (reply + offset + 8);
+            size_t end = offset + 10 + rdlength;
             if (end > size)
                 return DNSD_RELAY_MALFORMED;
             if (type == DNSD_TYPE_OPT) {
@@ -204,6 +220,8 @@ dnsd_relay_answer (const dnsd_relay_t *self, const uint8_t *reply, size_t size, 
                 opt = start;
                 keep = start;
             }
+            else if (!s_ldns_reads (reply, size, start, end, section))
+                return DNSD_RELAY_MALFORMED;
             else if (section == 2)
                 additional_kept++;
             offset = end;
@@ -212,6 +230,10 @@ dnsd_relay_answer (const dnsd_relay_t *self, const uint8_t *reply, size_t size, 
         }
     //  The client's answer: header, the upstream's records up to its OPT, dnsd's OPT.
     memcpy (out, reply, keep);
+    //  The question as the client wrote it: a client checking 0x20 wants its own case back,
+    //  whatever case the upstream echoed (the same length: s_same_question).
+    memcpy (out + DNSD_HEADER_SIZE, self->query + DNSD_HEADER_SIZE,
+            self->question_end - DNSD_HEADER_SIZE);
     s_put16 (out, self->id);
     s_put16 (out + 2, s_flags (self, flags));
     size_t length = keep;
@@ -221,10 +243,12 @@ dnsd_relay_answer (const dnsd_relay_t *self, const uint8_t *reply, size_t size, 
         length += DNSD_RELAY_OPT_SIZE;
         s_put16 (out + 10, (uint16_t) (additional_kept + 1));
     }
+    //  Then the whole answer, as the client will read it (pointers into what was dropped).
     ldns_pkt *packet = NULL;
     ldns_status status = ldns_wire2pkt (&packet, out, length);
+    bool consistent = status == LDNS_STATUS_OK && ldns_pkt_edns (packet) == self->edns;
     ldns_pkt_free (packet);
-    if (status != LDNS_STATUS_OK)
+    if (!consistent)
         return DNSD_RELAY_MALFORMED;
     if (length > self->limit) {
         //  Header and question only, TC set: the client retries over TCP (RFC 2181 section 9).

@@ -174,6 +174,7 @@ Test (dnsd_relay, replies_to_anything_else_are_mismatches)
     memcpy (copy, reply, size);
     copy[13] = 'W';
     cr_assert (eq (int, s_answer (copy, size), DNSD_RELAY_ANSWER));
+    cr_assert (eq (u8, s_out[13], 'w'), "the client gets its own case back");
     //  A NOERROR without its question cannot be matched; an error can.
     memcpy (copy, reply, size);
     copy[5] = 0;
@@ -211,6 +212,22 @@ Test (dnsd_relay, broken_replies_are_malformed)
     memcpy (copy, reply, size);
     copy[s_relay.question_end + 1] = 0xff;
     cr_assert (eq (int, s_answer (copy, size), DNSD_RELAY_MALFORMED));
+}
+
+//  Found by fuzz_dnsd_forward_reply: ldns reads the 4 bytes of an address and carries on from
+//  there, not from RDLENGTH, and took the rest of a 7-byte A record for the next record.
+Test (dnsd_relay, a_record_longer_than_its_type_is_malformed)
+{
+    s_start ("www.example.com.", "A", true, false, NULL, 0, 1232);
+    uint8_t reply[1024];
+    size_t size = s_reply (reply, sizeof reply, s_www, 0);
+    //  Grow the A record's RDATA from 4 to 7 bytes, in front of the OPT.
+    size_t rdlength = s_relay.question_end + 10;
+    cr_assert (eq (int, reply[rdlength + 1], 4));
+    memmove (reply + rdlength + 2 + 7, reply + rdlength + 2 + 4, size - (rdlength + 2 + 4));
+    memset (reply + rdlength + 2 + 4, 0, 3);
+    reply[rdlength + 1] = 7;
+    cr_assert (eq (int, s_answer (reply, size + 3), DNSD_RELAY_MALFORMED));
 }
 
 Test (dnsd_relay, what_follows_the_upstreams_opt_is_dropped_with_it)
