@@ -153,8 +153,8 @@ s_recursion_from (dnsd_config_t *self, json_t *list, const char *path, proto_err
         return 0;
     if (!json_is_array (list) || json_array_size (list) > DNSD_RECURSION_MAX)
         return proto_error_set (error, PROTO_ERR_VALUE,
-                                "%s: recursion_from: a list of at most %d CIDRs ([]: nobody)",
-                                path, DNSD_RECURSION_MAX);
+                                "%s: recursion_from: a list of at most %d CIDRs ([]: nobody)", path,
+                                DNSD_RECURSION_MAX);
     size_t index;
     json_t *item;
     json_array_foreach (list, index, item)

@@ -4,9 +4,9 @@
 #include "dnsd_response.h"
 
 struct _dnsd_handler_t {
-    dnsd_table_t *table;    // borrowed
-    dnsd_summon_t *summon;  // borrowed
-    const dnsd_config_t *config;  // borrowed: forwarding and recursion_from
+    dnsd_table_t *table;          // borrowed
+    dnsd_summon_t *summon;        // borrowed
+    const dnsd_config_t *config;  // borrowed: upstreams, recursion_from
     dnsd_handler_stats_t stats;
 };
 
@@ -116,8 +116,8 @@ s_qname (const dnsd_query_t *query, dnsd_outcome_t *outcome)
 }
 
 static dnsd_verdict_t
-s_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
-           const dnsd_context_t *context, uint8_t *out, size_t out_max, dnsd_outcome_t *outcome)
+s_process (dnsd_handler_t *self, const uint8_t *packet, size_t size, const dnsd_context_t *context,
+           uint8_t *out, size_t out_max, dnsd_outcome_t *outcome)
 {
     outcome->size = 0;
     outcome->rcode = 0;

@@ -302,8 +302,8 @@ Test (dnsd_handler_forwarding, a_client_outside_recursion_from_is_refused_withou
     //  Loopback (IPv4, IPv6 and mapped) is offered recursion: forwarded.
     cr_assert (eq (int, s_ask_from ("127.0.0.2", "www.example.com.", true, &outcome),
                    DNSD_VERDICT_FORWARD));
-    cr_assert (eq (int, s_ask_from ("::1", "www.example.com.", true, &outcome),
-                   DNSD_VERDICT_FORWARD));
+    cr_assert (
+        eq (int, s_ask_from ("::1", "www.example.com.", true, &outcome), DNSD_VERDICT_FORWARD));
     cr_assert (eq (int, s_ask_from ("::ffff:127.0.0.1", "www.example.com.", true, &outcome),
                    DNSD_VERDICT_FORWARD));
     cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 3));

@@ -30,8 +30,8 @@ s_client (uint8_t *wire, const char *name, size_t name_length, uint16_t type, bo
     wire[size++] = (uint8_t) (type >> 8), wire[size++] = (uint8_t) type;
     wire[size++] = 0, wire[size++] = 1;
     if (edns) {
-        const uint8_t opt[11] = {0, 0, 41, 0x10, 0, 0, 0, (uint8_t) (dnssec_ok ? 0x80 : 0), 0,
-                                 0, 0};
+        const uint8_t opt[11] = {0, 0, 41, 0x10, 0, 0, 0, (uint8_t) (dnssec_ok ? 0x80 : 0),
+                                 0, 0, 0};
         memcpy (wire + size, opt, 11);
         size += 11;
         wire[11] = 1;
