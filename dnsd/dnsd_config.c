@@ -2,7 +2,8 @@
 
     {"instance": "1", "listen": ["127.0.0.1"], "port": 53, "port_file": "",
      "upstreams": ["127.0.0.1@5353"], "forward_timeout_ms": 1000, "forward_retries": 2,
-     "forwards_max": 4096, "nameservers": ["localhost"],
+     "forwards_max": 4096, "recursion_from": ["127.0.0.0/8", "::1"],
+     "nameservers": ["localhost"],
      "zones": [{"name": "example.org", "ns": ["ns1.example.org"], "hostmaster":
                 "hostmaster.example.org", "ttl": 300, "refresh": 3600, "retry": 600,
                 "expire": 86400, "minimum": 60}],
@@ -146,6 +147,30 @@ invalid:
                             position, text);
 }
 
+//  recursion_from, as Unbound's access-control: who may make dnsd ask its upstreams.
+static int
+s_recursion_from (dnsd_config_t *self, json_t *list, const char *path, proto_error_t *error)
+{
+    if (!list)
+        return 0;
+    if (!json_is_array (list) || json_array_size (list) > DNSD_RECURSION_MAX)
+        return proto_error_set (error, PROTO_ERR_VALUE,
+                                "%s: recursion_from: a list of at most %d CIDRs ([]: nobody)", path,
+                                DNSD_RECURSION_MAX);
+    size_t index;
+    json_t *item;
+    json_array_foreach (list, index, item)
+    {
+        if (!json_is_string (item)
+            || proto_cidr_parse (&self->recursion_from[index], json_string_value (item)))
+            return proto_error_set (error, PROTO_ERR_VALUE,
+                                    "%s: recursion_from[%zu]: not a CIDR (\"10.0.0.0/8\")", path,
+                                    index);
+    }
+    self->recursion_count = json_array_size (list);
+    return 0;
+}
+
 static int
 s_lists (dnsd_config_t *self, json_t *listen, json_t *upstreams, json_t *zones, json_t *nameservers,
          const char *path, proto_error_t *error)
@@ -265,6 +290,10 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     self->forward_timeout_ms = DNSD_FORWARD_TIMEOUT_MS_DEFAULT;
     self->forward_retries = DNSD_FORWARD_RETRIES_DEFAULT;
     self->forwards_max = DNSD_FORWARDS_MAX_DEFAULT;
+    //  Loopback only, as Unbound: an open resolver is an amplifier for anyone's attack.
+    proto_cidr_parse (&self->recursion_from[0], "127.0.0.0/8");
+    proto_cidr_parse (&self->recursion_from[1], "::1");
+    self->recursion_count = 2;
     s_zone_defaults (&self->derived, NULL);
     self->heartbeat_ms = DNSD_HEARTBEAT_MS_DEFAULT;
     self->statestore_heartbeat_ms = 1000;
@@ -294,6 +323,7 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     json_t *listen = NULL, *upstreams = NULL, *zones = NULL, *nameservers = NULL;
     json_t *rrl_exempt = NULL;
     char cookie_secret[2 * DNSD_COOKIE_SECRET_SIZE + 2] = "";
+    json_t *recursion_from = NULL;
     const proto_config_field_t fields[] = {
         {"instance", PROTO_CONFIG_STR, self->instance, sizeof self->instance, 1, 0},
         {"listen", PROTO_CONFIG_JSON, &listen, 0, 0, 0},
@@ -303,6 +333,7 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
         {"forward_timeout_ms", PROTO_CONFIG_INT, &self->forward_timeout_ms, 0, 10, 60000},
         {"forward_retries", PROTO_CONFIG_INT, &self->forward_retries, 0, 0, 10},
         {"forwards_max", PROTO_CONFIG_INT, &self->forwards_max, 0, 1, 60000},
+        {"recursion_from", PROTO_CONFIG_JSON, &recursion_from, 0, 0, 0},
         {"nameservers", PROTO_CONFIG_JSON, &nameservers, 0, 0, 0},
         {"zones", PROTO_CONFIG_JSON, &zones, 0, 0, 0},
         {"heartbeat_ms", PROTO_CONFIG_INT, &self->heartbeat_ms, 0, 100, 60000},
@@ -332,6 +363,8 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
         rc = s_lists (self, listen, upstreams, zones, nameservers, path, error);
     if (rc == 0)
         rc = s_security (self, rrl_exempt, cookie_secret, path, error);
+    if (rc == 0)
+        rc = s_recursion_from (self, recursion_from, path, error);
     json_decref (config);
     if (rc)
         dnsd_config_reset (self);
@@ -351,4 +384,11 @@ bool
 dnsd_config_forwarding (const dnsd_config_t *self)
 {
     return self->upstream_count > 0;
+}
+
+bool
+dnsd_config_recursion (const dnsd_config_t *self, const struct sockaddr *client)
+{
+    return self->upstream_count > 0
+           && proto_cidr_list_match (self->recursion_from, self->recursion_count, client);
 }

@@ -15,6 +15,7 @@
 #define DNSD_ZONE_NS_MAX    16   // NS names of one zone
 #define DNSD_ZONES_MAX      256  // configured zones
 #define DNSD_DNAME_TEXT_MAX 254  // a name in presentation form with its trailing dot
+#define DNSD_RECURSION_MAX  32   // CIDRs in recursion_from
 
 #define DNSD_PORT_DEFAULT               53
 #define DNSD_HEARTBEAT_MS_DEFAULT       1000
@@ -71,6 +72,8 @@ typedef struct {
     int forward_timeout_ms;     // per try
     int forward_retries;        // tries after the first
     int forwards_max;           // forwarded queries in flight
+    proto_cidr_t recursion_from[DNSD_RECURSION_MAX];  // clients offered recursion
+    size_t recursion_count;                           // 0: nobody (default: loopback)
     dnsd_zone_config_t *zones;  // owned: configured zones
     size_t zone_count;
     dnsd_zone_config_t derived;               // template of derived zones (apex unset)
@@ -103,5 +106,9 @@ void dnsd_config_reset (dnsd_config_t *self);
 
 //  Whether forwarding is on (at least one upstream).
 bool dnsd_config_forwarding (const dnsd_config_t *self);
+
+//  Whether CLIENT (borrowed; NULL: no) is offered recursion: forwarding is on and CLIENT is
+//  in recursion_from.
+bool dnsd_config_recursion (const dnsd_config_t *self, const struct sockaddr *client);
 
 #endif

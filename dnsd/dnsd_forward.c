@@ -1,15 +1,21 @@
-/*  dnsd_forward: UDP with retries, TCP after truncation, answers checked by ldns.  */
+/*  dnsd_forward: a socket per try, retries, TCP after truncation, replies checked by
+    dnsd_relay.  */
 
 #include <errno.h>
-#include <ldns/ldns.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 
 #include "dnsd_forward.h"
 #include "dnsd_query.h"
-#include "dnsd_response.h"
+#include "dnsd_relay.h"
 
 #define S_ANSWER_MAX 65535
 #define S_RECV_BATCH 64
+#define S_EVENTS     64   // epoll events read per wake-up
+#define S_RANDOM     256  // bytes of getrandom output kept for ids
+#define S_FDS_SPARE  256  // descriptors beyond forwards_max: listeners, TCP clients, bus
 
 typedef enum {
     S_UDP = 0,    // waiting for a UDP answer
@@ -24,16 +30,14 @@ typedef struct s_pending_t s_pending_t;
 struct s_pending_t {
     dnsd_forward_t *owner;  // borrowed
     bool used;
-    uint16_t id;  // the id upstreams see
     dnsd_peer_t peer;
-    uint8_t *query;  // owned: the client's query with our id
-    size_t size;
-    dnsd_query_t parsed;  // the client's query (id included); qname borrows query
-    size_t limit;         // the client's answer size limit
+    dnsd_relay_t relay;  // the client's question, and what goes upstream (the try's id)
+    bool has_id;         // a try was sent: its id is marked in flight
     int tries;
     size_t upstream;   // index of the upstream asked last
     int64_t deadline;  // monotonic ms
     s_phase_t phase;
+    int udp_fd;           // the try's socket; -1 when none
     int tcp_fd;           // -1 unless over TCP
     uint8_t *tcp_buffer;  // owned: query out, then answer in (length prefixed)
     size_t tcp_done, tcp_size;
@@ -43,7 +47,7 @@ struct s_pending_t {
 struct _dnsd_forward_t {
     dnsd_upstream_t upstreams[DNSD_UPSTREAM_MAX];
     size_t upstream_count;
-    int fds[DNSD_UPSTREAM_MAX];  // UDP sockets, each connected to its upstream
+    int epoll_fd;  // every try's UDP socket, one poller for zloop
     int timeout_ms;
     int retries;
     size_t next_upstream;  // round robin: the upstream a new query tries first
@@ -51,14 +55,34 @@ struct _dnsd_forward_t {
     size_t pool_size;
     uint32_t *free_stack;  // owned: indexes of free entries
     size_t free_count;
-    uint32_t *ids;  // owned: id -> pool index + 1 (0: free)
+    uint8_t *ids;  // owned: 65536 bits, the ids of the tries in flight
     s_pending_t *head, *tail;
     dnsd_forward_fn *fn;
     void *fn_arg;
     zloop_t *loop;    // borrowed once attached
-    uint8_t *buffer;  // owned: S_ANSWER_MAX bytes for reading answers
+    uint8_t *buffer;  // owned: S_ANSWER_MAX bytes for reading replies
+    uint8_t *answer;  // owned: the client's answer, rewritten
+    uint8_t random[S_RANDOM];
+    size_t random_used;
     dnsd_forward_stats_t stats;
 };
+
+//  A try per query in flight needs a descriptor each: raise the soft limit towards the hard
+//  one when forwards_max would not fit (Debian's default soft limit is 1024).
+static void
+s_raise_fd_limit (size_t wanted)
+{
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit) || limit.rlim_cur >= wanted)
+        return;
+    rlim_t before = limit.rlim_cur;
+    limit.rlim_cur =
+        limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted ? wanted : limit.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &limit) || limit.rlim_cur < wanted)
+        zsys_warning ("dnsd_forward: descriptors limited to %ju, forwards_max needs %zu: tries "
+                      "beyond get SERVFAIL",
+                      (uintmax_t) (limit.rlim_cur > before ? limit.rlim_cur : before), wanted);
+}
 
 dnsd_forward_t *
 dnsd_forward_new (const dnsd_config_t *config, dnsd_forward_fn *fn, void *arg)
@@ -73,27 +97,23 @@ dnsd_forward_new (const dnsd_config_t *config, dnsd_forward_fn *fn, void *arg)
     self->pool_size = (size_t) config->forwards_max;
     self->pool = (s_pending_t *) zmalloc (self->pool_size * sizeof (s_pending_t));
     self->free_stack = (uint32_t *) zmalloc (self->pool_size * sizeof (uint32_t));
-    self->ids = (uint32_t *) zmalloc (65536 * sizeof (uint32_t));
+    self->ids = (uint8_t *) zmalloc (65536 / 8);
     self->buffer = (uint8_t *) zmalloc (S_ANSWER_MAX);
+    self->answer = (uint8_t *) zmalloc (S_ANSWER_MAX + DNSD_RELAY_OPT_SIZE);
+    self->random_used = S_RANDOM;
     for (size_t index = 0; index < self->pool_size; index++) {
         self->pool[index].owner = self;
+        self->pool[index].udp_fd = -1;
         self->pool[index].tcp_fd = -1;
         self->free_stack[self->free_count++] = (uint32_t) (self->pool_size - 1 - index);
     }
-    for (size_t index = 0; index < DNSD_UPSTREAM_MAX; index++)
-        self->fds[index] = -1;
-    for (size_t index = 0; index < self->upstream_count; index++) {
-        const dnsd_upstream_t *upstream = &self->upstreams[index];
-        int fd = socket (upstream->address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        self->fds[index] = fd;
-        if (fd < 0
-            || connect (fd, (const struct sockaddr *) &upstream->address, upstream->length)) {
-            zsys_error ("dnsd_forward: cannot reach upstream=%s: %s", upstream->text,
-                        strerror (errno));
-            dnsd_forward_destroy (&self);
-            return NULL;
-        }
+    self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+    if (self->epoll_fd < 0) {
+        zsys_error ("dnsd_forward: epoll_create1 failed: %s", strerror (errno));
+        dnsd_forward_destroy (&self);
+        return NULL;
     }
+    s_raise_fd_limit (self->pool_size + S_FDS_SPARE);
     return self;
 }
 
@@ -109,14 +129,14 @@ dnsd_forward_destroy (dnsd_forward_t **self_p)
     for (size_t index = 0; index < self->pool_size; index++)
         if (self->pool[index].used)
             s_free (self, &self->pool[index]);
-    for (size_t index = 0; index < DNSD_UPSTREAM_MAX; index++)
-        if (self->fds[index] >= 0) {
-            if (self->loop) {
-                zmq_pollitem_t item = {NULL, self->fds[index], 0, 0};
-                zloop_poller_end (self->loop, &item);
-            }
-            close (self->fds[index]);
+    if (self->epoll_fd >= 0) {
+        if (self->loop) {
+            zmq_pollitem_t item = {NULL, self->epoll_fd, 0, 0};
+            zloop_poller_end (self->loop, &item);
         }
+        close (self->epoll_fd);
+    }
+    free (self->answer);
     free (self->buffer);
     free (self->ids);
     free (self->free_stack);
@@ -124,6 +144,50 @@ dnsd_forward_destroy (dnsd_forward_t **self_p)
     free (self);
     *self_p = NULL;
 }
+
+//  Ids --------------------------------------------------------------------------------------------
+
+static bool
+s_id_used (dnsd_forward_t *self, uint16_t id)
+{
+    return self->ids[id >> 3] & (1u << (id & 7));
+}
+
+static void
+s_id_mark (dnsd_forward_t *self, uint16_t id, bool used)
+{
+    if (used)
+        self->ids[id >> 3] |= (uint8_t) (1u << (id & 7));
+    else
+        self->ids[id >> 3] &= (uint8_t) ~(1u << (id & 7));
+}
+
+//  A random id (getrandom: the kernel's CSPRNG, read S_RANDOM bytes at a time), other than
+//  PREVIOUS and than any try in flight, so no two tries can be confused, even by the tests.
+static uint16_t
+s_new_id (dnsd_forward_t *self, uint16_t previous)
+{
+    for (;;) {
+        if (self->random_used + 2 > S_RANDOM) {
+            ssize_t got = getrandom (self->random, S_RANDOM, 0);
+            if (got != S_RANDOM) {
+                //  Never for 256 bytes once the pool is initialised (getrandom(2)); if it
+                //  does, an id from the clock is still better than no answer.
+                zsys_error ("dnsd_forward: getrandom failed: %s", strerror (errno));
+                for (size_t index = 0; index < S_RANDOM; index++)
+                    self->random[index] = (uint8_t) (zclock_usecs () >> (index % 8));
+            }
+            self->random_used = 0;
+        }
+        uint16_t id = (uint16_t) ((self->random[self->random_used] << 8)
+                                  | self->random[self->random_used + 1]);
+        self->random_used += 2;
+        if (id != previous && !s_id_used (self, id))
+            return id;
+    }
+}
+
+//  Pending queries ----------------------------------------------------------------------------
 
 static void
 s_unlink (dnsd_forward_t *self, s_pending_t *pending)
@@ -155,6 +219,14 @@ s_arm (dnsd_forward_t *self, s_pending_t *pending)
 }
 
 static void
+s_udp_end (s_pending_t *pending)
+{
+    if (pending->udp_fd >= 0)
+        close (pending->udp_fd);  // which takes it out of the epoll set
+    pending->udp_fd = -1;
+}
+
+static void
 s_tcp_end (dnsd_forward_t *self, s_pending_t *pending)
 {
     if (pending->tcp_fd < 0)
@@ -173,12 +245,22 @@ static void
 s_free (dnsd_forward_t *self, s_pending_t *pending)
 {
     s_unlink (self, pending);
+    s_udp_end (pending);
     s_tcp_end (self, pending);
-    self->ids[pending->id] = 0;
-    free (pending->query);
-    pending->query = NULL;
+    if (pending->has_id)
+        s_id_mark (self, dnsd_relay_id (&pending->relay), false);
+    pending->has_id = false;
     pending->used = false;
     self->free_stack[self->free_count++] = (uint32_t) (pending - self->pool);
+}
+
+//  Send ANSWER (SIZE bytes) to PENDING's client and forget PENDING.
+static void
+s_finish (dnsd_forward_t *self, s_pending_t *pending, const uint8_t *answer, size_t size)
+{
+    dnsd_peer_t peer = pending->peer;
+    s_free (self, pending);
+    self->fn (self->fn_arg, &peer, answer, size);
 }
 
 //  Answer PENDING's client with SERVFAIL and forget it.
@@ -186,24 +268,50 @@ static void
 s_servfail (dnsd_forward_t *self, s_pending_t *pending)
 {
     uint8_t answer[DNSD_UDP_LEGACY];
-    dnsd_response_t response;
-    dnsd_response_begin (&response, answer, sizeof answer, &pending->parsed, pending->query,
-                         DNSD_RCODE_SERVFAIL, false);
-    size_t size = dnsd_response_finish (&response, &pending->parsed, DNSD_RCODE_SERVFAIL);
+    size_t size = dnsd_relay_error (&pending->relay, answer, DNSD_RCODE_SERVFAIL);
     self->stats.servfail++;
-    dnsd_peer_t peer = pending->peer;
-    s_free (self, pending);
-    self->fn (self->fn_arg, &peer, answer, size);
+    s_finish (self, pending, answer, size);
 }
 
-static void
+//  A new try of PENDING: a new socket on a port the kernel picks at random, opened before the
+//  last try's is closed so the two never share a port, and a new id. Returns -1 when no
+//  socket can be made.
+static int
 s_send_udp (dnsd_forward_t *self, s_pending_t *pending)
 {
+    const dnsd_upstream_t *upstream = &self->upstreams[pending->upstream];
+    int family = upstream->address.ss_family;
+    int fd = socket (family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage local = {.ss_family = (sa_family_t) family};
+    socklen_t length =
+        family == AF_INET ? sizeof (struct sockaddr_in) : sizeof (struct sockaddr_in6);
+    struct epoll_event event = {.events = EPOLLIN};
+    event.data.u64 = ((uint64_t) (pending - self->pool) << 32) | (uint32_t) fd;
+    if (fd < 0 || bind (fd, (struct sockaddr *) &local, length)
+        || epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event)) {
+        zsys_warning ("dnsd_forward: no socket for a try upstream=%s: %s", upstream->text,
+                      strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        self->stats.sockets_failed++;
+        return -1;
+    }
+    s_udp_end (pending);
+    pending->udp_fd = fd;
+    uint16_t previous = dnsd_relay_id (&pending->relay);
+    if (pending->has_id)
+        s_id_mark (self, previous, false);
+    uint16_t id = s_new_id (self, previous);
+    s_id_mark (self, id, true);
+    pending->has_id = true;
+    dnsd_relay_set_id (&pending->relay, id);
     //  A failed send is not retried at once: the timeout moves on to the next upstream.
-    if (send (self->fds[pending->upstream], pending->query, pending->size, MSG_DONTWAIT) < 0)
-        zsys_debug ("dnsd_forward: send failed upstream=%s: %s",
-                    self->upstreams[pending->upstream].text, strerror (errno));
+    if (sendto (fd, pending->relay.query, pending->relay.size, MSG_DONTWAIT,
+                (const struct sockaddr *) &upstream->address, upstream->length)
+        < 0)
+        zsys_debug ("dnsd_forward: send failed upstream=%s: %s", upstream->text, strerror (errno));
     s_arm (self, pending);
+    return 0;
 }
 
 void
@@ -213,99 +321,37 @@ dnsd_forward_query (dnsd_forward_t *self, const uint8_t *packet, size_t size, si
     assert (self);
     self->stats.queries++;
     dnsd_query_t parsed;
-    if (self->free_count == 0 || self->upstream_count == 0
-        || dnsd_query_parse (&parsed, packet, size) != DNSD_QUERY_OK) {
+    if (dnsd_query_parse (&parsed, packet, size) != DNSD_QUERY_OK)
+        return;  // the handler parsed it already; never happens
+    if (self->free_count == 0 || self->upstream_count == 0) {
         self->stats.full++;
+        dnsd_relay_t relay;
+        dnsd_relay_init (&relay, &parsed, packet, limit);
         uint8_t answer[DNSD_UDP_LEGACY];
-        dnsd_response_t response;
-        if (dnsd_query_parse (&parsed, packet, size) != DNSD_QUERY_OK)
-            return;  // the handler parsed it already; never happens
-        dnsd_response_begin (&response, answer, sizeof answer, &parsed, packet, DNSD_RCODE_SERVFAIL,
-                             false);
-        size_t length = dnsd_response_finish (&response, &parsed, DNSD_RCODE_SERVFAIL);
-        self->fn (self->fn_arg, peer, answer, length);
+        self->fn (self->fn_arg, peer, answer,
+                  dnsd_relay_error (&relay, answer, DNSD_RCODE_SERVFAIL));
         return;
     }
     s_pending_t *pending = &self->pool[self->free_stack[--self->free_count]];
     pending->used = true;
-    uint16_t id;
-    do
-        id = (uint16_t) arc4random_uniform (65536);
-    while (self->ids[id]);
-    self->ids[id] = (uint32_t) (pending - self->pool) + 1;
-    pending->id = id;
     pending->peer = *peer;
-    pending->query = (uint8_t *) malloc (size);
-    assert (pending->query);
-    memcpy (pending->query, packet, size);
-    pending->size = size;
-    dnsd_query_parse (&pending->parsed, pending->query, size);  // qname now borrows our copy
-    pending->query[0] = (uint8_t) (id >> 8);
-    pending->query[1] = (uint8_t) id;
-    pending->limit = limit;
+    dnsd_relay_init (&pending->relay, &parsed, packet, limit);
     pending->tries = 1;
     pending->upstream = self->next_upstream++ % self->upstream_count;  // take turns
     pending->phase = S_UDP;
-    s_send_udp (self, pending);
+    if (s_send_udp (self, pending))
+        s_servfail (self, pending);
 }
 
-//  Whether ANSWER (SIZE bytes) is a well-formed answer to PENDING's question (ldns parses it).
-static bool
-s_matches (s_pending_t *pending, const uint8_t *answer, size_t size)
-{
-    ldns_pkt *packet = NULL;
-    if (ldns_wire2pkt (&packet, answer, size) != LDNS_STATUS_OK || !packet)
-        return false;
-    bool ok = ldns_pkt_qr (packet) && ldns_pkt_get_opcode (packet) == LDNS_PACKET_QUERY;
-    ldns_rr_list *question = ldns_pkt_question (packet);
-    if (ok && ldns_rr_list_rr_count (question) == 0) {
-        //  Errors may come without the question (FORMERR, NOTIMP): the id and the socket
-        //  matched, and there is nothing in them to poison a cache.
-        ldns_pkt_rcode rcode = ldns_pkt_get_rcode (packet);
-        ok = rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN;
-    }
-    else if (ok) {
-        ldns_rr *rr = ldns_rr_list_rr (question, 0);
-        ldns_rdf *asked = ldns_rdf_new_frm_data (LDNS_RDF_TYPE_DNAME, pending->parsed.qname_length,
-                                                 pending->parsed.lower);
-        ok = ldns_rr_list_rr_count (question) == 1 && asked
-             && ldns_dname_compare (ldns_rr_owner (rr), asked) == 0
-             && ldns_rr_get_type (rr) == pending->parsed.qtype
-             && ldns_rr_get_class (rr) == pending->parsed.qclass;
-        ldns_rdf_deep_free (asked);
-    }
-    ldns_pkt_free (packet);
-    return ok;
-}
-
-//  Relay ANSWER to PENDING's client, cut to TC if it is too large, and forget PENDING.
-static void
-s_deliver (dnsd_forward_t *self, s_pending_t *pending, uint8_t *answer, size_t size)
-{
-    answer[0] = (uint8_t) (pending->parsed.id >> 8);
-    answer[1] = (uint8_t) pending->parsed.id;
-    if (size > pending->limit) {
-        //  Header and question only, TC set: the client retries over TCP.
-        size_t question = pending->parsed.question_end - DNSD_HEADER_SIZE;
-        answer[2] |= DNSD_FLAG_TC >> 8;
-        answer[4] = 0, answer[5] = 1;
-        memset (answer + 6, 0, 6);
-        memcpy (answer + DNSD_HEADER_SIZE, pending->query + DNSD_HEADER_SIZE, question);
-        size = DNSD_HEADER_SIZE + question;
-        self->stats.truncated++;
-    }
-    self->stats.answers++;
-    dnsd_peer_t peer = pending->peer;
-    s_free (self, pending);
-    self->fn (self->fn_arg, &peer, answer, size);
-}
+//  Answers ----------------------------------------------------------------------------------------
 
 static int s_on_tcp (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
-//  Ask PENDING's upstream again over TCP (RFC 7766 section 5: after TC).
+//  Ask PENDING's upstream again over TCP (RFC 7766 section 5: after TC), with the same id.
 static void
 s_start_tcp (dnsd_forward_t *self, s_pending_t *pending)
 {
+    s_udp_end (pending);
     const dnsd_upstream_t *upstream = &self->upstreams[pending->upstream];
     int fd = socket (upstream->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0
@@ -321,15 +367,43 @@ s_start_tcp (dnsd_forward_t *self, s_pending_t *pending)
     pending->phase = S_TCP_WRITE;
     pending->tcp_buffer = (uint8_t *) malloc (2 + S_ANSWER_MAX);
     assert (pending->tcp_buffer);
-    pending->tcp_buffer[0] = (uint8_t) (pending->size >> 8);
-    pending->tcp_buffer[1] = (uint8_t) pending->size;
-    memcpy (pending->tcp_buffer + 2, pending->query, pending->size);
-    pending->tcp_size = 2 + pending->size;
+    size_t size = pending->relay.size;
+    pending->tcp_buffer[0] = (uint8_t) (size >> 8);
+    pending->tcp_buffer[1] = (uint8_t) size;
+    memcpy (pending->tcp_buffer + 2, pending->relay.query, size);
+    pending->tcp_size = 2 + size;
     pending->tcp_done = 0;
     zmq_pollitem_t item = {NULL, fd, ZMQ_POLLOUT, 0};
     zloop_poller (self->loop, &item, s_on_tcp, pending);
     zloop_poller_set_tolerant (self->loop, &item);
     s_arm (self, pending);
+}
+
+//  Relay REPLY (SIZE bytes) for PENDING if it answers it: to the client, or over TCP first.
+//  Returns false when it does not (counted): the caller decides what follows.
+static bool
+s_on_reply (dnsd_forward_t *self, s_pending_t *pending, const uint8_t *reply, size_t size)
+{
+    size_t length;
+    bool cut;
+    dnsd_relay_status_t status =
+        dnsd_relay_answer (&pending->relay, reply, size, self->answer, &length, &cut);
+    if (status == DNSD_RELAY_MISMATCH || status == DNSD_RELAY_MALFORMED) {
+        if (status == DNSD_RELAY_MISMATCH)
+            self->stats.mismatched++;
+        else
+            self->stats.bogus++;
+        return false;
+    }
+    if (status == DNSD_RELAY_TRUNCATED && pending->peer.tcp && pending->phase == S_UDP) {
+        s_start_tcp (self, pending);
+        return true;
+    }
+    if (cut)
+        self->stats.truncated++;
+    self->stats.answers++;
+    s_finish (self, pending, self->answer, length);
+    return true;
 }
 
 static int
@@ -376,44 +450,66 @@ s_on_tcp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         if (pending->tcp_size > 2)
             return 0;
     }
-    size_t size = pending->tcp_size - 2;
-    uint8_t *answer = pending->tcp_buffer + 2;
-    if (size < DNSD_HEADER_SIZE || ((answer[0] << 8) | answer[1]) != pending->id
-        || !s_matches (pending, answer, size)) {
-        self->stats.bogus++;
+    //  The connection is the upstream's own: a reply on it that does not answer is an error.
+    if (!s_on_reply (self, pending, pending->tcp_buffer + 2, pending->tcp_size - 2))
         s_servfail (self, pending);
-        return 0;
-    }
-    memcpy (self->buffer, answer, size);
-    s_deliver (self, pending, self->buffer, size);
     return 0;
 }
 
-static int
-s_on_udp (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+//  Whether FROM (LENGTH bytes) is UPSTREAM's address and port.
+static bool
+s_from_upstream (const dnsd_upstream_t *upstream, const struct sockaddr_storage *from,
+                 socklen_t length)
 {
-    dnsd_forward_t *self = (dnsd_forward_t *) arg;
-    for (int count = 0; count < S_RECV_BATCH; count++) {
-        ssize_t got = recv (item->fd, self->buffer, S_ANSWER_MAX, MSG_DONTWAIT);
+    if (from->ss_family != upstream->address.ss_family)
+        return false;
+    if (from->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *) from;
+        const struct sockaddr_in *b = (const struct sockaddr_in *) &upstream->address;
+        return length >= sizeof *a && a->sin_port == b->sin_port
+               && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) from;
+    const struct sockaddr_in6 *b = (const struct sockaddr_in6 *) &upstream->address;
+    return length >= sizeof *a && a->sin6_port == b->sin6_port
+           && memcmp (&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+}
+
+//  Read what came on PENDING's socket FD until it is empty or PENDING is answered.
+static void
+s_read_udp (dnsd_forward_t *self, s_pending_t *pending, int fd)
+{
+    for (int count = 0; count < S_RECV_BATCH && pending->used && pending->udp_fd == fd; count++) {
+        struct sockaddr_storage from;
+        socklen_t length = sizeof from;
+        ssize_t got = recvfrom (fd, self->buffer, S_ANSWER_MAX, MSG_DONTWAIT,
+                                (struct sockaddr *) &from, &length);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
-            break;  // EAGAIN, or an ICMP error for an earlier send: the timeout handles it
-        size_t size = (size_t) got;
-        if (size < DNSD_HEADER_SIZE) {
-            self->stats.bogus++;
+            break;  // EAGAIN: the timeout handles a missing reply
+        if (!s_from_upstream (&self->upstreams[pending->upstream], &from, length)) {
+            self->stats.mismatched++;  // spoofed, or a stray: the timeout decides
             continue;
         }
-        uint32_t slot = self->ids[(self->buffer[0] << 8) | self->buffer[1]];
-        s_pending_t *pending = slot ? &self->pool[slot - 1] : NULL;
-        if (!pending || pending->phase != S_UDP || !s_matches (pending, self->buffer, size)) {
-            self->stats.bogus++;  // late, unknown, spoofed or garbled: the timeout decides
-            continue;
-        }
-        if ((self->buffer[2] & (DNSD_FLAG_TC >> 8)) && pending->peer.tcp)
-            s_start_tcp (self, pending);
-        else
-            s_deliver (self, pending, self->buffer, size);
+        s_on_reply (self, pending, self->buffer, (size_t) got);
+    }
+}
+
+static int
+s_on_epoll (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    dnsd_forward_t *self = (dnsd_forward_t *) arg;
+    struct epoll_event events[S_EVENTS];
+    int count = epoll_wait (self->epoll_fd, events, S_EVENTS, 0);
+    for (int index = 0; index < count; index++) {
+        //  An event may be for a socket already closed in this round (its try answered or
+        //  replaced): the slot and the descriptor must both still match.
+        uint32_t slot = (uint32_t) (events[index].data.u64 >> 32);
+        int fd = (int) (uint32_t) events[index].data.u64;
+        s_pending_t *pending = slot < self->pool_size ? &self->pool[slot] : NULL;
+        if (pending && pending->used && pending->phase == S_UDP && pending->udp_fd == fd)
+            s_read_udp (self, pending, fd);
     }
     return 0;
 }
@@ -429,7 +525,8 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
             pending->tries++;
             pending->upstream = (pending->upstream + 1) % self->upstream_count;
             self->stats.retries++;
-            s_send_udp (self, pending);
+            if (s_send_udp (self, pending))
+                s_servfail (self, pending);
         }
         else
             s_servfail (self, pending);
@@ -442,12 +539,10 @@ dnsd_forward_attach (dnsd_forward_t *self, zloop_t *loop)
 {
     assert (self);
     self->loop = loop;
-    for (size_t index = 0; index < self->upstream_count; index++) {
-        zmq_pollitem_t item = {NULL, self->fds[index], ZMQ_POLLIN, 0};
-        if (zloop_poller (loop, &item, s_on_udp, self))
-            return -1;
-        zloop_poller_set_tolerant (loop, &item);
-    }
+    zmq_pollitem_t item = {NULL, self->epoll_fd, ZMQ_POLLIN, 0};
+    if (zloop_poller (loop, &item, s_on_epoll, self))
+        return -1;
+    zloop_poller_set_tolerant (loop, &item);
     int interval = self->timeout_ms / 10 > 5 ? self->timeout_ms / 10 : 5;
     if (interval > 50)
         interval = 50;

@@ -4,22 +4,23 @@
 #include "dnsd_response.h"
 
 struct _dnsd_handler_t {
-    dnsd_table_t *table;    // borrowed
-    dnsd_summon_t *summon;  // borrowed
-    dnsd_cookie_t *cookie;  // borrowed; NULL: COOKIE options ignored
-    bool forwarding;
+    dnsd_table_t *table;          // borrowed
+    dnsd_summon_t *summon;        // borrowed
+    dnsd_cookie_t *cookie;        // borrowed; NULL: COOKIE options ignored
+    const dnsd_config_t *config;  // borrowed: upstreams, recursion_from
     dnsd_handler_stats_t stats;
 };
 
 dnsd_handler_t *
-dnsd_handler_new (dnsd_table_t *table, dnsd_summon_t *summon, bool forwarding)
+dnsd_handler_new (dnsd_table_t *table, dnsd_summon_t *summon, const dnsd_config_t *config)
 {
     assert (table);
     assert (summon);
+    assert (config);
     dnsd_handler_t *self = (dnsd_handler_t *) zmalloc (sizeof (dnsd_handler_t));
     self->table = table;
     self->summon = summon;
-    self->forwarding = forwarding;
+    self->config = config;
     return self;
 }
 
@@ -122,12 +123,10 @@ s_qname (const dnsd_query_t *query, dnsd_outcome_t *outcome)
         proto_copy (outcome->qname, sizeof outcome->qname, text);
 }
 
-dnsd_verdict_t
-dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
-                      const dnsd_context_t *context, uint8_t *out, size_t out_max,
-                      dnsd_outcome_t *outcome)
+static dnsd_verdict_t
+s_process (dnsd_handler_t *self, const uint8_t *packet, size_t size, const dnsd_context_t *context,
+           uint8_t *out, size_t out_max, dnsd_outcome_t *outcome)
 {
-    assert (self);
     outcome->size = 0;
     outcome->rcode = 0;
     outcome->service = NULL;
@@ -221,7 +220,19 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
     if (response.counts[DNSD_SECTION_ANSWER] == 0 && !response.overflow) {
         const dnsd_zone_t *zone = dnsd_table_zone (self->table, query.lower, query.qname_length);
         if (!zone) {
-            if (self->forwarding) {
+            //  Someone else's name: recursion, for those it is offered to (RFC 1035 section
+            //  4.1.1: RD asks for it, RA says it is available). Without RD the client wants
+            //  what dnsd itself knows; having no cache, dnsd knows nothing of the name, and
+            //  forwarding would make an upstream recurse for a client that asked nobody to (a
+            //  cache probe, or a resolver checking a delegation): REFUSED, as NSD and Knot
+            //  answer for a name outside their zones.
+            if (!dnsd_config_recursion (self->config, context->client)) {
+                if (dnsd_config_forwarding (self->config))
+                    self->stats.recursion_refused++;
+            }
+            else if (!(query.flags & DNSD_FLAG_RD))
+                self->stats.norecurse_refused++;
+            else {
                 outcome->limit = context->tcp ? 65535 : dnsd_query_udp_limit (&query);
                 self->stats.forwarded++;
                 return DNSD_VERDICT_FORWARD;
@@ -247,6 +258,24 @@ dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
         self->stats.truncated++;
     return s_answer (self, outcome, dnsd_response_finish (&response, &query, DNSD_RCODE_NOERROR),
                      DNSD_RCODE_NOERROR);
+}
+
+dnsd_verdict_t
+dnsd_handler_process (dnsd_handler_t *self, const uint8_t *packet, size_t size,
+                      const dnsd_context_t *context, uint8_t *out, size_t out_max,
+                      dnsd_outcome_t *outcome)
+{
+    assert (self);
+    dnsd_verdict_t verdict = s_process (self, packet, size, context, out, out_max, outcome);
+    if (verdict == DNSD_VERDICT_ANSWER) {
+        //  RA says whether recursion is available to this client (RFC 1035 section 4.1.1),
+        //  whatever the answer: clients and resolvers read it to decide whom to ask. The
+        //  header-only errors copy the query's flags, a client's RA among them.
+        out[3] &= (uint8_t) ~DNSD_FLAG_RA;
+        if (dnsd_config_recursion (self->config, context->client))
+            out[3] |= DNSD_FLAG_RA;
+    }
+    return verdict;
 }
 
 void

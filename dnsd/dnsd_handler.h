@@ -59,6 +59,8 @@ typedef struct {
     uint64_t dropped_short;     // shorter than a header
     uint64_t dropped_response;  // QR set
     uint64_t forwarded;         // handed to the forwarder
+    uint64_t recursion_refused; // REFUSED: a foreign name from a client outside recursion_from
+    uint64_t norecurse_refused; // REFUSED: a foreign name asked with RD=0 (never forwarded)
     uint64_t held;              // held for a booting service
     uint64_t hold_refused;      // would have been held, but the waitlist was full
     uint64_t service_queries;   // queries for a service name
@@ -68,9 +70,12 @@ typedef struct {
 
 typedef struct _dnsd_handler_t dnsd_handler_t;
 
-//  A handler answering from TABLE with SUMMON's policy (both borrowed); FORWARDING says
-//  whether names outside the served zones are forwarded (else REFUSED).
-dnsd_handler_t *dnsd_handler_new (dnsd_table_t *table, dnsd_summon_t *summon, bool forwarding);
+//  A handler answering from TABLE with SUMMON's policy; names outside the served zones are
+//  forwarded when CONFIG has upstreams and the client is in its recursion_from, else REFUSED
+//  (all three borrowed). RA is set in every answer to a client offered recursion, and only
+//  then.
+dnsd_handler_t *dnsd_handler_new (dnsd_table_t *table, dnsd_summon_t *summon,
+                                  const dnsd_config_t *config);
 
 //  Free it. NULL-safe.
 void dnsd_handler_destroy (dnsd_handler_t **self_p);

@@ -146,7 +146,7 @@ dnsd_server_new (const dnsd_config_t *config, bool verbose)
     }
     self->table = dnsd_table_new (config);
     self->summon = dnsd_summon_new (self->table, config);
-    self->handler = dnsd_handler_new (self->table, self->summon, dnsd_config_forwarding (config));
+    self->handler = dnsd_handler_new (self->table, self->summon, config);
     self->cookie = dnsd_cookie_new (config->has_cookie_secret ? config->cookie_secret : NULL);
     if (!self->cookie) {
         zsys_error ("dnsd_server: no randomness for the cookie secret: %s", strerror (errno));
@@ -632,6 +632,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"udp_sent", (int64_t) sent},
         {"udp_send_failures", (int64_t) send_failures},
         {"forwarded", (int64_t) handler->forwarded},
+        {"recursion_refused", (int64_t) handler->recursion_refused},
+        {"norecurse_refused", (int64_t) handler->norecurse_refused},
         {"forward_answers", (int64_t) forward->answers},
         {"forward_retries", (int64_t) forward->retries},
         {"forward_servfail", (int64_t) forward->servfail},
@@ -639,6 +641,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"forward_tcp", (int64_t) forward->tcp},
         {"forward_truncated", (int64_t) forward->truncated},
         {"forward_bogus", (int64_t) forward->bogus},
+        {"forward_mismatched", (int64_t) forward->mismatched},
+        {"forward_sockets_failed", (int64_t) forward->sockets_failed},
         {"forward_pending", (int64_t) (self->forward ? dnsd_forward_pending (self->forward) : 0)},
         {"service_queries", (int64_t) handler->service_queries},
         {"held", (int64_t) handler->held},

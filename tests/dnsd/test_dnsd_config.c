@@ -84,6 +84,10 @@ Test (dnsd_config, mistakes_are_refused_with_the_field_named)
         {"{\"zones\": [{\"name\": \"x.example\", \"tll\": 5}]}", "tll"},
         {"{\"nameservers\": []}", "nameservers"},
         {"{\"port\": 53, \"port\": 54}", "port"},
+        {"{\"recursion_from\": \"127.0.0.1\"}", "recursion_from"},
+        {"{\"recursion_from\": [\"127.0.0.1\", \"10.0.0.0/33\"]}", "recursion_from[1]"},
+        {"{\"recursion_from\": [\"localhost\"]}", "recursion_from[0]"},
+        {"{\"recursion_from\": [8]}", "recursion_from[0]"},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
         dnsd_config_t config;
@@ -163,4 +167,58 @@ Test (dnsd_config, rrl_and_cookie_keys_are_read_and_checked)
         cr_assert (not(eq (ptr, strstr (error.text, bad[index][1]), NULL)), "%s", error.text);
         dnsd_config_reset (&config);
     }
+}
+
+//  A client address from text into STORAGE.
+static const struct sockaddr *
+s_client (struct sockaddr_storage *storage, const char *text)
+{
+    memset (storage, 0, sizeof *storage);
+    socklen_t length;
+    cr_assert (eq (int, proto_addr_parse (text, 0, storage, &length), 0), "%s", text);
+    return (const struct sockaddr *) storage;
+}
+
+Test (dnsd_config, recursion_is_offered_to_loopback_only_by_default)
+{
+    dnsd_config_t config;
+    proto_error_t error;
+    struct sockaddr_storage storage;
+    cr_assert (eq (int, s_load (&config, "{\"upstreams\": [\"192.0.2.53\"]}", &error), 0));
+    cr_assert (eq (sz, config.recursion_count, 2));
+    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1")));
+    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "127.3.2.1")));
+    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "::1")));
+    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "::ffff:127.0.0.1")));
+    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "192.0.2.1"))));
+    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "::2"))));
+    cr_assert (not(dnsd_config_recursion (&config, NULL)));
+    dnsd_config_reset (&config);
+    //  Without upstreams there is no recursion to offer, to anyone.
+    cr_assert (eq (int, dnsd_config_load (&config, NULL, &error), 0));
+    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1"))));
+    dnsd_config_reset (&config);
+}
+
+Test (dnsd_config, recursion_from_replaces_the_default)
+{
+    dnsd_config_t config;
+    proto_error_t error;
+    struct sockaddr_storage storage;
+    int rc = s_load (&config,
+                     "{\"upstreams\": [\"192.0.2.53\"],"
+                     " \"recursion_from\": [\"10.0.0.0/8\", \"2001:db8::/32\"]}",
+                     &error);
+    cr_assert (eq (int, rc, 0), "%s", error.text);
+    cr_assert (eq (sz, config.recursion_count, 2));
+    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "10.1.2.3")));
+    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "2001:db8::1")));
+    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1"))),
+               "loopback is no longer in it");
+    dnsd_config_reset (&config);
+    rc = s_load (&config, "{\"upstreams\": [\"192.0.2.53\"], \"recursion_from\": []}", &error);
+    cr_assert (eq (int, rc, 0), "%s", error.text);
+    cr_assert (eq (sz, config.recursion_count, 0));
+    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1"))), "nobody");
+    dnsd_config_reset (&config);
 }

@@ -271,7 +271,7 @@ s_setup (void)
     cr_assert (eq (int, dnsd_config_load (&s_config, NULL, &error), 0));
     s_table = dnsd_table_new (&s_config);
     s_summon = dnsd_summon_new (s_table, &s_config);
-    s_handler = dnsd_handler_new (s_table, s_summon, false);
+    s_handler = dnsd_handler_new (s_table, s_summon, &s_config);
     json_t *value = dt_json ("{\"name\":\"www\",\"dns\":[\"www.example.org\"],"
                              "\"ip\":\"10.0.0.10\",\"domain\":\"www\"}");
     cr_assert (eq (int, dnsd_table_define (s_table, "www", value, &error), 0));

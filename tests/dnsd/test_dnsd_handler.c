@@ -46,7 +46,7 @@ s_setup_with (bool forwarding)
     unlink (path);
     s_table = dnsd_table_new (&s_config);
     s_summon = dnsd_summon_new (s_table, &s_config);
-    s_handler = dnsd_handler_new (s_table, s_summon, forwarding);
+    s_handler = dnsd_handler_new (s_table, s_summon, &s_config);
     s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
                      "\"ip6\":\"2001:db8::10\",\"domain\":\"www\",\"ttl\":30}");
     dnsd_summon_state (s_summon, dnsd_table_service (s_table, "www"), PROTO_STATE_READY, 1, 0);
@@ -262,6 +262,107 @@ Test (dnsd_handler_forwarding, names_outside_the_zones_are_forwarded)
     ldns_pkt *packet = s_ask ("nope.example.org.", "A", false);
     cr_assert (eq (int, ldns_pkt_get_rcode (packet), LDNS_RCODE_NXDOMAIN));
     ldns_pkt_free (packet);
+}
+
+//  Ask NAME A over UDP from CLIENT with RD as given; returns the verdict.
+static dnsd_verdict_t
+s_ask_from (const char *client, const char *name, bool rd, dnsd_outcome_t *outcome)
+{
+    dt_client (&s_client, client);
+    uint8_t wire[512];
+    size_t size = dt_query (wire, name, "A", true);
+    if (!rd)
+        wire[2] &= (uint8_t) ~(DNSD_FLAG_RD >> 8);
+    return s_process (wire, size, false, outcome);
+}
+
+static bool
+s_ra (void)
+{
+    return s_answer[3] & DNSD_FLAG_RA;
+}
+
+Test (dnsd_handler_forwarding, a_client_outside_recursion_from_is_refused_without_ra)
+{
+    dnsd_outcome_t outcome;
+    cr_assert (eq (int, s_ask_from ("192.0.2.1", "www.example.com.", true, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
+    cr_assert (not(s_ra ()));
+    cr_assert (eq (int, s_ask_from ("2001:db8::1", "www.example.com.", true, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
+    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->recursion_refused, 2));
+    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 0));
+    //  Its own names are answered to anyone, without RA.
+    cr_assert (eq (int, s_ask_from ("192.0.2.1", "www.example.org.", true, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_NOERROR));
+    cr_assert (not(s_ra ()));
+    //  Loopback (IPv4, IPv6 and mapped) is offered recursion: forwarded.
+    cr_assert (eq (int, s_ask_from ("127.0.0.2", "www.example.com.", true, &outcome),
+                   DNSD_VERDICT_FORWARD));
+    cr_assert (
+        eq (int, s_ask_from ("::1", "www.example.com.", true, &outcome), DNSD_VERDICT_FORWARD));
+    cr_assert (eq (int, s_ask_from ("::ffff:127.0.0.1", "www.example.com.", true, &outcome),
+                   DNSD_VERDICT_FORWARD));
+    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 3));
+}
+
+Test (dnsd_handler_forwarding, ra_is_set_in_every_answer_to_a_client_offered_recursion)
+{
+    dnsd_outcome_t outcome;
+    cr_assert (eq (int, s_ask_from ("127.0.0.1", "www.example.org.", true, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (s_ra (), "an authoritative answer");
+    cr_assert (eq (int, s_ask_from ("127.0.0.1", "nope.example.org.", true, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_NXDOMAIN));
+    cr_assert (s_ra (), "NXDOMAIN");
+    //  A header-only error copies the query's flags: a client's RA is not echoed to a client
+    //  outside recursion_from, and set for one inside.
+    uint8_t wire[512];
+    size_t size = dt_query (wire, "www.example.org.", "A", true);
+    wire[3] |= DNSD_FLAG_RA;
+    wire[2] = (uint8_t) (0x01 | (4 << 3));  // NOTIFY: NOTIMP
+    dt_client (&s_client, "192.0.2.1");
+    cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_NOTIMP));
+    cr_assert (not(s_ra ()));
+    wire[3] &= (uint8_t) ~DNSD_FLAG_RA;
+    dt_client (&s_client, "::1");
+    cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_ANSWER));
+    cr_assert (s_ra ());
+}
+
+Test (dnsd_handler_forwarding, a_foreign_name_without_rd_is_refused_never_forwarded)
+{
+    dnsd_outcome_t outcome;
+    cr_assert (eq (int, s_ask_from ("127.0.0.1", "www.example.com.", false, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
+    cr_assert (s_ra (), "recursion is available, it was not asked for");
+    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->norecurse_refused, 1));
+    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 0));
+    //  Its own names need no RD.
+    cr_assert (eq (int, s_ask_from ("127.0.0.1", "www.example.org.", false, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_NOERROR));
+    cr_assert (not(s_answer[2] & (DNSD_FLAG_RD >> 8)), "RD comes back as sent");
+}
+
+Test (dnsd_handler, ra_is_never_set_without_forwarding)
+{
+    dnsd_outcome_t outcome;
+    cr_assert (eq (int, s_ask_from ("127.0.0.1", "www.example.org.", true, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (not(s_ra ()));
+    cr_assert (eq (int, s_ask_from ("127.0.0.1", "www.example.com.", true, &outcome),
+                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
+    cr_assert (not(s_ra ()));
+    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->recursion_refused, 0),
+               "nothing to refuse: no recursion at all");
 }
 
 Test (dnsd_handler, other_classes_and_zone_transfers_are_refused)

@@ -63,7 +63,7 @@ s_setup (void)
     cr_assert (eq (int, dnsd_config_load (&s_config, NULL, &error), 0));
     s_table = dnsd_table_new (&s_config);
     s_summon = dnsd_summon_new (s_table, &s_config);
-    s_handler = dnsd_handler_new (s_table, s_summon, false);
+    s_handler = dnsd_handler_new (s_table, s_summon, &s_config);
     s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
                      "\"ip6\":\"2001:db8::10\",\"domain\":\"www\"}");
     dnsd_summon_state (s_summon, dnsd_table_service (s_table, "www"), PROTO_STATE_READY, 1, 0);

@@ -18,7 +18,8 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
-static dnsd_config_t s_config;
+static dnsd_config_t s_config;      // forwarding on, loopback offered recursion
+static dnsd_config_t s_config_off;  // the same without upstreams
 static bool s_loaded;
 static uint8_t s_answer[65535];
 static uint8_t s_slip[65535];
@@ -44,6 +45,8 @@ s_load (void)
     s_cookie = dnsd_cookie_new (secret);
     if (!s_cookie)
         __builtin_trap ();
+    s_config_off = s_config;  // shares the zones: both live as long as the process
+    s_config_off.upstream_count = 0;
     s_loaded = true;
 }
 
@@ -57,13 +60,17 @@ s_define (dnsd_table_t *table, const char *name, const char *text)
     json_decref (value);
 }
 
-//  Check one answer of SIZE bytes to the query in DATA, sent within LIMIT bytes.
+//  Check one answer of SIZE bytes to the query in DATA, sent within LIMIT bytes; RA set
+//  exactly when RECURSION is offered.
 static void
-s_check_answer (const uint8_t *data, size_t size, const dnsd_outcome_t *outcome, size_t limit)
+s_check_answer (const uint8_t *data, size_t size, const dnsd_outcome_t *outcome, size_t limit,
+                bool recursion)
 {
     if (outcome->size < 12 || outcome->size > limit)
         __builtin_trap ();
     if (s_answer[0] != data[0] || s_answer[1] != data[1] || !(s_answer[2] & 0x80))
+        __builtin_trap ();
+    if (!!(s_answer[3] & DNSD_FLAG_RA) != recursion)
         __builtin_trap ();
     ldns_pkt *packet = NULL;
     if (ldns_wire2pkt (&packet, s_answer, outcome->size) != LDNS_STATUS_OK)
@@ -117,7 +124,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
     dnsd_table_t *table = dnsd_table_new (&s_config);
     dnsd_summon_t *summon = dnsd_summon_new (table, &s_config);
-    dnsd_handler_t *handler = dnsd_handler_new (table, summon, size % 2 == 0);
+    //  Forwarding on for even sizes; recursion offered to the client (loopback) unless the
+    //  size's second bit says it comes from outside recursion_from.
+    bool forwarding = size % 2 == 0, outside = size & 2;
+    dnsd_handler_t *handler =
+        dnsd_handler_new (table, summon, forwarding ? &s_config : &s_config_off);
     dnsd_handler_set_cookie (handler, s_cookie);
     s_define (table, "www",
               "{\"name\":\"www\",\"dns\":[\"www.example.org\",\"a.b.example.net\"],"
@@ -132,7 +143,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
               "\"response_delay_ms\":5,\"wake\":[\"10.0.0.0/8\"]}");
 
     struct sockaddr_in client = {.sin_family = AF_INET};
-    client.sin_addr.s_addr = htonl (0x7f000001);
+    client.sin_addr.s_addr = htonl (outside ? 0xc0000201 : 0x7f000001);
+    bool recursion = forwarding && !outside;
     for (int round = 0; round < 3; round++) {
         //  UDP, TCP, then UDP again as a held query being released.
         bool tcp = round == 1, release = round == 2;
@@ -144,15 +156,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             dnsd_handler_process (handler, message, size, &context, s_answer, limit, &outcome);
         switch (verdict) {
         case DNSD_VERDICT_ANSWER:
-            s_check_answer (message, size, &outcome, limit);
+            s_check_answer (message, size, &outcome, limit, recursion);
             break;
         case DNSD_VERDICT_WAIT:
             if (release || !outcome.service)
                 __builtin_trap ();  // a released query is always answered
             break;
         case DNSD_VERDICT_FORWARD:
-            if (size % 2 != 0 || outcome.limit < 512)
-                __builtin_trap ();  // only with forwarding on
+            if (!recursion || outcome.limit < 512 || !(message[2] & (DNSD_FLAG_RD >> 8)))
+                __builtin_trap ();  // only with forwarding on, for RD from recursion_from
             break;
         case DNSD_VERDICT_DROP:
             break;

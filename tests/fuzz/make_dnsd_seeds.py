@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write the seed corpus of the dnsd_packet fuzz target (tests/fuzz/corpus/dnsd_packet).
+"""Write the seed corpora of the dnsd_packet and dnsd_forward_reply fuzz targets
+(tests/fuzz/corpus/dnsd_packet, tests/fuzz/corpus/dnsd_forward_reply).
 
 Run from anywhere: python3 tests/fuzz/make_dnsd_seeds.py. Plain Python (struct only): each
 seed is a DNS message built byte by byte, named after what it exercises: the names of the
@@ -13,6 +14,7 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus", "dnsd_packet")
+FORWARD_CORPUS = os.path.join(HERE, "corpus", "dnsd_forward_reply")
 
 TYPES = {"A": 1, "NS": 2, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28,
          "OPT": 41, "IXFR": 251, "AXFR": 252, "ANY": 255}
@@ -116,12 +118,84 @@ SEEDS = {
 }
 
 
-def main():
-    os.makedirs(CORPUS, exist_ok=True)
-    for seed, data in sorted(SEEDS.items()):
-        with open(os.path.join(CORPUS, seed), "wb") as file:
+# dnsd_forward_reply: one byte picking the client (fuzz_dnsd_forward_reply.c: bit 0 EDNS, bit 1
+# DO, bits 2-3 the limit 512/1232/65535, bit 4 the upstream id read from the reply, bits 5-6
+# the question), then an upstream reply to the first question, www.example.com A.
+EDNS, DO, L1232, L65535, OWN_ID = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def reply(records=b"", an=0, ns=0, ar=0, flags=0x8180, ident=0xbeef, qname="www.example.com",
+          qtype="A", extra=b""):
+    return header(flags=flags, an=an, ns=ns, ar=ar, ident=ident) + question(qname, qtype) \
+        + records + extra
+
+
+def a_record(last):
+    return b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, last])
+
+
+NSID = struct.pack("!HH", 3, 8) + b"upstream"
+TSIG_LIKE = name("key.example") + struct.pack("!HHIH", 250, 255, 0, 4) + b"\0\0\0\0"
+
+FORWARD_SEEDS = {
+    "answer-opt": bytes([EDNS | L1232]) + reply(a_record(80), an=1, ar=1,
+                                                extra=opt(4096, options=NSID)),
+    "answer-opt-do": bytes([EDNS | DO | L1232]) + reply(a_record(80), an=1, ar=1,
+                                                        extra=opt(4096, dnssec_ok=True)),
+    "answer-no-edns-client": bytes([0]) + reply(a_record(80), an=1, ar=1, extra=opt(4096)),
+    "answer-no-opt": bytes([EDNS]) + reply(a_record(80), an=1),
+    "answer-case": bytes([EDNS | L1232]) + reply(a_record(80), an=1, qname="WWW.example.COM"),
+    "answer-tc": bytes([EDNS | L1232]) + reply(flags=0x8380, ar=1, extra=opt(1232)),
+    "answer-big": bytes([EDNS]) + reply(b"".join(a_record(i) for i in range(60)), an=60, ar=1,
+                                        extra=opt(4096)),
+    "answer-big-tcp": bytes([EDNS | L65535]) + reply(b"".join(a_record(i) for i in range(60)),
+                                                     an=60),
+    "after-opt": bytes([EDNS | L1232]) + reply(a_record(80), an=1, ar=2,
+                                               extra=opt(4096) + TSIG_LIKE),
+    "two-opt": bytes([EDNS | L1232]) + reply(a_record(80), an=1, ar=2, extra=opt() + opt()),
+    "opt-in-answer": bytes([EDNS | L1232]) + reply(opt(), an=1),
+    "opt-badcookie": bytes([EDNS | L1232]) + reply(ar=1, extra=b"\0" + struct.pack(
+        "!HHBBHH", 41, 1232, 1, 0, 0, 0)),
+    "opt-owner-pointer": bytes([EDNS | L1232]) + reply(ar=1, extra=b"\xc0\x0c" + opt()[1:]),
+    "refused-no-question": bytes([EDNS]) + header(flags=0x8185, qd=0, ident=0xbeef),
+    "noerror-no-question": bytes([EDNS]) + header(flags=0x8180, qd=0, ident=0xbeef),
+    "other-id": bytes([EDNS]) + reply(a_record(80), an=1, ident=0xbeee),
+    "own-id": bytes([EDNS | OWN_ID]) + reply(a_record(80), an=1, ident=0x5151),
+    "other-name": bytes([EDNS]) + reply(a_record(80), an=1, qname="www.example.net"),
+    "other-type": bytes([EDNS]) + reply(a_record(80), an=1, qtype="AAAA"),
+    "a-query": bytes([EDNS]) + reply(flags=0x0100),
+    "notify": bytes([EDNS]) + reply(flags=0xa000),
+    "record-cut": bytes([EDNS]) + reply(a_record(80)[:-2], an=1),
+    "pointer-forward": bytes([EDNS]) + reply(b"\xc0\xff" + a_record(80)[2:], an=1),
+    "pointer-loop": bytes([EDNS]) + reply(b"\xc0\x21" + a_record(80)[2:], an=1),
+    "label-reserved": bytes([EDNS]) + reply(b"\x43abc\0" + a_record(80)[2:], an=1),
+    "soa-question": bytes([EDNS | 0x40]) + reply(qname="example.com", qtype="SOA"),
+    "root-ns": bytes([0x60]) + header(flags=0x8180, ident=0xbeef) + b"\0\0\2\0\1",
+    # Found by the fuzzer: ldns reads 4 bytes of an A record whatever its RDLENGTH, and then
+    # took the rest of the RDATA for the OPT; a PTR whose RDATA hides an OPT likewise.
+    "a-rdata-longer-than-4": bytes([EDNS | L1232]) + reply(
+        b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 7) + b"\xbe\xef\x81\x80\x00\x01\x00",
+        an=1, ar=1, extra=opt()),
+    "ptr-rdata-hides-an-opt": bytes([EDNS | L1232]) + reply(
+        ar=2, extra=b"\xc0\x0c" + struct.pack("!HHIH", 12, 1, 30, 38) + b"\x04\xc0\x00\x02\x13"
+        + b"\xc0\x0c" + b"\x00\x29\x04\xd0\x00\x00\x00\x3c\x00\x04\xc0\x00\x00\x04"
+        + b"\0" * 15 + opt()),
+    "short": bytes([EDNS]) + header(ident=0xbeef)[:7],
+    "empty": bytes([EDNS]),
+}
+
+
+def write(corpus, seeds):
+    os.makedirs(corpus, exist_ok=True)
+    for seed, data in sorted(seeds.items()):
+        with open(os.path.join(corpus, seed), "wb") as file:
             file.write(data)
-    print("wrote %d seeds to %s" % (len(SEEDS), CORPUS))
+    print("wrote %d seeds to %s" % (len(seeds), corpus))
+
+
+def main():
+    write(CORPUS, SEEDS)
+    write(FORWARD_CORPUS, FORWARD_SEEDS)
 
 
 if __name__ == "__main__":
