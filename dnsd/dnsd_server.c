@@ -141,6 +141,8 @@ dnsd_server_new (const dnsd_config_t *config, bool verbose)
         goto failed;
     }
     self->table = dnsd_table_new (config);
+    if (!self->table)
+        goto failed;
     self->summon = dnsd_summon_new (self->table, config);
     self->handler = dnsd_handler_new (self->table, self->summon, dnsd_config_forwarding (config));
     self->waitlist = dnsd_waitlist_new ((size_t) config->waiting_max);
