@@ -179,51 +179,64 @@ s_reader_take (s_reader_t *self, int fd)
 
 TestSuite (dnsd_tcp, .init = df_setup, .fini = df_teardown, .timeout = 180);
 
-Test (dnsd_tcp, clients_that_pipeline_and_never_read_leave_dnsd_bounded_and_serving)
+//  JITSU_SOAK_ROUNDS (default 1) repeats the flood on the same dnsd, to watch memory over
+//  minutes (the test's own timeout is .timeout: give it room).
+Test (dnsd_tcp, clients_that_pipeline_and_never_read_leave_dnsd_bounded_and_serving,
+      .timeout = 3600)
 {
     //  No idle timeout within the test: the bound must hold while every client is connected.
     s_start ("\"tcp_idle_ms\": 600000, \"tcp_clients_max\": 256");
     pid_t pid = df_pid ("1");
     int64_t rss_before = s_rss_kib (pid);
     enum { clients = 200, queries = 20000 };
-    int fds[clients];
-    for (int index = 0; index < clients; index++)
-        fds[index] = s_connect ();
-    size_t written = s_flood (fds, clients, queries);
-    int64_t read = s_settled_queries ();
-    int64_t rss_after = s_rss_kib (pid);
-    fprintf (stderr,
-             "dnsd_tcp: %d clients, queries written %zu, read by dnsd %" PRId64 ", VmRSS %" PRId64
-             " -> %" PRId64 " KiB\n",
-             clients, written, read, rss_before, rss_after);
-    cr_assert (eq (i64, df_counter ("1", "tcp_connections"), clients), "all still connected");
-    //  Meanwhile UDP and a new TCP client are answered.
-    cr_assert (eq (int,
-                   df_run ("udp",
-                           "dig @127.0.0.1 -p %d +norec +time=5 +tries=1 "
-                           "www.example.org A",
-                           s_port),
-                   0));
-    cr_assert (df_contains ("udp", "10.0.0.10"));
-    cr_assert (eq (int,
-                   df_run ("tcp",
-                           "dig @127.0.0.1 -p %d +norec +tcp +time=5 +tries=1 "
-                           "www.example.org A",
-                           s_port),
-                   0));
-    cr_assert (df_contains ("tcp", "10.0.0.10"));
-    //  Each connection holds at most the backlog bound and one answer past it, and a read
-    //  chunk; allow four times that (allocator slack) before calling it unbounded. Without the
-    //  bound, each connection buffers every answer the kernel does not take (MiBs).
-    int64_t bound_kib = clients * 4 * (S_QUEUED_MAX + S_MESSAGE_MAX + 4096) / 1024;
-    cr_assert (lt (i64, rss_after - rss_before, bound_kib), "VmRSS grew by %" PRId64 " KiB",
-               rss_after - rss_before);
-    cr_assert (le (i64, df_counter ("1", "tcp_queued_max"), S_QUEUED_MAX + S_MESSAGE_MAX));
-    cr_assert (ge (i64, df_counter ("1", "tcp_read_paused"), clients), "every client paused");
-    for (int index = 0; index < clients; index++)
-        close (fds[index]);
-    cr_assert (df_wait_equal ("1", "tcp_connections", 0, 10000));
-    cr_assert (eq (i64, df_counter ("1", "tcp_queued_bytes"), 0));
+    int rounds = getenv ("JITSU_SOAK_ROUNDS") ? atoi (getenv ("JITSU_SOAK_ROUNDS")) : 1;
+    for (int round = 1; round <= rounds; round++) {
+        int fds[clients];
+        for (int index = 0; index < clients; index++)
+            fds[index] = s_connect ();
+        size_t written = s_flood (fds, clients, queries);
+        int64_t read = s_settled_queries ();
+        int64_t rss_after = s_rss_kib (pid);
+        fprintf (stderr,
+                 "dnsd_tcp: round %d: %d clients, queries written %zu, read by dnsd %" PRId64
+                 " in all, VmRSS %" PRId64 " -> %" PRId64 " KiB\n",
+                 round, clients, written, read, rss_before, rss_after);
+        cr_assert (eq (i64, df_counter ("1", "tcp_connections"), clients), "all connected");
+        //  Meanwhile UDP and a new TCP client are answered.
+        cr_assert (eq (int,
+                       df_run ("udp",
+                               "dig @127.0.0.1 -p %d +norec +time=5 +tries=1 "
+                               "www.example.org A",
+                               s_port),
+                       0));
+        cr_assert (df_contains ("udp", "10.0.0.10"));
+        cr_assert (eq (int,
+                       df_run ("tcp",
+                               "dig @127.0.0.1 -p %d +norec +tcp +time=5 +tries=1 "
+                               "www.example.org A",
+                               s_port),
+                       0));
+        cr_assert (df_contains ("tcp", "10.0.0.10"));
+        //  Each connection holds at most the backlog bound and one answer past it, and a
+        //  read chunk; allow four times that (allocator slack) before calling it unbounded.
+        //  Without the bound, each connection buffers every answer the kernel does not take.
+        int64_t bound_kib = clients * 4 * (S_QUEUED_MAX + S_MESSAGE_MAX + 4096) / 1024;
+#ifdef __SANITIZE_ADDRESS__
+        //  dnsd is built as this test is: ASan's quarantine keeps up to 256 MiB freed.
+        fprintf (stderr, "dnsd_tcp: VmRSS bound of %" PRId64 " KiB not checked under ASan\n",
+                 bound_kib);
+#else
+        cr_assert (lt (i64, rss_after - rss_before, bound_kib), "VmRSS grew by %" PRId64 " KiB",
+                   rss_after - rss_before);
+#endif
+        cr_assert (le (i64, df_counter ("1", "tcp_queued_max"), S_QUEUED_MAX + S_MESSAGE_MAX));
+        cr_assert (ge (i64, df_counter ("1", "tcp_read_paused"), round * clients),
+                   "every client paused");
+        for (int index = 0; index < clients; index++)
+            close (fds[index]);
+        cr_assert (df_wait_equal ("1", "tcp_connections", 0, 10000));
+        cr_assert (eq (i64, df_counter ("1", "tcp_queued_bytes"), 0));
+    }
 }
 
 Test (dnsd_tcp, a_half_closed_connection_gets_every_answer_it_is_owed)
