@@ -24,13 +24,20 @@
 
 static int s_port;
 
-//  dnsd with one running service, www.example.org, and EXTRA config pairs.
+//  dnsd with one service, www.example.org (of WORDS, else running), and EXTRA config pairs.
+static void
+s_start_service (const char *words, const char *extra)
+{
+    df_service ("www", words ? words : "dns=www.example.org,ip=10.0.0.10,domain=www", !words);
+    s_port = df_start_dnsd ("1", 0, extra);
+    cr_assert (gt (int, s_port, 0), "dnsd did not start: see %s/dnsd-1.log", df_run_dir);
+}
+
+//  dnsd with www.example.org running, and EXTRA config pairs.
 static void
 s_start (const char *extra)
 {
-    df_service ("www", "dns=www.example.org,ip=10.0.0.10,domain=www", true);
-    s_port = df_start_dnsd ("1", 0, extra);
-    cr_assert (gt (int, s_port, 0), "dnsd did not start: see %s/dnsd-1.log", df_run_dir);
+    s_start_service (NULL, extra);
 }
 
 //  COUNT length-prefixed queries for www.example.org A into WIRE, ids from FIRST_ID on.
@@ -297,4 +304,32 @@ Test (dnsd_tcp, a_client_that_stops_reading_is_closed_after_the_idle_timeout)
     cr_assert (df_wait_equal ("1", "tcp_connections", 0, 10000), "never idled out");
     cr_assert (eq (i64, df_counter ("1", "tcp_stalled_closed"), 1));
     close (fd);
+}
+
+Test (dnsd_tcp, more_queries_held_than_a_connection_may_owe_wait_and_are_all_answered)
+{
+    //  A VM that never becomes ready: every query is held until hold_max_ms. 64 are owed at
+    //  most: the rest wait in the socket (they used to cut the connection), and are read and
+    //  answered once the first ones are released.
+    s_start_service ("dns=www.example.org,ip=10.0.0.10,domain=www,hold_max_ms=1000", NULL);
+    enum { queries = 150 };
+    uint8_t wire[queries * S_QUERY_SIZE];
+    s_queries (wire, queries, 1);
+    int fd = s_connect ();
+    cr_assert (eq (sz, (size_t) send (fd, wire, sizeof wire, MSG_NOSIGNAL), sizeof wire));
+    cr_assert (df_wait_counter ("1", "held", 64, 5000));
+    cr_assert (eq (int, shutdown (fd, SHUT_WR), 0));
+    static s_reader_t reader;
+    for (;;) {
+        struct pollfd item = {fd, POLLIN, 0};
+        cr_assert (eq (int, poll (&item, 1, 20000), 1), "dnsd neither answered nor closed");
+        if (!s_reader_take (&reader, fd))
+            break;
+    }
+    cr_assert (eq (sz, reader.answers, queries));
+    for (size_t id = 1; id <= queries; id++)
+        cr_assert (eq (u8, reader.seen[id], 1), "id %zu never answered", id);
+    close (fd);
+    cr_assert (df_wait_counter ("1", "answers_released_at_cap", 64, 5000));
+    cr_assert (eq (i64, df_counter ("1", "tcp_read_paused"), 1));
 }
