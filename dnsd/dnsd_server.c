@@ -145,6 +145,8 @@ dnsd_server_new (const dnsd_config_t *config, bool verbose)
         goto failed;
     }
     self->table = dnsd_table_new (config);
+    if (!self->table)
+        goto failed;
     self->summon = dnsd_summon_new (self->table, config);
     self->handler = dnsd_handler_new (self->table, self->summon, config);
     self->cookie = dnsd_cookie_new (config->has_cookie_secret ? config->cookie_secret : NULL);
@@ -670,6 +672,10 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"tcp_accepted", (int64_t) tcp->accepted},
         {"tcp_refused", (int64_t) tcp->refused},
         {"tcp_idle_closed", (int64_t) tcp->idle_closed},
+        {"tcp_stalled_closed", (int64_t) tcp->stalled_closed},
+        {"tcp_read_paused", (int64_t) tcp->read_paused},
+        {"tcp_queued_bytes", (int64_t) dnsd_tcp_queued (self->tcp)},
+        {"tcp_queued_max", (int64_t) tcp->queued_max},
         {"tcp_lost", (int64_t) tcp->lost},
         {"tcp_connections", (int64_t) dnsd_tcp_connections (self->tcp)},
         {"bus_received", (int64_t) proto_sub_received (self->sub)},

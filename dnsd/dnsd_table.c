@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include "dnsd_suffix.h"
 #include "dnsd_table.h"
 
 struct _dnsd_table_t {
     const dnsd_config_t *config;  // borrowed
     dnsd_nodes_t *nodes;          // owned
+    dnsd_suffix_t *suffix;        // owned: no zone is derived at or above a public suffix
     zhashx_t *services;           // owned: name -> dnsd_service_t *
     dnsd_zone_t **configured;     // owned: the config's zones, in its order
     size_t configured_count;
@@ -28,8 +30,12 @@ dnsd_table_t *
 dnsd_table_new (const dnsd_config_t *config)
 {
     assert (config);
+    dnsd_suffix_t *suffix = dnsd_suffix_new ();
+    if (!suffix)
+        return NULL;
     dnsd_table_t *self = (dnsd_table_t *) zmalloc (sizeof (dnsd_table_t));
     self->config = config;
+    self->suffix = suffix;
     self->nodes = dnsd_nodes_new ();
     self->services = zhashx_new ();
     zhashx_set_destructor (self->services, s_service_destroy);
@@ -72,6 +78,7 @@ dnsd_table_destroy (dnsd_table_t **self_p)
     }
     free (self->configured);
     dnsd_nodes_destroy (&self->nodes);
+    dnsd_suffix_destroy (&self->suffix);
     free (self);
     *self_p = NULL;
 }
@@ -89,20 +96,44 @@ s_configured_zone (dnsd_table_t *self, const uint8_t *name, size_t length)
     return NULL;
 }
 
-//  The apex of the zone a service NAME derives (its parent, or itself under a top-level
-//  domain), or 0 when NAME is in a configured zone. Fills APEX.
-static size_t
+//  The apex of the zone a service NAME derives, or 0 when NAME is in a configured zone, or -1
+//  when NAME is a public suffix (it derives none). Fills APEX. The zone is NAME's parent, so
+//  that a service's sibling names share it, unless the parent is a public suffix (co.uk, com):
+//  then NAME itself (shop.co.uk, example.com), its registrable domain.
+static int
 s_derived_apex (dnsd_table_t *self, const uint8_t *name, size_t length, const uint8_t **apex)
 {
     if (s_configured_zone (self, name, length))
         return 0;
-    const uint8_t *parent = name + 1 + name[0];
-    if (dnsd_name_labels (parent) >= 2) {
-        *apex = parent;
-        return length - 1 - name[0];
+    int registrable = dnsd_suffix_registrable (self->suffix, name, length);
+    if (registrable < 0)
+        return -1;
+    size_t parent = 1 + (size_t) name[0];
+    if ((int) parent <= registrable) {
+        *apex = name + parent;
+        return (int) (length - parent);
     }
     *apex = name;
-    return length;
+    return (int) length;
+}
+
+//  Every name of PARSED can be served: in a configured zone, or one a zone can be derived
+//  for. Returns 0, or -2 with ERROR naming the service, the name and the zone to configure.
+static int
+s_check_names (dnsd_table_t *self, const proto_service_t *parsed, proto_error_t *error)
+{
+    for (size_t index = 0; index < parsed->dns_count; index++) {
+        uint8_t wire[DNSD_NAME_MAX];
+        int length = dnsd_name_from_text (parsed->dns[index], wire);
+        const uint8_t *apex;
+        if (length >= 2 && s_derived_apex (self, wire, (size_t) length, &apex) < 0)
+            return proto_error_set (error, PROTO_ERR_VALUE,
+                                    "%s: dns[%zu]: \"%s\" is a public suffix, dnsd derives no "
+                                    "zone for it: add {\"name\": \"%s\"} to \"zones\" in dnsd's "
+                                    "config if this server is authoritative for it",
+                                    parsed->name, index, parsed->dns[index], parsed->dns[index]);
+    }
+    return 0;
 }
 
 static void
@@ -156,7 +187,9 @@ s_names (dnsd_table_t *self, dnsd_service_t *service, bool remove)
         if (length < 2)
             continue;  // proto_service accepted it, ldns did not: never registered
         const uint8_t *apex = NULL;
-        size_t apex_length = s_derived_apex (self, wire, (size_t) length, &apex);
+        int apex_length = s_derived_apex (self, wire, (size_t) length, &apex);
+        if (apex_length < 0)
+            continue;  // refused by s_check_names: never registered
         if (remove) {
             dnsd_node_t *node = dnsd_nodes_lookup (self->nodes, wire, (size_t) length,
                                                    dnsd_name_hash (wire, (size_t) length));
@@ -164,11 +197,11 @@ s_names (dnsd_table_t *self, dnsd_service_t *service, bool remove)
             dnsd_node_remove (node, service, false);
             dnsd_nodes_unref (self->nodes, wire, (size_t) length);
             if (apex_length)
-                s_zone_unref (self, apex, apex_length);
+                s_zone_unref (self, apex, (size_t) apex_length);
             continue;
         }
         if (apex_length)
-            s_zone_ref (self, apex, apex_length);
+            s_zone_ref (self, apex, (size_t) apex_length);
         dnsd_node_t *node = dnsd_nodes_ref (self->nodes, wire, (size_t) length);
         dnsd_node_add (node, service, false);
         if (node->owner_count > 1 && node->owners[0] != service)
@@ -226,6 +259,8 @@ dnsd_table_define (dnsd_table_t *self, const char *name, json_t *value, proto_er
         rc = proto_error_set (error, PROTO_ERR_VALUE, "%s: ip: not an address", name);
         proto_service_reset (&parsed);
     }
+    if (rc == 0 && (rc = s_check_names (self, &parsed, error)))
+        proto_service_reset (&parsed);
     if (service->defined) {
         s_unregister (self, service);
         dnsd_service_undefine (service);

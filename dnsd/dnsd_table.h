@@ -3,7 +3,8 @@
     Built from dnsd's config (configured zones) and patched from statestore's
     /services/NAME/config values as the replica hears of them: each service name gets a node
     that answers A and AAAA; a name outside every configured zone derives a zone from its
-    parent (or from itself when the parent is a top-level domain); a service address whose
+    parent (or from itself when the parent is a public suffix, as co.uk or com; a name that is
+    a public suffix itself is refused: dnsd_suffix); a service address whose
     reverse name falls in a configured zone gets a PTR. The hot path reads it without locks or
     allocation: one hash lookup per query.  */
 
@@ -20,15 +21,17 @@ typedef struct _dnsd_table_t dnsd_table_t;
 //  Called for a service whose hits are due (dnsd_table_take_hits).
 typedef void (dnsd_table_fn) (dnsd_service_t *service, void *arg);
 
-//  A table with CONFIG's zones. CONFIG is borrowed and must outlive the table.
+//  A table with CONFIG's zones, or NULL when there is no public suffix list. CONFIG is
+//  borrowed and must outlive the table.
 dnsd_table_t *dnsd_table_new (const dnsd_config_t *config);
 
 //  Free everything. NULL-safe.
 void dnsd_table_destroy (dnsd_table_t **self_p);
 
 //  Define service NAME from its config VALUE (borrowed), replacing an earlier definition.
-//  Returns 0, or -2 with ERROR when VALUE is not a valid definition for NAME: the service is
-//  then not served (as if deleted) until a valid one arrives.
+//  Returns 0, or -2 with ERROR when VALUE is not a valid definition for NAME, or one of its
+//  names is a public suffix outside the configured zones: the service is then not served (as
+//  if deleted) until a valid one arrives.
 int dnsd_table_define (dnsd_table_t *self, const char *name, json_t *value, proto_error_t *error);
 
 //  Stop serving service NAME's names (its config was deleted). Its record stays while it has

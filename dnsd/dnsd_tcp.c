@@ -10,6 +10,9 @@
 #define S_MESSAGE_MAX  65535
 #define S_ACCEPT_BATCH 64
 #define S_READ_CHUNK   4096
+//  An output buffer larger than a full backlog needs (grown by doubling past it, so for a
+//  large answer) is freed once it is empty; smaller ones are kept for the next answers.
+#define S_OUT_KEEP (2 * DNSD_TCP_QUEUED_MAX)
 
 typedef struct _dnsd_tcp_t dnsd_tcp_t;
 
@@ -23,14 +26,16 @@ typedef struct {
     socklen_t length;
     uint8_t *in;  // owned: bytes read, not yet a whole message
     size_t in_size, in_capacity;
-    uint8_t *out;  // owned: bytes to write
+    uint8_t *out;  // owned: bytes to write; out_sent of them are written
     size_t out_size, out_sent, out_capacity;
-    size_t pending;  // answers owed
-    int64_t active;  // monotonic ms of the last read or write
-    bool eof;        // the client finished sending
-    bool writing;    // polled for POLLOUT too
-    bool busy;       // in a read handler: closing is deferred
-    bool doomed;     // close once the handler returns
+    size_t pending;    // answers owed: handed over, not yet sent or queued
+    int64_t active;    // monotonic ms of the last read or write
+    int64_t progress;  // monotonic ms output last moved, or began to wait
+    short events;      // what the zloop polls the fd for (0: not registered)
+    bool eof;          // the client finished sending: read no more
+    bool paused;       // too much owed or queued: messages wait in the input buffer
+    bool busy;         // in a read handler: closing is deferred
+    bool doomed;       // close once the handler returns
 } s_connection_t;
 
 struct _dnsd_tcp_t {
@@ -40,6 +45,7 @@ struct _dnsd_tcp_t {
     int clients_max;
     int idle_ms;
     size_t open;
+    size_t queued;  // bytes queued and not yet written, all connections together
     dnsd_tcp_fn *fn;
     void *fn_arg;
     zloop_t *loop;  // borrowed once attached
@@ -143,15 +149,41 @@ dnsd_tcp_unlisten (dnsd_tcp_t *self)
 
 static int s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
-//  Poll CONNECTION for reading (unless the client is done) and, with pending output, writing.
-static void
-s_poll (dnsd_tcp_t *self, s_connection_t *connection, bool writing)
+//  Bytes queued on CONNECTION and not yet written.
+static size_t
+s_backlog (const s_connection_t *connection)
 {
+    return connection->out_size - connection->out_sent;
+}
+
+//  Whether CONNECTION may hand over another message: RFC 7766 section 6.2.2 lets a server
+//  stop reading, and it must, or a client that never reads would make it buffer every answer
+//  (pending alone counts none once it is queued). A message of any size still goes through
+//  when nothing is queued, so the bound is DNSD_TCP_QUEUED_MAX plus one answer.
+static bool
+s_may_take (const s_connection_t *connection)
+{
+    return connection->pending < DNSD_TCP_PENDING_MAX
+           && s_backlog (connection) < DNSD_TCP_QUEUED_MAX;
+}
+
+//  Poll CONNECTION for reading unless the client is done or it is paused, and for writing
+//  with output queued, or when paused and free to go on (its turn comes with POLLOUT, from
+//  the loop, never from inside a send).
+static void
+s_watch (dnsd_tcp_t *self, s_connection_t *connection)
+{
+    bool writing = s_backlog (connection) > 0 || (connection->paused && s_may_take (connection));
+    short events = (short) ((connection->eof || connection->paused ? 0 : ZMQ_POLLIN)
+                            | (writing ? ZMQ_POLLOUT : 0));
+    if (events == connection->events)
+        return;
     zmq_pollitem_t item = {NULL, connection->fd, 0, 0};
-    zloop_poller_end (self->loop, &item);
-    item.events = (short) ((connection->eof ? 0 : ZMQ_POLLIN) | (writing ? ZMQ_POLLOUT : 0));
-    connection->writing = writing;
-    if (item.events) {
+    if (connection->events)
+        zloop_poller_end (self->loop, &item);
+    connection->events = events;
+    item.events = events;
+    if (events) {
         zloop_poller (self->loop, &item, s_on_connection, connection);
         zloop_poller_set_tolerant (self->loop, &item);
     }
@@ -171,49 +203,61 @@ s_close (dnsd_tcp_t *self, s_connection_t *connection)
     close (connection->fd);
     connection->fd = -1;
     connection->generation++;
+    self->queued -= s_backlog (connection);
     free (connection->in);
     free (connection->out);
     connection->in = connection->out = NULL;
     connection->in_size = connection->in_capacity = 0;
     connection->out_size = connection->out_sent = connection->out_capacity = 0;
     connection->pending = 0;
-    connection->eof = connection->writing = connection->doomed = false;
+    connection->events = 0;
+    connection->eof = connection->paused = connection->doomed = false;
     self->open--;
 }
 
-//  Write what is queued. Returns 0, or -1 when the connection broke (closed).
+//  Whether CONNECTION is done: the client finished sending and has every answer it is owed.
+static bool
+s_done (const s_connection_t *connection)
+{
+    return connection->eof && connection->pending == 0 && s_backlog (connection) == 0;
+}
+
+//  Write what is queued. Returns 0, or -1 when the connection broke or is done (closed).
 static int
 s_flush (dnsd_tcp_t *self, s_connection_t *connection)
 {
-    while (connection->out_sent < connection->out_size) {
+    while (s_backlog (connection) > 0) {
         ssize_t sent = send (connection->fd, connection->out + connection->out_sent,
-                             connection->out_size - connection->out_sent, MSG_NOSIGNAL);
+                             s_backlog (connection), MSG_NOSIGNAL);
         if (sent < 0 && errno == EINTR)
             continue;
-        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!connection->writing)
-                s_poll (self, connection, true);
-            return 0;
-        }
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
         if (sent <= 0) {
             s_close (self, connection);
             return -1;
         }
         connection->out_sent += (size_t) sent;
-        connection->active = zclock_mono ();
+        self->queued -= (size_t) sent;
+        connection->active = connection->progress = zclock_mono ();
     }
-    connection->out_size = connection->out_sent = 0;
-    if (connection->writing)
-        s_poll (self, connection, false);
-    //  A client that finished sending is closed once it has every answer it is owed.
-    if (connection->eof && connection->pending == 0) {
+    if (s_backlog (connection) == 0) {
+        connection->out_size = connection->out_sent = 0;
+        if (connection->out_capacity > S_OUT_KEEP) {
+            free (connection->out);  // a burst of large answers is over: give the memory back
+            connection->out = NULL;
+            connection->out_capacity = 0;
+        }
+    }
+    if (s_done (connection)) {
         s_close (self, connection);
         return -1;
     }
+    s_watch (self, connection);
     return 0;
 }
 
-//  Hand over every whole message in the input buffer.
+//  Hand over the whole messages in the input buffer, until the connection may take no more.
 static void
 s_messages (dnsd_tcp_t *self, s_connection_t *connection)
 {
@@ -222,8 +266,10 @@ s_messages (dnsd_tcp_t *self, s_connection_t *connection)
         size_t length = (size_t) ((connection->in[offset] << 8) | connection->in[offset + 1]);
         if (connection->in_size - offset < 2 + length)
             break;
-        if (connection->pending >= DNSD_TCP_PENDING_MAX) {
-            connection->doomed = true;  // a client that never reads its answers
+        if (!s_may_take (connection)) {
+            if (!connection->paused)
+                self->stats.read_paused++;
+            connection->paused = true;  // the rest waits here, and reading stops
             break;
         }
         self->stats.messages++;
@@ -242,6 +288,25 @@ s_messages (dnsd_tcp_t *self, s_connection_t *connection)
     connection->in_size -= offset;
 }
 
+//  Hand over what waits in CONNECTION's input buffer, if it may take it now; then read again.
+//  Returns -1 when it was closed.
+static int
+s_resume (dnsd_tcp_t *self, s_connection_t *connection)
+{
+    if (!connection->paused || !s_may_take (connection))
+        return 0;
+    connection->paused = false;
+    connection->busy = true;
+    s_messages (self, connection);
+    connection->busy = false;
+    if (connection->doomed || s_done (connection)) {
+        s_close (self, connection);
+        return -1;
+    }
+    s_watch (self, connection);
+    return 0;
+}
+
 static int
 s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -249,9 +314,10 @@ s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     dnsd_tcp_t *self = connection->owner;
     if (connection->fd < 0 || connection->fd != item->fd)
         return 0;  // closed earlier in this round of the loop
-    if ((item->revents & ZMQ_POLLOUT) && s_flush (self, connection))
+    if ((item->revents & ZMQ_POLLOUT)
+        && (s_flush (self, connection) || s_resume (self, connection)))
         return 0;
-    if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)) || connection->eof)
+    if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)) || connection->eof || connection->paused)
         return 0;
     //  Room for a whole message of the length announced, or a chunk.
     size_t need = connection->in_size + S_READ_CHUNK;
@@ -269,13 +335,20 @@ s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
                         connection->in_capacity - connection->in_size, 0);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
-    if (got <= 0) {
-        if (got < 0 || connection->pending == 0 || connection->in_size > 0) {
+    if (got < 0) {
+        s_close (self, connection);
+        return 0;
+    }
+    if (got == 0) {
+        //  A half-close (RFC 7766 section 6.2.4 has the client wait for what it asked): every
+        //  whole message was handed over (reading stops while some wait), a part of one never
+        //  completes and is dropped; what is owed or queued still goes out, then it closes.
+        connection->eof = true;
+        connection->in_size = 0;
+        if (s_done (connection))
             s_close (self, connection);
-            return 0;
-        }
-        connection->eof = true;  // answers still owed: stop reading, keep writing
-        s_poll (self, connection, connection->writing);
+        else
+            s_watch (self, connection);
         return 0;
     }
     connection->in_size += (size_t) got;
@@ -285,6 +358,8 @@ s_on_connection (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     connection->busy = false;
     if (connection->doomed)
         s_close (self, connection);
+    else
+        s_watch (self, connection);
     return 0;
 }
 
@@ -316,7 +391,7 @@ s_on_listener (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         connection->active = zclock_mono ();
         self->open++;
         self->stats.accepted++;
-        s_poll (self, connection, false);
+        s_watch (self, connection);
     }
     return 0;
 }
@@ -328,9 +403,16 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     int64_t now = zclock_mono ();
     for (int index = 0; index < self->clients_max; index++) {
         s_connection_t *connection = &self->connections[index];
-        if (connection->fd >= 0 && connection->pending == 0
-            && connection->out_size == connection->out_sent
-            && now - connection->active >= self->idle_ms) {
+        if (connection->fd < 0)
+            continue;
+        //  Output that has not moved for idle_ms: the client stopped reading. Answers owed
+        //  with nothing queued are dnsd's to give (held for a boot, forwarded): not idle.
+        if (s_backlog (connection) > 0 && now - connection->progress >= self->idle_ms) {
+            self->stats.stalled_closed++;
+            s_close (self, connection);
+        }
+        else if (s_backlog (connection) == 0 && connection->pending == 0
+                 && now - connection->active >= self->idle_ms) {
             self->stats.idle_closed++;
             s_close (self, connection);
         }
@@ -375,16 +457,31 @@ dnsd_tcp_send (dnsd_tcp_t *self, const dnsd_peer_t *peer, const uint8_t *answer,
         self->stats.lost++;
         return -1;
     }
+    //  Keep only what is unsent, so a client reading slowly never grows the buffer.
+    size_t backlog = s_backlog (connection);
+    if (backlog == 0)
+        connection->progress = zclock_mono ();  // output starts to wait now
+    else if (connection->out_sent > 0)
+        memmove (connection->out, connection->out + connection->out_sent, backlog);
+    connection->out_size = backlog;
+    connection->out_sent = 0;
     size_t need = connection->out_size + 2 + size;
     if (need > connection->out_capacity) {
-        connection->out = (uint8_t *) realloc (connection->out, need);
+        //  Doubling: a backlog built answer by answer costs a few reallocs, not one each.
+        size_t capacity = connection->out_capacity ? 2 * connection->out_capacity : 512;
+        if (capacity < need)
+            capacity = need;
+        connection->out = (uint8_t *) realloc (connection->out, capacity);
         assert (connection->out);
-        connection->out_capacity = need;
+        connection->out_capacity = capacity;
     }
     connection->out[connection->out_size] = (uint8_t) (size >> 8);
     connection->out[connection->out_size + 1] = (uint8_t) size;
     memcpy (connection->out + connection->out_size + 2, answer, size);
     connection->out_size = need;
+    self->queued += 2 + size;
+    if (s_backlog (connection) > self->stats.queued_max)
+        self->stats.queued_max = s_backlog (connection);
     if (connection->pending > 0)
         connection->pending--;
     self->stats.answers++;
@@ -406,6 +503,13 @@ dnsd_tcp_connections (dnsd_tcp_t *self)
 {
     assert (self);
     return self->open;
+}
+
+size_t
+dnsd_tcp_queued (dnsd_tcp_t *self)
+{
+    assert (self);
+    return self->queued;
 }
 
 const dnsd_tcp_stats_t *

@@ -4,8 +4,13 @@
     zloop. Every message is two length bytes and the message; pipelined queries are handed
     over one by one as they complete and may be answered in any order (RFC 7766 section 6.2.1).
     A connection is named by a handle, so a late answer (a held query, a forwarded one) for a
-    connection that closed meanwhile is simply dropped. Connections are capped; an idle one
-    (nothing read or written for idle_ms and nothing owed to it) is closed.  */
+    connection that closed meanwhile is simply dropped. Connections are capped. A connection
+    is read from only while it owes fewer than DNSD_TCP_PENDING_MAX answers and has fewer than
+    DNSD_TCP_QUEUED_MAX bytes queued that the kernel did not take: a client that pipelines and
+    never reads costs dnsd a bounded buffer, and stays with its queries in its own socket. One
+    whose queued output has not moved for idle_ms is closed (the client stopped reading), and
+    so is an idle one (nothing read or written for idle_ms, nothing owed or queued). After the
+    client's half-close, what it is owed is sent, then the connection closes.  */
 
 #ifndef DNSD_TCP_H_INCLUDED
 #define DNSD_TCP_H_INCLUDED
@@ -15,7 +20,8 @@
 #include "dnsd_peer.h"
 
 #define DNSD_TCP_LISTEN_MAX  8
-#define DNSD_TCP_PENDING_MAX 64  // answers owed to one connection before it is cut
+#define DNSD_TCP_PENDING_MAX 64     // answers owed to one connection before reading stops
+#define DNSD_TCP_QUEUED_MAX  16384  // bytes queued on one connection before reading stops
 
 typedef struct _dnsd_tcp_t dnsd_tcp_t;
 
@@ -29,9 +35,12 @@ typedef struct {
     uint64_t accepted;
     uint64_t refused;  // over the connection cap: closed at once
     uint64_t idle_closed;
-    uint64_t messages;  // messages read
-    uint64_t answers;   // answers written
-    uint64_t lost;      // answers for connections already gone
+    uint64_t stalled_closed;  // closed with output queued that did not move for idle_ms
+    uint64_t read_paused;     // times a connection stopped being read: too much owed or queued
+    uint64_t queued_max;      // the most bytes one connection had queued
+    uint64_t messages;        // messages read
+    uint64_t answers;         // answers written
+    uint64_t lost;            // answers for connections already gone
 } dnsd_tcp_stats_t;
 
 //  A TCP server of at most CLIENTS_MAX connections, closing idle ones after IDLE_MS, handing
@@ -63,6 +72,9 @@ void dnsd_tcp_close (dnsd_tcp_t *self, const dnsd_peer_t *peer);
 
 //  Connections open now.
 size_t dnsd_tcp_connections (dnsd_tcp_t *self);
+
+//  Bytes queued and not yet written, all connections together.
+size_t dnsd_tcp_queued (dnsd_tcp_t *self);
 
 //  Counters so far (borrowed).
 const dnsd_tcp_stats_t *dnsd_tcp_stats (dnsd_tcp_t *self);

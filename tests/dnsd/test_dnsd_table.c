@@ -103,6 +103,76 @@ Test (dnsd_table, a_name_under_a_top_level_domain_is_its_own_zone)
     cr_assert (eq (ptr, (void *) s_zone ("other.com"), NULL), "never the whole TLD");
 }
 
+Test (dnsd_table, a_name_under_a_public_suffix_is_its_own_zone_never_the_suffix)
+{
+    s_define ("shop", "{\"name\":\"shop\",\"dns\":[\"shop.co.uk\",\"www.shop.co.uk\"],"
+                      "\"ip\":\"10.0.0.4\",\"domain\":\"shop\"}");
+    cr_assert (eq (str, s_apex (s_zone ("shop.co.uk")), "shop.co.uk"));
+    cr_assert (eq (str, s_apex (s_zone ("www.shop.co.uk")), "shop.co.uk"), "one zone for both");
+    cr_assert (eq (ptr, (void *) s_zone ("other.co.uk"), NULL), "strangers' names are not ours");
+    cr_assert (eq (ptr, (void *) s_zone ("co.uk"), NULL));
+    cr_assert (eq (sz, dnsd_table_zones (s_table), 3));
+    //  Wildcard rules too: *.kawasaki.jp makes foo.kawasaki.jp a suffix, so not its zone.
+    s_define ("jp", "{\"name\":\"jp\",\"dns\":[\"www.foo.kawasaki.jp\"],"
+                    "\"ip\":\"10.0.0.5\",\"domain\":\"jp\"}");
+    cr_assert (eq (str, s_apex (s_zone ("www.foo.kawasaki.jp")), "www.foo.kawasaki.jp"));
+    cr_assert (eq (ptr, (void *) s_zone ("bar.foo.kawasaki.jp"), NULL));
+    dnsd_table_undefine (s_table, "shop");
+    dnsd_table_undefine (s_table, "jp");
+    cr_assert (eq (sz, dnsd_table_zones (s_table), 2));
+    cr_assert (eq (sz, dnsd_table_names (s_table), 7), "every derived name went");
+}
+
+Test (dnsd_table, a_name_that_is_a_public_suffix_is_refused_naming_the_zone_to_configure)
+{
+    s_define ("pages", "{\"name\":\"pages\",\"dns\":[\"pages.example.org\"],"
+                       "\"ip\":\"10.0.0.6\",\"domain\":\"pages\"}");
+    json_t *value = dt_json ("{\"name\":\"pages\",\"dns\":[\"pages.example.org\",\"github.io\"],"
+                             "\"ip\":\"10.0.0.6\",\"domain\":\"pages\"}");
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_table_define (s_table, "pages", value, &error), -2));
+    json_decref (value);
+    cr_assert (
+        not(eq (ptr, strstr (error.text, "pages: dns[1]: \"github.io\" is a public suffix"), NULL)),
+        "%s", error.text);
+    cr_assert (
+        not(eq (ptr, strstr (error.text, "{\"name\": \"github.io\"} to \"zones\" in dnsd's config"),
+                NULL)),
+        "%s", error.text);
+    //  Refused as a whole, as any invalid definition: the old one is gone too.
+    cr_assert (eq (ptr, (void *) s_node ("pages.example.org"), NULL));
+    cr_assert (eq (ptr, (void *) s_zone ("github.io"), NULL));
+    cr_assert (eq (sz, dnsd_table_defined (s_table), 0));
+    cr_assert (eq (sz, dnsd_table_zones (s_table), 2));
+}
+
+Test (dnsd_table, a_public_suffix_in_a_configured_zone_is_served)
+{
+    dnsd_config_t config;
+    char path[] = "/tmp/dnsd-table-XXXXXX";
+    int fd = mkstemp (path);
+    const char *text = "{\"zones\": [{\"name\": \"github.io\"}]}";
+    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
+    close (fd);
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_config_load (&config, path, &error), 0), "%s", error.text);
+    unlink (path);
+    dnsd_table_t *table = dnsd_table_new (&config);
+    json_t *value = dt_json ("{\"name\":\"pages\",\"dns\":[\"github.io\",\"a.github.io\"],"
+                             "\"ip\":\"10.0.0.6\",\"domain\":\"pages\"}");
+    cr_assert (eq (int, dnsd_table_define (table, "pages", value, &error), 0), "%s", error.text);
+    json_decref (value);
+    uint8_t wire[DNSD_NAME_MAX];
+    int length = dnsd_name_from_text ("a.github.io", wire);
+    cr_assert (not(eq (ptr,
+                       (void *) dnsd_table_node (table, wire, (size_t) length,
+                                                 dnsd_name_hash (wire, (size_t) length)),
+                       NULL)));
+    cr_assert (eq (sz, dnsd_table_zones (table), 1), "the configured zone, nothing derived");
+    dnsd_table_destroy (&table);
+    dnsd_config_reset (&config);
+}
+
 Test (dnsd_table, a_name_in_a_configured_zone_derives_nothing)
 {
     s_define ("api", "{\"name\":\"api\",\"dns\":[\"api.example.net\"],\"ip\":\"10.0.0.3\","

@@ -134,6 +134,16 @@ df_stop_dnsd (const char *instance)
     return false;
 }
 
+pid_t
+df_pid (const char *instance)
+{
+    for (int index = 0; index < S_INSTANCES_MAX; index++)
+        if (s_instances[index].pid > 0 && streq (s_instances[index].name, instance))
+            return s_instances[index].pid;
+    cr_assert (false, "no dnsd instance %s", instance);
+    return -1;
+}
+
 int
 df_jitsuctl (const char *first, ...)
 {

@@ -32,6 +32,9 @@ int df_start_dnsd (const char *instance, int port, const char *extra);
 //  Stop dnsd instance INSTANCE with SIGTERM. Returns true when it exited with status 0.
 bool df_stop_dnsd (const char *instance);
 
+//  The PID of dnsd instance INSTANCE (the test fails if it is not running).
+pid_t df_pid (const char *instance);
+
 //  Run jitsuctl with arguments (NULL-terminated); its output goes to RUN_DIR/ctl.out.
 //  Returns its exit status.
 int df_jitsuctl (const char *first, ...);

@@ -1,6 +1,6 @@
 /*  Integration: a real jitsu-dnsd, with its services from a real statestore, asked by real
     dig and kdig: every record type and RCODE, case, TCP, truncation and the retry over TCP,
-    EDNS, malformed packets, services coming and going, and a clean exit.  */
+    EDNS, malformed packets, services coming and going, public suffixes, and a clean exit.  */
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -229,6 +229,33 @@ Test (dnsd_answers, services_come_and_go_with_statestore)
     cr_assert (df_contains ("removed", "status: NXDOMAIN"));
     cr_assert (eq (int, s_dig ("gone", "alias.example.com A"), 0));
     cr_assert (df_contains ("gone", "status: REFUSED"), "its derived zone went with it");
+}
+
+Test (dnsd_answers, a_service_under_a_public_suffix_never_makes_dnsd_serve_the_suffix)
+{
+    df_service ("shop", "dns=shop.co.uk,ip=10.0.0.40,domain=shop", true);
+    cr_assert (df_wait_counter ("1", "services", 3, 5000));
+    cr_assert (eq (int, s_dig ("shop", "shop.co.uk A"), 0));
+    cr_assert (df_contains ("shop", "flags: qr aa"));
+    cr_assert (df_contains ("shop", "IN A 10.0.0.40"));
+    cr_assert (eq (int, s_dig ("shop-soa", "shop.co.uk SOA"), 0));
+    cr_assert (df_contains ("shop-soa", "shop.co.uk. 300 IN SOA localhost. hostmaster.shop.co.uk."),
+               "the service's own name is its zone");
+    //  Names of other registrants under co.uk are foreign: REFUSED with forwarding off, as
+    //  www.example.com is, never an authoritative NXDOMAIN or SOA.
+    cr_assert (eq (int, s_dig ("other", "other.co.uk A"), 0));
+    cr_assert (df_contains ("other", "status: REFUSED"));
+    cr_assert (not(df_contains ("other", "flags: qr aa")));
+    cr_assert (eq (int, s_dig ("suffix-soa", "co.uk SOA"), 0));
+    cr_assert (df_contains ("suffix-soa", "status: REFUSED"));
+    cr_assert (df_contains ("suffix-soa", "ANSWER: 0"));
+    //  A name that is a public suffix itself is refused, and the log says what to configure.
+    df_service ("pages", "dns=github.io,ip=10.0.0.41,domain=pages", true);
+    cr_assert (df_wait_counter ("1", "invalid_configs", 1, 5000));
+    cr_assert (df_contains ("dnsd-1.log", "pages: dns[0]: \"github.io\" is a public suffix"));
+    cr_assert (df_contains ("dnsd-1.log", "add {\"name\": \"github.io\"} to \"zones\""));
+    cr_assert (eq (int, s_dig ("pages", "github.io SOA"), 0));
+    cr_assert (df_contains ("pages", "status: REFUSED"));
 }
 
 Test (dnsd_answers, an_invalid_stored_config_is_ignored_and_counted)
