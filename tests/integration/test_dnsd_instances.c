@@ -71,8 +71,8 @@ Test (dnsd_instances, a_boot_started_by_one_instance_is_joined_by_the_other)
     //  Then many, spread over both instances: nobody boots again.
     cr_assert (eq (int,
                    test_shell ("cd %s && (for i in $(seq 20); do dig @127.0.0.1 -p %d "
-                               "-b 127.0.0.$((i + 1)) +short +time=60 +tries=1 sleepy.example.org > dig.$i 2>&1 "
-                               "& done; wait; touch digs.done) >/dev/null 2>&1 &",
+                               "-b 127.0.0.$((i + 1)) +short +time=60 +tries=1 "
+                               "sleepy.example.org > dig.$i 2>&1 & done; wait; touch digs.done) >/dev/null 2>&1 &",
                                df_run_dir, port),
                    0));
     for (int waited = 0;
