@@ -158,6 +158,15 @@ proto_alive_read_histograms (proto_svc_alive_t *body, json_t *value, proto_error
     return 0;
 }
 
+int64_t
+proto_alive_counter (const proto_svc_alive_t *body, const char *name, int64_t missing)
+{
+    assert (body);
+    for (size_t index = 0; index < body->counter_count; index++)
+        if (streq (body->counters[index].name, name))
+            return body->counters[index].value;
+    return missing;
+}
 
 json_t *
 proto_alive_write_counters (const proto_svc_alive_t *body)

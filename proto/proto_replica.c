@@ -1,5 +1,6 @@
 /*  proto_replica: snapshot, events, gaps and resyncs.  */
 
+#include "proto_alive.h"
 #include "proto_replica.h"
 #include "proto_state_client.h"
 #include "proto_sub.h"
@@ -186,12 +187,11 @@ proto_replica_feed (proto_replica_t *self, const proto_msg_t *msg)
             return;
         self->last_heard = zclock_mono ();
         //  The heartbeat follows its events on the same path: a newer revision means we lost
-        //  an event, an older one means statestore's history changed under us.
-        for (size_t index = 0; index < msg->svc_alive.counter_count; index++) {
-            const proto_counter_t *counter = &msg->svc_alive.counters[index];
-            if (streq (counter->name, "rev") && self->synced && counter->value != self->rev)
-                s_resync (self, counter->value > self->rev ? "heartbeat ahead" : "rev went back");
-        }
+        //  an event, an older one means statestore's history changed under us. A heartbeat
+        //  without a rev says nothing about it.
+        int64_t rev = proto_alive_counter (&msg->svc_alive, "rev", self->rev);
+        if (self->synced && rev != self->rev)
+            s_resync (self, rev > self->rev ? "heartbeat ahead" : "rev went back");
         return;
     }
     if (msg->type != PROTO_MSG_STATE_CHANGED)

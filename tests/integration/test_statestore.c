@@ -342,9 +342,7 @@ s_counter (proto_sub_t *sub, const char *name)
         zpoller_wait (poller, 100);
         while (value < 0 && proto_sub_recv (sub, &msg, NULL) != -1) {
             if (msg.type == PROTO_MSG_SVC_ALIVE && streq (msg.svc_alive.name, "statestore"))
-                for (size_t index = 0; index < msg.svc_alive.counter_count; index++)
-                    if (streq (msg.svc_alive.counters[index].name, name))
-                        value = msg.svc_alive.counters[index].value;
+                value = proto_alive_counter (&msg.svc_alive, name, -1);
             proto_msg_reset (&msg);
         }
     }

@@ -140,10 +140,7 @@ vf_drop (proto_msg_t *msg)
 int64_t
 vf_counter (const proto_msg_t *alive, const char *name)
 {
-    for (size_t index = 0; index < alive->svc_alive.counter_count; index++)
-        if (streq (alive->svc_alive.counters[index].name, name))
-            return alive->svc_alive.counters[index].value;
-    return -1;
+    return proto_alive_counter (&alive->svc_alive, name, -1);
 }
 
 //  Wait until a vmctl heartbeat has counter NAME equal to VALUE; returns the last value seen.

@@ -217,11 +217,10 @@ sj_harness_wait_msg (proto_msg_type_t type, int timeout_ms, proto_msg_t *msg)
 int64_t
 sj_harness_counter (const proto_msg_t *alive, const char *name)
 {
-    for (size_t index = 0; index < alive->svc_alive.counter_count; index++)
-        if (streq (alive->svc_alive.counters[index].name, name))
-            return alive->svc_alive.counters[index].value;
-    cr_fail ("svc.alive has no counter %s", name);
-    return -1;
+    int64_t value = proto_alive_counter (&alive->svc_alive, name, INT64_MIN);
+    if (value == INT64_MIN)
+        cr_fail ("svc.alive has no counter %s", name);
+    return value;
 }
 
 int64_t

@@ -218,15 +218,6 @@ vt_states_reach (const char *service, const char *expected, int timeout_ms)
     return states;
 }
 
-static int64_t
-s_counter_of (const proto_msg_t *msg, const char *name)
-{
-    for (size_t index = 0; index < msg->svc_alive.counter_count; index++)
-        if (streq (msg->svc_alive.counters[index].name, name))
-            return msg->svc_alive.counters[index].value;
-    return -1;
-}
-
 int64_t
 vt_counter (const char *name)
 {
@@ -235,7 +226,7 @@ vt_counter (const char *name)
         ;
     const proto_msg_t *alive = vt_wait ("svc.alive", "vmctl", S_WAIT_MS);
     cr_assert (not (eq (ptr, (void *) alive, NULL)), "no heartbeat from vmctl");
-    return s_counter_of (alive, name);
+    return proto_alive_counter (&alive->svc_alive, name, -1);
 }
 
 int64_t
@@ -244,7 +235,7 @@ vt_counter_reaches (const char *name, int64_t value, int timeout_ms)
     int64_t deadline = zclock_mono () + timeout_ms, last = -1;
     while (zclock_mono () < deadline) {
         const proto_msg_t *alive = vt_wait ("svc.alive", "vmctl", 1000);
-        if (alive && (last = s_counter_of (alive, name)) >= value)
+        if (alive && (last = proto_alive_counter (&alive->svc_alive, name, -1)) >= value)
             break;
     }
     return last;
