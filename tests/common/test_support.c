@@ -2,6 +2,7 @@
 
 #include <czmq.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 
 #include "test_support.h"
@@ -181,6 +182,58 @@ test_start_statestore (const char *run_dir, const char *extra)
     char *argv[] = {JITSU_BUILD_DIR "/statestore/jitsu-statestore", "-c", config, NULL};
     pid_t pid = test_spawn (argv, log, log);
     return pid > 0 && test_wait_path (socket_path, 10000) ? pid : -1;
+}
+
+//  Fill STORAGE with the loopback address of FAMILY at PORT. Returns its length.
+static socklen_t
+s_loopback (int family, int port, struct sockaddr_storage *storage)
+{
+    memset (storage, 0, sizeof *storage);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *address = (struct sockaddr_in6 *) storage;
+        address->sin6_family = AF_INET6;
+        address->sin6_port = htons ((uint16_t) port);
+        address->sin6_addr = in6addr_loopback;
+        return sizeof *address;
+    }
+    struct sockaddr_in *address = (struct sockaddr_in *) storage;
+    address->sin_family = AF_INET;
+    address->sin_port = htons ((uint16_t) port);
+    address->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    return sizeof *address;
+}
+
+int
+test_listen (int family, int port, int backlog)
+{
+    struct sockaddr_storage storage;
+    socklen_t length = s_loopback (family, port, &storage);
+    int fd = socket (family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    int yes = 1;
+    if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes)
+        || bind (fd, (struct sockaddr *) &storage, length) || listen (fd, backlog)) {
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+int
+test_free_port (int family)
+{
+    int fd = test_listen (family, 0, 1);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage storage;
+    socklen_t length = sizeof storage;
+    int rc = getsockname (fd, (struct sockaddr *) &storage, &length);
+    close (fd);
+    if (rc)
+        return -1;
+    return ntohs (family == AF_INET6 ? ((struct sockaddr_in6 *) &storage)->sin6_port
+                                     : ((struct sockaddr_in *) &storage)->sin_port);
 }
 
 int

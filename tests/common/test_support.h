@@ -50,6 +50,15 @@ pid_t test_start_bus (const char *run_dir);
 //  braces). Logs to RUN_DIR/statestore.log. Waits until it listens. Returns its PID, or -1.
 pid_t test_start_statestore (const char *run_dir, const char *extra);
 
+//  A TCP socket listening on the loopback address of FAMILY (AF_INET or AF_INET6) at PORT (0:
+//  any) with BACKLOG, SO_REUSEADDR set so a port just released can be taken again. Returns the
+//  fd, or -1.
+int test_listen (int family, int port, int backlog);
+
+//  A loopback TCP port of FAMILY that nothing listens on (taken, read back and released), or
+//  -1.
+int test_free_port (int family);
+
 //  Run a shell COMMAND and return its exit status (-1 if it did not exit normally).
 int test_shell (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 

@@ -92,7 +92,7 @@ Test (integration_vmctl, kill_9_mid_boot_then_restart_leaves_exactly_one_vm)
     vf_need_libvirtd ();
     vf_start_libvirtd ();
     vf_start_vmctl (vf_test_uri (), NULL);
-    int port = vf_free_port ();
+    int port = test_free_port (AF_INET);
     //  Kill at several points of the boot: before vmctl has the request, around the create
     //  call, and while it waits for readiness (a probe nothing answers yet).
     const int delays_ms[] = {0, 1, 2, 5, 10, 30, -1};

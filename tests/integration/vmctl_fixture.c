@@ -251,30 +251,11 @@ vf_state_becomes (const char *service, proto_state_t state)
     return last;
 }
 
-//  A loopback port nothing listens on.
-int
-vf_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    bind (fd, (struct sockaddr *) &address, sizeof address);
-    getsockname (fd, (struct sockaddr *) &address, &length);
-    close (fd);
-    return ntohs (address.sin_port);
-}
-
 void
 vf_listen (int port)
 {
-    vf_listener = socket (AF_INET, SOCK_STREAM, 0);
-    int yes = 1;
-    setsockopt (vf_listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    cr_assert (eq (int, bind (vf_listener, (struct sockaddr *) &address, sizeof address), 0));
-    cr_assert (eq (int, listen (vf_listener, 64), 0));
+    vf_listener = test_listen (AF_INET, port, 64);
+    cr_assert (ge (int, vf_listener, 0), "cannot listen on port %d", port);
 }
 
 //  The private libvirtd -------------------------------------------------------------------

@@ -490,26 +490,16 @@ vt_inject (vmctl_job_kind_t kind, vmctl_fault_t fault)
 int
 vt_free_port (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &address, sizeof address), 0));
-    getsockname (fd, (struct sockaddr *) &address, &length);
-    close (fd);
-    return ntohs (address.sin_port);
+    int port = test_free_port (AF_INET);
+    cr_assert (gt (int, port, 0));
+    return port;
 }
 
 int
 vt_listen (int port)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    int yes = 1;
-    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &address, sizeof address), 0));
-    cr_assert (eq (int, listen (fd, 16), 0));
+    int fd = test_listen (AF_INET, port, 16);
+    cr_assert (ge (int, fd, 0), "cannot listen on port %d", port);
     if (s_listener_count < sizeof s_listeners / sizeof s_listeners[0])
         s_listeners[s_listener_count++] = fd;
     return fd;
