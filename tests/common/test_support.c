@@ -172,16 +172,41 @@ test_start_statestore (const char *run_dir, const char *extra)
     snprintf (config, sizeof config, "%s/statestore.json", run_dir);
     snprintf (log, sizeof log, "%s/statestore.log", run_dir);
     snprintf (socket_path, sizeof socket_path, "%s/state", run_dir);
-    FILE *file = fopen (config, "w");
-    if (!file)
+    if (test_write_file (config, "{\"repo\": \"%s/state.git\", \"heartbeat_ms\": 200%s%s}\n",
+                         run_dir, extra ? ", " : "", extra ? extra : ""))
         return -1;
-    fprintf (file, "{\"repo\": \"%s/state.git\", \"heartbeat_ms\": 200%s%s}\n", run_dir,
-             extra ? ", " : "", extra ? extra : "");
-    fclose (file);
     unlink (socket_path);  // a killed predecessor's socket must not count as "listening"
     char *argv[] = {JITSU_BUILD_DIR "/statestore/jitsu-statestore", "-c", config, NULL};
     pid_t pid = test_spawn (argv, log, log);
     return pid > 0 && test_wait_path (socket_path, 10000) ? pid : -1;
+}
+
+int
+test_write_file (const char *path, const char *format, ...)
+{
+    FILE *file = fopen (path, "w");
+    if (!file)
+        return -1;
+    va_list args;
+    va_start (args, format);
+    int written = vfprintf (file, format, args);
+    va_end (args);
+    return fclose (file) || written < 0 ? -1 : 0;
+}
+
+const char *
+test_write_temp (const char *text)
+{
+    static char path[32];
+    strcpy (path, "/tmp/jt-test-XXXXXX");
+    int fd = mkstemp (path);
+    size_t length = strlen (text);
+    if (fd < 0 || write (fd, text, length) != (ssize_t) length) {
+        fprintf (stderr, "test_write_temp: cannot write %s: %s\n", path, strerror (errno));
+        abort ();
+    }
+    close (fd);
+    return path;
 }
 
 //  Fill STORAGE with the loopback address of FAMILY at PORT. Returns its length.

@@ -50,6 +50,14 @@ pid_t test_start_bus (const char *run_dir);
 //  braces). Logs to RUN_DIR/statestore.log. Waits until it listens. Returns its PID, or -1.
 pid_t test_start_statestore (const char *run_dir, const char *extra);
 
+//  Write FORMAT (printf-style) to PATH, created or truncated. Returns 0, or -1.
+int test_write_file (const char *path, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  Write TEXT to a new file /tmp/jt-test-XXXXXX. Returns its path, in a buffer the next call
+//  reuses (unlink the file when done). Aborts the test when /tmp cannot be written.
+const char *test_write_temp (const char *text);
+
 //  A TCP socket listening on the loopback address of FAMILY (AF_INET or AF_INET6) at PORT (0:
 //  any) with BACKLOG, SO_REUSEADDR set so a port just released can be taken again. Returns the
 //  fd, or -1.

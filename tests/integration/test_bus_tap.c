@@ -250,14 +250,10 @@ Test (bus_tap, bus_check_config_and_help)
 {
     char config[300];
     snprintf (config, sizeof config, "%s/bus.json", s_run_dir);
-    FILE *file = fopen (config, "w");
-    fputs ("{\"heartbeat_ms\": 5}\n", file);
-    fclose (file);
+    test_write_file (config, "{\"heartbeat_ms\": 5}\n");
     char *bad[] = {S_BUS, "--check-config", "-c", config, NULL};
     cr_assert (eq (int, s_wait_exit (test_spawn (bad, "/dev/null", "/dev/null")), 1));
-    file = fopen (config, "w");
-    fputs ("{\"heartbeat_ms\": 500}\n", file);
-    fclose (file);
+    test_write_file (config, "{\"heartbeat_ms\": 500}\n");
     char *good[] = {S_BUS, "--check-config", "-c", config, NULL};
     cr_assert (eq (int, s_wait_exit (test_spawn (good, "/dev/null", "/dev/null")), 0));
     char *help[] = {S_BUS, "--help", NULL};

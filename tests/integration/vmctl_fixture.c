@@ -167,13 +167,13 @@ vf_start_vmctl (const char *uri, const char *extra)
 {
     char config[512];
     snprintf (config, sizeof config, "%s/vmctl.json", vf_run_dir);
-    FILE *file = fopen (config, "w");
-    cr_assert (not (eq (ptr, file, NULL)));
-    fprintf (file, "{\"uri\": \"%s\", \"heartbeat_ms\": 200, \"statestore_heartbeat_ms\": 200, "
-                   "\"idle_check_ms\": 100, \"probe_interval_ms\": 10, \"reconnect_min_ms\": 50, "
-                   "\"reconnect_max_ms\": 400, \"save_dir\": \"%s/saves\"%s%s}\n",
-             uri, vf_run_dir, extra ? ", " : "", extra ? extra : "");
-    fclose (file);
+    int written = test_write_file (
+        config,
+        "{\"uri\": \"%s\", \"heartbeat_ms\": 200, \"statestore_heartbeat_ms\": 200, "
+        "\"idle_check_ms\": 100, \"probe_interval_ms\": 10, \"reconnect_min_ms\": 50, "
+        "\"reconnect_max_ms\": 400, \"save_dir\": \"%s/saves\"%s%s}\n",
+        uri, vf_run_dir, extra ? ", " : "", extra ? extra : "");
+    cr_assert (eq (int, written, 0));
     //  Its log goes to the test's stderr, where a failing test shows it.
     char *argv[] = {JITSU_BUILD_DIR "/vmctl/jitsu-vmctl", "-c", config, NULL};
     vf_vmctl = test_spawn (argv, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <criterion/new/assert.h>
 
 #include "proto.h"
+#include "test_support.h"
 
 Test (proto_endpoints, defaults_follow_jitsu_run_dir)
 {
@@ -74,12 +75,7 @@ Test (proto_endpoints, prepare_creates_a_private_run_directory)
 
 Test (proto_endpoints, config_file_errors_name_file_and_line)
 {
-    char path[] = "/tmp/jt-config-XXXXXX";
-    int fd = mkstemp (path);
-    cr_assert (ge (int, fd, 0));
-    const char *text = "{\n  \"instance\": \"1\",\n  \"instance\": \"2\"\n}\n";
-    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
-    close (fd);
+    const char *path = test_write_temp ("{\n  \"instance\": \"1\",\n  \"instance\": \"2\"\n}\n");
     proto_error_t error;
     cr_assert (eq (ptr, proto_config_load (path, &error), NULL));
     cr_assert (not (eq (ptr, strstr (error.text, path), NULL)), "%s", error.text);

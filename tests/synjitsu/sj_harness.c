@@ -118,10 +118,9 @@ sj_harness_start (const char *config)
         return;
 
     snprintf (path, sizeof path, "%s/synjitsu.json", s_run_dir);
-    FILE *file = fopen (path, "w");
-    fprintf (file, "{\"bridge\":\"br0\",\"heartbeat_ms\":100,\"garp_interval_ms\":200%s%s}\n",
-             *config ? "," : "", config);
-    fclose (file);
+    test_write_file (path,
+                     "{\"bridge\":\"br0\",\"heartbeat_ms\":100,\"garp_interval_ms\":200%s%s}\n",
+                     *config ? "," : "", config);
     char command[1024];
     snprintf (command, sizeof command, "exec ip netns exec %s %s -v -c %s",
               sj_netns_name (s_net, SJ_BRIDGE), SJ_SYNJITSU_BINARY, path);
