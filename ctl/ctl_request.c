@@ -39,6 +39,26 @@ ctl_request (const proto_endpoints_t *endpoints, const char *command, json_t *re
 }
 
 json_t *
+ctl_request_snapshot (const proto_endpoints_t *endpoints, const char *command,
+                      const char *prefix, int64_t *rev)
+{
+    json_t *reply = ctl_request (endpoints, command,
+                                 json_pack ("{s:s, s:s}", "op", "snapshot", "prefix", prefix));
+    if (!reply)
+        return NULL;
+    json_t *values = json_object ();
+    size_t index;
+    json_t *entry;
+    json_array_foreach (json_object_get (reply, "entries"), index, entry)
+        json_object_set (values, json_string_value (json_object_get (entry, "key")),
+                         json_object_get (entry, "value"));
+    if (rev)
+        *rev = json_integer_value (json_object_get (reply, "rev"));
+    json_decref (reply);
+    return values;
+}
+
+json_t *
 ctl_request_quiet_missing (const proto_endpoints_t *endpoints, const char *command,
                            json_t *request)
 {
