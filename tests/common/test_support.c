@@ -261,6 +261,21 @@ test_free_port (int family)
                                      : ((struct sockaddr_in *) &storage)->sin_port);
 }
 
+zsock_t *
+test_raw_publisher (const char *endpoint)
+{
+    zsock_t *raw = zsock_new (ZMQ_XPUB);
+    if (!raw || zsock_connect (raw, "%s", endpoint)) {
+        zsock_destroy (&raw);
+        return NULL;
+    }
+    zframe_t *subscription = zframe_recv (raw);
+    if (!subscription)
+        zsock_destroy (&raw);
+    zframe_destroy (&subscription);
+    return raw;
+}
+
 int
 test_shell (const char *format, ...)
 {

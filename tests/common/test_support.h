@@ -4,6 +4,7 @@
 #ifndef TEST_SUPPORT_H_INCLUDED
 #define TEST_SUPPORT_H_INCLUDED
 
+#include <czmq.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -66,6 +67,11 @@ int test_listen (int family, int port, int backlog);
 //  A loopback TCP port of FAMILY that nothing listens on (taken, read back and released), or
 //  -1.
 int test_free_port (int family);
+
+//  A raw publisher, an XPUB socket that bypasses the codec, connected to ENDPOINT (the bus's
+//  bus_in). Returns once a subscription reached it, so what it sends next is not dropped; NULL
+//  when the socket cannot be made or no subscription came.
+zsock_t *test_raw_publisher (const char *endpoint);
 
 //  Run a shell COMMAND and return its exit status (-1 if it did not exit normally).
 int test_shell (const char *format, ...) __attribute__ ((format (printf, 1, 2)));

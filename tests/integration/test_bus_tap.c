@@ -207,10 +207,10 @@ Test (bus_tap, published_message_shows_up_and_malformed_ones_are_reported)
     pid_t tap = s_start_tap ("vm.", NULL);
 
     //  Garbage from a raw publisher: the tap reports it on stderr and keeps running.
-    zsock_t *raw = zsock_new (ZMQ_XPUB);
-    zsock_connect (raw, "ipc://%s/bus-in", s_run_dir);
-    zframe_t *subscription = zframe_recv (raw);
-    zframe_destroy (&subscription);
+    proto_endpoints_t endpoints;
+    proto_endpoints_defaults (&endpoints);
+    zsock_t *raw = test_raw_publisher (endpoints.bus_in);
+    cr_assert (not (eq (ptr, raw, NULL)));
     zstr_sendm (raw, "vm.boot");
     zstr_send (raw, "{\"v\":2,\"type\":\"vm.boot\"}");
     zsock_destroy (&raw);
