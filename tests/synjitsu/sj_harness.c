@@ -334,11 +334,17 @@ sj_harness_stop_synjitsu (void)
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
+void
+sj_harness_announce_booting (pcap_t *capture)
+{
+    sj_harness_publish_booting ("www");
+    sj_harness_wait_announced (capture, NULL);
+}
+
 int
 sj_harness_connect_while_booting (pcap_t *client_side)
 {
-    sj_harness_publish_booting ("www");
-    sj_harness_wait_announced (client_side, NULL);
+    sj_harness_announce_booting (client_side);
     int client = sj_harness_client_connect ();
     proto_msg_t msg;
     cr_assert (sj_harness_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));
