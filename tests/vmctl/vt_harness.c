@@ -55,6 +55,18 @@ s_on_term (zloop_t *loop, zsock_t *pipe, void *argument)
     return term ? -1 : 0;
 }
 
+//  An actor's life once its servers are made: tell the test on PIPE whether start-up went OK,
+//  and only then run LOOP until s_on_term (given ARGUMENT: the vmctl server, for faults) ends
+//  it.
+static void
+s_actor_run (zsock_t *pipe, zloop_t *loop, bool ok, void *argument)
+{
+    zloop_reader (loop, pipe, s_on_term, argument);
+    zsock_signal (pipe, ok ? 0 : 1);
+    if (ok)
+        zloop_start (loop);
+}
+
 static void
 s_infra_actor (zsock_t *pipe, void *argument)
 {
@@ -70,10 +82,7 @@ s_infra_actor (zsock_t *pipe, void *argument)
     zloop_t *loop = zloop_new ();
     bool ok = bus && store && bus_forwarder_attach (bus, loop) == 0
               && statestore_server_attach (store, loop) == 0;
-    zloop_reader (loop, pipe, s_on_term, NULL);
-    zsock_signal (pipe, ok ? 0 : 1);
-    if (ok)
-        zloop_start (loop);
+    s_actor_run (pipe, loop, ok, NULL);
     zloop_destroy (&loop);
     statestore_server_destroy (&store);
     bus_forwarder_destroy (&bus);
@@ -94,11 +103,7 @@ s_vmctl_actor (zsock_t *pipe, void *argument)
                     object ? error.text : json_error.text);
     vmctl_server_t *server = rc ? NULL : vmctl_server_new (&config, false);
     zloop_t *loop = zloop_new ();
-    bool ok = server && vmctl_server_attach (server, loop) == 0;
-    zloop_reader (loop, pipe, s_on_term, server);
-    zsock_signal (pipe, ok ? 0 : 1);
-    if (ok)
-        zloop_start (loop);
+    s_actor_run (pipe, loop, server && vmctl_server_attach (server, loop) == 0, server);
     vmctl_server_destroy (&server);
     zloop_destroy (&loop);
 }
