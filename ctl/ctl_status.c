@@ -243,17 +243,11 @@ ctl_status_run (const proto_endpoints_t *endpoints, int argc, char **argv)
         }
         else if (option == 'j')
             as_json = true;
-        else if (option == 'h') {
-            fputs (s_usage, stdout);
-            return 0;
-        }
         else
-            return 2;
+            return ctl_args_other (option, s_usage);
     }
-    if (optind != argc) {
-        fputs (s_usage, stderr);
+    if (!ctl_args_operands (argc, 0, s_usage))
         return 2;
-    }
     int64_t rev;
     json_t *values = ctl_request_snapshot (endpoints, "status", "/services", &rev);
     if (!values)
