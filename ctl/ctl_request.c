@@ -46,12 +46,7 @@ ctl_request_snapshot (const proto_endpoints_t *endpoints, const char *command,
                                  json_pack ("{s:s, s:s}", "op", "snapshot", "prefix", prefix));
     if (!reply)
         return NULL;
-    json_t *values = json_object ();
-    size_t index;
-    json_t *entry;
-    json_array_foreach (json_object_get (reply, "entries"), index, entry)
-        json_object_set (values, json_string_value (json_object_get (entry, "key")),
-                         json_object_get (entry, "value"));
+    json_t *values = proto_state_client_values (reply);
     if (rev)
         *rev = json_integer_value (json_object_get (reply, "rev"));
     json_decref (reply);

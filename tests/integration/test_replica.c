@@ -147,12 +147,7 @@ s_converge (void)
         json_t *reply = proto_state_client_call (
             s_client, json_pack ("{s:s, s:s}", "op", "snapshot", "prefix", ""), 2000, 3);
         cr_assert (not (eq (ptr, reply, NULL)), "statestore does not answer");
-        json_t *entries = json_object ();
-        size_t index;
-        json_t *entry;
-        json_array_foreach (json_object_get (reply, "entries"), index, entry)
-            json_object_set (entries, json_string_value (json_object_get (entry, "key")),
-                             json_object_get (entry, "value"));
+        json_t *entries = proto_state_client_values (reply);
         int64_t truth_rev = json_integer_value (json_object_get (reply, "rev"));
         zstr_free (&truth);
         truth = json_dumps (entries, JSON_COMPACT | JSON_SORT_KEYS);
