@@ -43,17 +43,6 @@ s_entry_destroy (void **item_p)
     *item_p = NULL;
 }
 
-static void
-s_msg_destroy (void **item_p)
-{
-    proto_msg_t *msg = (proto_msg_t *) *item_p;
-    if (msg) {
-        proto_msg_reset (msg);
-        free (msg);
-    }
-    *item_p = NULL;
-}
-
 static bool
 s_under_prefix (const proto_replica_t *self, const char *key)
 {
@@ -202,8 +191,7 @@ proto_replica_feed (proto_replica_t *self, const proto_msg_t *msg)
             self->buffer_overflowed = true;
             return;
         }
-        proto_msg_t *copy = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-        proto_msg_init (copy, PROTO_MSG_STATE_CHANGED);
+        proto_msg_t *copy = proto_msg_new (PROTO_MSG_STATE_CHANGED);
         copy->state_changed.rev = msg->state_changed.rev;
         copy->state_changed.truncated = msg->state_changed.truncated;
         for (size_t index = 0; index < msg->state_changed.change_count; index++) {
@@ -245,7 +233,7 @@ proto_replica_new (const proto_endpoints_t *endpoints, const char *prefix, const
     self->entries = zhashx_new ();
     zhashx_set_destructor (self->entries, s_entry_destroy);
     self->buffered = zlistx_new ();
-    zlistx_set_destructor (self->buffered, s_msg_destroy);
+    zlistx_set_destructor (self->buffered, (czmq_destructor *) proto_msg_destroy);
     self->client = proto_state_client_new (endpoints->state, author);
     self->sub = proto_sub_new (endpoints->bus_out);
     if (!self->client || !self->sub) {

@@ -67,7 +67,7 @@ s_publish_events (statestore_server_t *self)
     proto_msg_t *event;
     while ((event = statestore_writer_pop_event (self->writer))) {
         proto_pub_send (self->pub, event);
-        free (event);
+        proto_msg_destroy (&event);
     }
 }
 

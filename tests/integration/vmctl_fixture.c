@@ -28,17 +28,6 @@ static zlistx_t *s_seen;                // proto_msg_t *, in arrival order
 static char s_libvirt_dir[64];          // the private libvirtd's directory, "" when none
 static pid_t s_libvirtd = -1;
 
-static void
-s_msg_destroy (void **item_p)
-{
-    proto_msg_t *msg = (proto_msg_t *) *item_p;
-    if (msg) {
-        proto_msg_reset (msg);
-        free (msg);
-    }
-    *item_p = NULL;
-}
-
 void
 vf_setup (void)
 {
@@ -49,7 +38,7 @@ vf_setup (void)
     cr_assert (gt (int, s_bus, 0));
     cr_assert (gt (int, vf_statestore, 0), "statestore did not start");
     s_seen = zlistx_new ();
-    zlistx_set_destructor (s_seen, s_msg_destroy);
+    zlistx_set_destructor (s_seen, (czmq_destructor *) proto_msg_destroy);
     s_sub = proto_sub_new (s_endpoints.bus_out);
     proto_sub_subscribe (s_sub, "vm.");
     proto_sub_subscribe (s_sub, "svc.alive");
@@ -109,14 +98,12 @@ vf_wait (const char *topic, const char *service, int timeout_ms)
         if (found || zclock_mono () >= deadline)
             break;
         zpoller_wait (poller, 20);
-        proto_msg_t *msg = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-        proto_msg_init (msg, PROTO_MSG_UNKNOWN);
+        proto_msg_t *msg = proto_msg_new (PROTO_MSG_UNKNOWN);
         while (proto_sub_recv (s_sub, msg, NULL) == 0) {
             zlistx_add_end (s_seen, msg);
-            msg = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-            proto_msg_init (msg, PROTO_MSG_UNKNOWN);
+            msg = proto_msg_new (PROTO_MSG_UNKNOWN);
         }
-        s_msg_destroy ((void **) &msg);
+        proto_msg_destroy (&msg);
     }
     zpoller_destroy (&poller);
     return found;
@@ -134,7 +121,7 @@ vf_expect (const char *topic, const char *service)
 void
 vf_drop (proto_msg_t *msg)
 {
-    s_msg_destroy ((void **) &msg);
+    proto_msg_destroy (&msg);
 }
 
 int64_t

@@ -386,3 +386,16 @@ Test (proto_msg, builders_respect_their_limits)
     cr_assert (eq (int, proto_copy (small, sizeof small, "abcd"), -1));
     cr_assert (eq (str, small, "abc"));
 }
+
+Test (proto_msg, a_heap_message_is_initialised_and_destroyed_with_what_it_owns)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_MSG_STATE_CHANGED);
+    cr_assert (eq (int, msg->type, PROTO_MSG_STATE_CHANGED));
+    cr_assert (eq (str, msg->topic, "state.changed"));
+    json_t *value = json_integer (5);
+    cr_assert (eq (int, proto_msg_add_change (msg, "/a", PROTO_OP_PUT, value), 0));
+    json_decref (value);  // the change holds its own reference, freed by the destroy (ASan)
+    proto_msg_destroy (&msg);
+    cr_assert (eq (ptr, msg, NULL));
+    proto_msg_destroy (&msg);  // NULL-safe
+}
