@@ -226,6 +226,15 @@ proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value)
 }
 
 int
+proto_msg_add_counters (proto_msg_t *self, const proto_counter_t *counters, size_t count)
+{
+    for (size_t index = 0; index < count; index++)
+        if (proto_msg_add_counter (self, counters[index].name, counters[index].value))
+            return -1;
+    return 0;
+}
+
+int
 proto_msg_add_histogram (proto_msg_t *self, const char *name, const char *label,
                          const char *value, const int64_t *bounds, size_t bound_count,
                          const int64_t *counts, int64_t sum)

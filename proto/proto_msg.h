@@ -319,6 +319,10 @@ int proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op, jso
 //  Append a counter to a svc.alive message. Returns 0, or -1 when full or NAME is too long.
 int proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value);
 
+//  Append COUNT counters (a process's table of them, copied) to a svc.alive message. Returns 0,
+//  or -1 when one did not fit (those before it were added).
+int proto_msg_add_counters (proto_msg_t *self, const proto_counter_t *counters, size_t count);
+
 //  Append a histogram to a svc.alive message: NAME, one label LABEL=VALUE (LABEL may be NULL),
 //  BOUND_COUNT ascending BOUNDS, BOUND_COUNT + 1 cumulative COUNTS and their SUM (copied).
 //  Returns 0, or -1 when full or a field does not fit the schema.

@@ -399,3 +399,18 @@ Test (proto_msg, a_heap_message_is_initialised_and_destroyed_with_what_it_owns)
     cr_assert (eq (ptr, msg, NULL));
     proto_msg_destroy (&msg);  // NULL-safe
 }
+
+Test (proto_msg, a_table_of_counters_goes_into_a_heartbeat_until_it_is_full)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_MSG_SVC_ALIVE);
+    const proto_counter_t counters[] = {{"boots", 3}, {"stops", 2}};
+    cr_assert (eq (int, proto_msg_add_counters (&msg, counters, 2), 0));
+    cr_assert (eq (sz, msg.svc_alive.counter_count, 2));
+    cr_assert (eq (i64, proto_alive_counter (&msg.svc_alive, "stops", -1), 2));
+    for (size_t index = 2; index < PROTO_COUNTERS_MAX; index++)
+        proto_msg_add_counter (&msg, "filler", 0);
+    cr_assert (eq (int, proto_msg_add_counters (&msg, counters, 2), -1), "no room left");
+    cr_assert (eq (sz, msg.svc_alive.counter_count, (size_t) PROTO_COUNTERS_MAX));
+    proto_msg_reset (&msg);
+}
