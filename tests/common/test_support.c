@@ -182,6 +182,14 @@ test_start_statestore (const char *run_dir, const char *extra)
 }
 
 int
+test_start_bus_and_statestore (const char *run_dir, pid_t *bus, pid_t *statestore)
+{
+    *bus = test_start_bus (run_dir);
+    *statestore = test_start_statestore (run_dir, NULL);
+    return *bus > 0 && *statestore > 0 ? 0 : -1;
+}
+
+int
 test_write_file (const char *path, const char *format, ...)
 {
     FILE *file = fopen (path, "w");

@@ -51,6 +51,11 @@ pid_t test_start_bus (const char *run_dir);
 //  braces). Logs to RUN_DIR/statestore.log. Waits until it listens. Returns its PID, or -1.
 pid_t test_start_statestore (const char *run_dir, const char *extra);
 
+//  Start jitsu-bus, then jitsu-statestore without EXTRA, for RUN_DIR as the two above do; their
+//  PIDs go to *BUS and *STATESTORE (-1 for one that did not start). Returns 0 when both started,
+//  or -1.
+int test_start_bus_and_statestore (const char *run_dir, pid_t *bus, pid_t *statestore);
+
 //  Write FORMAT (printf-style) to PATH, created or truncated. Returns 0, or -1.
 int test_write_file (const char *path, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));

@@ -103,10 +103,8 @@ s_start (int drop_every)
     proto_endpoints_defaults (&s_endpoints);
     s_relayed = s_endpoints;
     snprintf (s_relayed.bus_out, sizeof s_relayed.bus_out, "ipc://%s/relay-out", s_run_dir);
-    s_bus = test_start_bus (s_run_dir);
-    s_statestore = test_start_statestore (s_run_dir, NULL);
-    cr_assert (gt (int, s_bus, 0));
-    cr_assert (gt (int, s_statestore, 0));
+    cr_assert (eq (int, test_start_bus_and_statestore (s_run_dir, &s_bus, &s_statestore), 0),
+               "bus or statestore did not start");
     strcpy (s_relay_config.in, s_endpoints.bus_out);
     strcpy (s_relay_config.out, s_relayed.bus_out);
     s_relay_config.drop_every = drop_every;

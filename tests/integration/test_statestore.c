@@ -23,10 +23,8 @@ s_setup (void)
 {
     s_run_dir = test_rundir_new ();
     proto_endpoints_defaults (&s_endpoints);
-    s_bus = test_start_bus (s_run_dir);
-    s_statestore = test_start_statestore (s_run_dir, NULL);
-    cr_assert (gt (int, s_bus, 0));
-    cr_assert (gt (int, s_statestore, 0), "statestore did not start");
+    cr_assert (eq (int, test_start_bus_and_statestore (s_run_dir, &s_bus, &s_statestore), 0),
+               "bus or statestore did not start");
     s_client = proto_state_client_new (s_endpoints.state, "test/1");
 }
 

@@ -33,10 +33,8 @@ vf_setup (void)
 {
     vf_run_dir = test_rundir_new ();
     proto_endpoints_defaults (&s_endpoints);
-    s_bus = test_start_bus (vf_run_dir);
-    vf_statestore = test_start_statestore (vf_run_dir, NULL);
-    cr_assert (gt (int, s_bus, 0));
-    cr_assert (gt (int, vf_statestore, 0), "statestore did not start");
+    cr_assert (eq (int, test_start_bus_and_statestore (vf_run_dir, &s_bus, &vf_statestore), 0),
+               "bus or statestore did not start");
     s_seen = zlistx_new ();
     zlistx_set_destructor (s_seen, (czmq_destructor *) proto_msg_destroy);
     s_sub = proto_sub_new (s_endpoints.bus_out);
