@@ -105,3 +105,20 @@ Test (proto_endpoints, config_apply_splits_off_endpoints_and_leaves_the_object_a
     cr_assert (not (eq (ptr, strstr (error.text, "endpoints"), NULL)), "%s", error.text);
     json_decref (config);
 }
+
+Test (proto_endpoints, a_run_dir_too_long_for_ipc_stops_a_config_with_the_reason)
+{
+    char long_dir[PROTO_PATH_MAX + 16];
+    memset (long_dir, 'd', sizeof long_dir - 1);
+    long_dir[0] = '/';
+    long_dir[sizeof long_dir - 1] = '\0';
+    setenv ("JITSU_RUN_DIR", long_dir, 1);
+    proto_endpoints_t endpoints;
+    proto_error_t error;
+    cr_assert (eq (int, proto_config_endpoints (&endpoints, &error), -2));
+    cr_assert (eq (int, error.code, PROTO_ERR_TOO_LONG));
+    cr_assert (not (eq (ptr, strstr (error.text, "JITSU_RUN_DIR"), NULL)), "%s", error.text);
+    unsetenv ("JITSU_RUN_DIR");
+    cr_assert (eq (int, proto_config_endpoints (&endpoints, &error), 0));
+    cr_assert (eq (str, endpoints.state, "ipc:///run/jitsu/state"));
+}
