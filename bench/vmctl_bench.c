@@ -83,10 +83,7 @@ s_wait_path (const char *path)
 static int64_t
 s_counter (const proto_msg_t *alive, const char *name)
 {
-    for (size_t index = 0; index < alive->svc_alive.counter_count; index++)
-        if (streq (alive->svc_alive.counters[index].name, name))
-            return alive->svc_alive.counters[index].value;
-    return -1;
+    return proto_alive_counter (&alive->svc_alive, name, -1);
 }
 
 //  Wait for a vmctl heartbeat whose counter NAME is at least VALUE; copy it into ALIVE.

@@ -9,8 +9,8 @@ bus_config_load (bus_config_t *self, const char *path, proto_error_t *error)
 {
     assert (self);
     memset (self, 0, sizeof *self);
-    if (proto_endpoints_defaults (&self->endpoints))
-        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    if (proto_config_endpoints (&self->endpoints, error))
+        return -2;
     strcpy (self->instance, "1");
     self->heartbeat_ms = BUS_HEARTBEAT_MS_DEFAULT;
     self->hwm = BUS_HWM_DEFAULT;

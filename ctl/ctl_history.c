@@ -133,17 +133,11 @@ ctl_history_run (const proto_endpoints_t *endpoints, int argc, char **argv)
         }
         else if (option == 'j')
             as_json = true;
-        else if (option == 'h') {
-            fputs (s_usage, stdout);
-            return 0;
-        }
         else
-            return 2;
+            return ctl_args_other (option, s_usage);
     }
-    if (argc - optind != 1) {
-        fputs (s_usage, stderr);
+    if (!ctl_args_operands (argc, 1, s_usage))
         return 2;
-    }
     const char *service = argv[optind];
     char prefix[PROTO_NAME_MAX + 16];
     snprintf (prefix, sizeof prefix, "/services/%s", service);

@@ -45,19 +45,11 @@ ctl_publish_run (const proto_endpoints_t *endpoints, int argc, char **argv)
                                   "jitsuctl publish: --wait needs a number of milliseconds"))
                 return 2;
         }
-        else if (option == 'h') {
-            fputs (s_usage, stdout);
-            return 0;
-        }
-        else {
-            fputs (s_usage, stderr);
-            return 2;
-        }
+        else
+            return ctl_args_other (option, s_usage);
     }
-    if (argc - optind != 2) {
-        fputs (s_usage, stderr);
+    if (!ctl_args_operands (argc, 2, s_usage))
         return 2;
-    }
     const char *topic = argv[optind];
     const char *text = argv[optind + 1];
 

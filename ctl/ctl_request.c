@@ -39,6 +39,21 @@ ctl_request (const proto_endpoints_t *endpoints, const char *command, json_t *re
 }
 
 json_t *
+ctl_request_snapshot (const proto_endpoints_t *endpoints, const char *command,
+                      const char *prefix, int64_t *rev)
+{
+    json_t *reply = ctl_request (endpoints, command,
+                                 json_pack ("{s:s, s:s}", "op", "snapshot", "prefix", prefix));
+    if (!reply)
+        return NULL;
+    json_t *values = proto_state_client_values (reply);
+    if (rev)
+        *rev = json_integer_value (json_object_get (reply, "rev"));
+    json_decref (reply);
+    return values;
+}
+
+json_t *
 ctl_request_quiet_missing (const proto_endpoints_t *endpoints, const char *command,
                            json_t *request)
 {

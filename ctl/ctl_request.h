@@ -15,4 +15,10 @@ json_t *ctl_request (const proto_endpoints_t *endpoints, const char *command, js
 json_t *ctl_request_quiet_missing (const proto_endpoints_t *endpoints, const char *command,
                                    json_t *request);
 
+//  Every key under PREFIX at the latest revision, as one object key -> value (owned), from a
+//  snapshot request on behalf of COMMAND; REV (may be NULL) gets the revision. Returns NULL
+//  after printing why, as ctl_request does.
+json_t *ctl_request_snapshot (const proto_endpoints_t *endpoints, const char *command,
+                              const char *prefix, int64_t *rev);
+
 #endif

@@ -148,28 +148,10 @@ cleanup:
     return rc;
 }
 
-//  Fetch every key under /services as one object: key -> value.
-static json_t *
-s_snapshot (const proto_endpoints_t *endpoints, const char *prefix)
-{
-    json_t *reply = ctl_request (endpoints, "service",
-                                 json_pack ("{s:s, s:s}", "op", "snapshot", "prefix", prefix));
-    if (!reply)
-        return NULL;
-    json_t *values = json_object ();
-    size_t index;
-    json_t *entry;
-    json_array_foreach (json_object_get (reply, "entries"), index, entry)
-        json_object_set (values, json_string_value (json_object_get (entry, "key")),
-                         json_object_get (entry, "value"));
-    json_decref (reply);
-    return values;
-}
-
 static int
 s_ls (const proto_endpoints_t *endpoints)
 {
-    json_t *values = s_snapshot (endpoints, "/services");
+    json_t *values = ctl_request_snapshot (endpoints, "service", "/services", NULL);
     if (!values)
         return 1;
     printf ("%-16s %-28s %-15s %-9s %s\n", "NAME", "DNS", "IP", "MASK", "STATE");
@@ -204,7 +186,7 @@ static int
 s_show (const proto_endpoints_t *endpoints, const char *name)
 {
     char *prefix = zsys_sprintf ("/services/%s", name);
-    json_t *values = s_snapshot (endpoints, prefix);
+    json_t *values = ctl_request_snapshot (endpoints, "service", prefix, NULL);
     zstr_free (&prefix);
     if (!values)
         return 1;

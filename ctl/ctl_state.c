@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <time.h>
 
+#include "ctl_args.h"
 #include "ctl_request.h"
 #include "ctl_state.h"
 
@@ -252,12 +253,8 @@ ctl_state_run (const proto_endpoints_t *endpoints, int argc, char **argv)
             options.limit = strtol (optarg, &end, 10);
         else if (option == 'm')
             options.message = optarg;
-        else if (option == 'h') {
-            fputs (s_usage, stdout);
-            return 0;
-        }
         else
-            return 2;
+            return ctl_args_other (option, s_usage);
         if (end && (*end || options.expect_rev < -1 || options.limit < 1)) {
             fprintf (stderr, "jitsuctl state: --expect-rev and --limit take numbers\n");
             return 2;

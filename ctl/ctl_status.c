@@ -243,33 +243,20 @@ ctl_status_run (const proto_endpoints_t *endpoints, int argc, char **argv)
         }
         else if (option == 'j')
             as_json = true;
-        else if (option == 'h') {
-            fputs (s_usage, stdout);
-            return 0;
-        }
         else
-            return 2;
+            return ctl_args_other (option, s_usage);
     }
-    if (optind != argc) {
-        fputs (s_usage, stderr);
+    if (!ctl_args_operands (argc, 0, s_usage))
         return 2;
-    }
-    json_t *reply = ctl_request (endpoints, "status",
-                                 json_pack ("{s:s, s:s}", "op", "snapshot", "prefix",
-                                            "/services"));
-    if (!reply)
+    int64_t rev;
+    json_t *values = ctl_request_snapshot (endpoints, "status", "/services", &rev);
+    if (!values)
         return 1;
     s_heard_t heard = {json_object (), json_object ()};
     s_listen (endpoints, (int) listen_ms, &heard);
     int64_t now = zclock_time ();
 
     //  Pair each config with its status.
-    json_t *values = json_object ();
-    size_t index;
-    json_t *entry;
-    json_array_foreach (json_object_get (reply, "entries"), index, entry)
-        json_object_set (values, json_string_value (json_object_get (entry, "key")),
-                         json_object_get (entry, "value"));
     json_t *services = json_array ();
     const char *key;
     json_t *value;
@@ -287,9 +274,8 @@ ctl_status_run (const proto_endpoints_t *endpoints, int argc, char **argv)
     }
     json_t *processes = s_sorted_values (heard.processes);
     if (as_json) {
-        json_t *document = json_pack ("{s:I, s:I, s:i, s:o, s:o}", "rev",
-                                      json_integer_value (json_object_get (reply, "rev")), "now",
-                                      (json_int_t) now, "listened_ms", (int) listen_ms,
+        json_t *document = json_pack ("{s:I, s:I, s:i, s:o, s:o}", "rev", (json_int_t) rev,
+                                      "now", (json_int_t) now, "listened_ms", (int) listen_ms,
                                       "services", services, "processes", processes);
         json_dumpf (document, stdout, JSON_INDENT (2));
         fputc ('\n', stdout);
@@ -299,14 +285,12 @@ ctl_status_run (const proto_endpoints_t *endpoints, int argc, char **argv)
         s_print_services (services, now);
         s_print_processes (processes);
         printf ("\n(last query and processes: what the bus said in the last %ld ms; state rev "
-                "%lld)\n", listen_ms,
-                (long long) json_integer_value (json_object_get (reply, "rev")));
+                "%lld)\n", listen_ms, (long long) rev);
         json_decref (services);
         json_decref (processes);
     }
     json_decref (values);
     json_decref (heard.processes);
     json_decref (heard.queries);
-    json_decref (reply);
     return 0;
 }

@@ -37,14 +37,8 @@ ctl_tap_run (const proto_endpoints_t *endpoints, int argc, char **argv)
                                   "jitsuctl tap: --count needs a positive number"))
                 return 2;
         }
-        else if (option == 'h') {
-            fputs (s_usage, stdout);
-            return 0;
-        }
-        else {
-            fputs (s_usage, stderr);
-            return 2;
-        }
+        else
+            return ctl_args_other (option, s_usage);
     }
 
     proto_sub_t *sub = proto_sub_new (endpoints->bus_out);

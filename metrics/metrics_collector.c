@@ -17,47 +17,56 @@ struct _metrics_collector_t {
     zhashx_t *running;              // service -> (void *) 1
 };
 
+#define S_COUNT(array) (sizeof array / sizeof array[0])
+
 static const double s_boot_buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60};
 static const double s_held_buckets[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5};
 
+//  Every series the exporter serves, declared once at start-up.
 static void
 s_declare (metrics_registry_t *registry)
 {
-    metrics_registry_declare (registry, "jitsu_up", METRICS_GAUGE,
-                              "1 while the process's heartbeats arrive, 0 once it missed them.",
-                              NULL, 0);
-    metrics_registry_declare (registry, "jitsu_uptime_seconds", METRICS_GAUGE,
-                              "Uptime the process reported in its last heartbeat.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_vm_boot_requests_total", METRICS_COUNTER,
-                              "vm.boot requests by service.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_vm_boots_total", METRICS_COUNTER,
-                              "Boots by service and result (ready or failed).", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_vm_boot_seconds", METRICS_HISTOGRAM,
-                              "Time from vm.boot to vm.ready, by service and the tier it woke "
-                              "from (off, paused, saved).", s_boot_buckets,
-                              sizeof s_boot_buckets / sizeof s_boot_buckets[0]);
-    metrics_registry_declare (registry, "jitsu_vms_running", METRICS_GAUGE,
-                              "VMs ready and not stopped since.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_vm_stops_total", METRICS_COUNTER,
-                              "VM stops by reason.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_vm_failures_total", METRICS_COUNTER,
-                              "Failed boots by error (up to its first colon).", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_syn_held_total", METRICS_COUNTER,
-                              "SYNs synjitsu held for a booting VM, by service.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_syn_replayed_total", METRICS_COUNTER,
-                              "SYNs synjitsu replayed to a VM once up, by service.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_syn_held_seconds", METRICS_HISTOGRAM,
-                              "Longest hold of a replayed batch of SYNs, by service.",
-                              s_held_buckets, sizeof s_held_buckets / sizeof s_held_buckets[0]);
-    metrics_registry_declare (registry, "jitsu_dns_queries_total", METRICS_COUNTER,
-                              "Queries for a service, from dns.hits of every dnsd.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_metrics_bus_messages_total", METRICS_COUNTER,
-                              "Bus messages the exporter received.", NULL, 0);
-    metrics_registry_declare (registry, "jitsu_metrics_bus_malformed_total", METRICS_COUNTER,
-                              "Bus messages the exporter dropped as malformed, by class.", NULL,
-                              0);
-    metrics_registry_declare (registry, "jitsu_metrics_bus_gaps_total", METRICS_COUNTER,
-                              "Messages missing from a publisher's sequence.", NULL, 0);
+    static const struct {
+        const char *name;
+        metrics_kind_t kind;
+        const char *help;
+        const double *buckets;  // histograms only: their upper bounds
+        size_t bucket_count;
+    } series[] = {
+        {"jitsu_up", METRICS_GAUGE,
+         "1 while the process's heartbeats arrive, 0 once it missed them.", NULL, 0},
+        {"jitsu_uptime_seconds", METRICS_GAUGE,
+         "Uptime the process reported in its last heartbeat.", NULL, 0},
+        {"jitsu_vm_boot_requests_total", METRICS_COUNTER, "vm.boot requests by service.", NULL, 0},
+        {"jitsu_vm_boots_total", METRICS_COUNTER,
+         "Boots by service and result (ready or failed).", NULL, 0},
+        {"jitsu_vm_boot_seconds", METRICS_HISTOGRAM,
+         "Time from vm.boot to vm.ready, by service and the tier it woke from (off, paused, "
+         "saved).", s_boot_buckets, S_COUNT (s_boot_buckets)},
+        {"jitsu_vms_running", METRICS_GAUGE, "VMs ready and not stopped since.", NULL, 0},
+        {"jitsu_vm_stops_total", METRICS_COUNTER, "VM stops by reason.", NULL, 0},
+        {"jitsu_vm_failures_total", METRICS_COUNTER,
+         "Failed boots by error (up to its first colon).", NULL, 0},
+        {"jitsu_syn_held_total", METRICS_COUNTER,
+         "SYNs synjitsu held for a booting VM, by service.", NULL, 0},
+        {"jitsu_syn_replayed_total", METRICS_COUNTER,
+         "SYNs synjitsu replayed to a VM once up, by service.", NULL, 0},
+        {"jitsu_syn_held_seconds", METRICS_HISTOGRAM,
+         "Longest hold of a replayed batch of SYNs, by service.",
+         s_held_buckets, S_COUNT (s_held_buckets)},
+        {"jitsu_dns_queries_total", METRICS_COUNTER,
+         "Queries for a service, from dns.hits of every dnsd.", NULL, 0},
+        {"jitsu_metrics_bus_messages_total", METRICS_COUNTER,
+         "Bus messages the exporter received.", NULL, 0},
+        {"jitsu_metrics_bus_malformed_total", METRICS_COUNTER,
+         "Bus messages the exporter dropped as malformed, by class.", NULL, 0},
+        {"jitsu_metrics_bus_gaps_total", METRICS_COUNTER,
+         "Messages missing from a publisher's sequence.", NULL, 0},
+    };
+    for (size_t index = 0; index < S_COUNT (series); index++)
+        metrics_registry_declare (registry, series[index].name, series[index].kind,
+                                  series[index].help, series[index].buckets,
+                                  series[index].bucket_count);
 }
 
 static void

@@ -12,8 +12,8 @@ metrics_config_load (metrics_config_t *self, const char *path, proto_error_t *er
 {
     assert (self);
     memset (self, 0, sizeof *self);
-    if (proto_endpoints_defaults (&self->endpoints))
-        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    if (proto_config_endpoints (&self->endpoints, error))
+        return -2;
     strcpy (self->address, "127.0.0.1");
     self->port = 9153;
     strcpy (self->instance, "1");

@@ -111,14 +111,18 @@ metrics_registry_declare (metrics_registry_t *self, const char *name, metrics_ki
     return 0;
 }
 
-//  The series LABELS of family NAME, created if there is room. NULL when refused.
+//  The series LABELS of family NAME, created if there is room, when the family is a histogram
+//  exactly when HISTOGRAM says so; the family in *FAMILY_P when not NULL. NULL when refused:
+//  a wrong kind creates no series.
 static s_series_t *
-s_series (metrics_registry_t *self, const char *name, const char *labels, metrics_kind_t *kind)
+s_series (metrics_registry_t *self, const char *name, const char *labels, bool histogram,
+          s_family_t **family_p)
 {
     s_family_t *family = (s_family_t *) zhashx_lookup (self->families, name);
-    if (!family)
+    if (!family || (family->kind == METRICS_HISTOGRAM) != histogram)
         return NULL;
-    *kind = family->kind;
+    if (family_p)
+        *family_p = family;
     s_series_t *series = (s_series_t *) zhashx_lookup (family->series, labels);
     if (series)
         return series;
@@ -137,9 +141,8 @@ metrics_registry_add (metrics_registry_t *self, const char *name, const char *la
                       double delta)
 {
     assert (self);
-    metrics_kind_t kind;
-    s_series_t *series = s_series (self, name, labels, &kind);
-    if (!series || kind == METRICS_HISTOGRAM)
+    s_series_t *series = s_series (self, name, labels, false, NULL);
+    if (!series)
         return -1;
     series->value += delta;
     return 0;
@@ -150,12 +153,10 @@ metrics_registry_set (metrics_registry_t *self, const char *name, const char *la
                       double value)
 {
     assert (self);
-    metrics_kind_t kind;
-    s_series_t *series = s_series (self, name, labels, &kind);
-    if (!series || kind == METRICS_HISTOGRAM)
-        return -1;
-    series->value = value;
-    return 0;
+    s_series_t *series = s_series (self, name, labels, false, NULL);
+    if (series)
+        series->value = value;
+    return series ? 0 : -1;
 }
 
 int
@@ -163,11 +164,10 @@ metrics_registry_observe (metrics_registry_t *self, const char *name, const char
                           double value)
 {
     assert (self);
-    metrics_kind_t kind;
-    s_series_t *series = s_series (self, name, labels, &kind);
-    if (!series || kind != METRICS_HISTOGRAM)
+    s_family_t *family;
+    s_series_t *series = s_series (self, name, labels, true, &family);
+    if (!series)
         return -1;
-    s_family_t *family = (s_family_t *) zhashx_lookup (self->families, name);
     for (size_t index = 0; index < family->bucket_count; index++)
         if (value <= family->buckets[index])
             series->counts[index]++;
@@ -182,10 +182,9 @@ metrics_registry_set_histogram (metrics_registry_t *self, const char *name, cons
 {
     assert (self && counts);
     s_family_t *family = (s_family_t *) zhashx_lookup (self->families, name);
-    if (!family || family->kind != METRICS_HISTOGRAM || family->bucket_count != count)
+    if (!family || family->bucket_count != count)
         return -1;
-    metrics_kind_t kind;
-    s_series_t *series = s_series (self, name, labels, &kind);
+    s_series_t *series = s_series (self, name, labels, true, NULL);
     if (!series)
         return -1;
     memcpy (series->counts, counts, count * sizeof counts[0]);

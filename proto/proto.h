@@ -8,6 +8,7 @@
 
 #include "proto_error.h"
 #include "proto_msg.h"
+#include "proto_alive.h"
 #include "proto_config.h"
 #include "proto_endpoints.h"
 #include "proto_config_file.h"

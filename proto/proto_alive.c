@@ -158,6 +158,15 @@ proto_alive_read_histograms (proto_svc_alive_t *body, json_t *value, proto_error
     return 0;
 }
 
+int64_t
+proto_alive_counter (const proto_svc_alive_t *body, const char *name, int64_t missing)
+{
+    assert (body);
+    for (size_t index = 0; index < body->counter_count; index++)
+        if (streq (body->counters[index].name, name))
+            return body->counters[index].value;
+    return missing;
+}
 
 json_t *
 proto_alive_write_counters (const proto_svc_alive_t *body)
@@ -213,6 +222,15 @@ proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value)
         return -1;
     counter->value = value;
     body->counter_count++;
+    return 0;
+}
+
+int
+proto_msg_add_counters (proto_msg_t *self, const proto_counter_t *counters, size_t count)
+{
+    for (size_t index = 0; index < count; index++)
+        if (proto_msg_add_counter (self, counters[index].name, counters[index].value))
+            return -1;
     return 0;
 }
 

@@ -11,6 +11,9 @@ int proto_alive_read_counters (proto_svc_alive_t *body, json_t *value, proto_err
 //  Read the "histograms" array VALUE (borrowed) into BODY. Returns 0, or -2 with ERROR.
 int proto_alive_read_histograms (proto_svc_alive_t *body, json_t *value, proto_error_t *error);
 
+//  The value of BODY's counter NAME, or MISSING when BODY has no counter of that name.
+int64_t proto_alive_counter (const proto_svc_alive_t *body, const char *name, int64_t missing);
+
 //  BODY's counters as an object (a new reference).
 json_t *proto_alive_write_counters (const proto_svc_alive_t *body);
 

@@ -4,6 +4,14 @@
 
 #include "proto_config_file.h"
 
+int
+proto_config_endpoints (proto_endpoints_t *endpoints, proto_error_t *error)
+{
+    if (proto_endpoints_defaults (endpoints))
+        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    return 0;
+}
+
 json_t *
 proto_config_load (const char *path, proto_error_t *error)
 {

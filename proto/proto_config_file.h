@@ -13,6 +13,10 @@
 #include "proto_endpoints.h"
 #include "proto_error.h"
 
+//  Fill ENDPOINTS with the defaults a service's config starts from (proto_endpoints_defaults).
+//  Returns 0, or -2 with ERROR when JITSU_RUN_DIR is too long for an ipc:// endpoint.
+int proto_config_endpoints (proto_endpoints_t *endpoints, proto_error_t *error);
+
 //  Load a JSON config file, rejecting duplicate keys. Returns a new reference, or NULL with
 //  ERROR naming the file, line and reason.
 json_t *proto_config_load (const char *path, proto_error_t *error);

@@ -478,6 +478,25 @@ proto_msg_reset (proto_msg_t *self)
     proto_msg_init (self, self->type);
 }
 
+proto_msg_t *
+proto_msg_new (proto_msg_type_t type)
+{
+    proto_msg_t *self = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
+    proto_msg_init (self, type);
+    return self;
+}
+
+void
+proto_msg_destroy (proto_msg_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        proto_msg_reset (*self_p);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
 int
 proto_msg_decode_body (proto_msg_t *self, json_t *body, proto_error_t *error)
 {

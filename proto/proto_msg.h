@@ -288,6 +288,14 @@ void proto_msg_init (proto_msg_t *self, proto_msg_type_t type);
 //  Free what the message owns (changes, decoded JSON) and zero it; the type is kept.
 void proto_msg_reset (proto_msg_t *self);
 
+//  A message of TYPE on the heap (as proto_msg_init makes it), for queues and lists. The
+//  caller owns it: proto_msg_destroy.
+proto_msg_t *proto_msg_new (proto_msg_type_t type);
+
+//  Reset and free a message from proto_msg_new, and null the caller's pointer. NULL-safe; cast
+//  to czmq_destructor, it is a zlistx destructor for a list of messages.
+void proto_msg_destroy (proto_msg_t **self_p);
+
 //  Decode the frames [topic][data]. Returns 0, or -2 with ERROR filled when the message is
 //  malformed. An unknown topic in a well-formed envelope decodes as PROTO_MSG_UNKNOWN.
 int proto_msg_decode (proto_msg_t *self, const char *topic, const void *data, size_t size,
@@ -310,6 +318,10 @@ int proto_msg_add_change (proto_msg_t *self, const char *key, proto_op_t op, jso
 
 //  Append a counter to a svc.alive message. Returns 0, or -1 when full or NAME is too long.
 int proto_msg_add_counter (proto_msg_t *self, const char *name, int64_t value);
+
+//  Append COUNT counters (a process's table of them, copied) to a svc.alive message. Returns 0,
+//  or -1 when one did not fit (those before it were added).
+int proto_msg_add_counters (proto_msg_t *self, const proto_counter_t *counters, size_t count);
 
 //  Append a histogram to a svc.alive message: NAME, one label LABEL=VALUE (LABEL may be NULL),
 //  BOUND_COUNT ascending BOUNDS, BOUND_COUNT + 1 cumulative COUNTS and their SUM (copied).

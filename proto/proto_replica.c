@@ -1,5 +1,6 @@
 /*  proto_replica: snapshot, events, gaps and resyncs.  */
 
+#include "proto_alive.h"
 #include "proto_replica.h"
 #include "proto_state_client.h"
 #include "proto_sub.h"
@@ -38,17 +39,6 @@ s_entry_destroy (void **item_p)
     if (entry) {
         json_decref (entry->value);
         free (entry);
-    }
-    *item_p = NULL;
-}
-
-static void
-s_msg_destroy (void **item_p)
-{
-    proto_msg_t *msg = (proto_msg_t *) *item_p;
-    if (msg) {
-        proto_msg_reset (msg);
-        free (msg);
     }
     *item_p = NULL;
 }
@@ -186,12 +176,11 @@ proto_replica_feed (proto_replica_t *self, const proto_msg_t *msg)
             return;
         self->last_heard = zclock_mono ();
         //  The heartbeat follows its events on the same path: a newer revision means we lost
-        //  an event, an older one means statestore's history changed under us.
-        for (size_t index = 0; index < msg->svc_alive.counter_count; index++) {
-            const proto_counter_t *counter = &msg->svc_alive.counters[index];
-            if (streq (counter->name, "rev") && self->synced && counter->value != self->rev)
-                s_resync (self, counter->value > self->rev ? "heartbeat ahead" : "rev went back");
-        }
+        //  an event, an older one means statestore's history changed under us. A heartbeat
+        //  without a rev says nothing about it.
+        int64_t rev = proto_alive_counter (&msg->svc_alive, "rev", self->rev);
+        if (self->synced && rev != self->rev)
+            s_resync (self, rev > self->rev ? "heartbeat ahead" : "rev went back");
         return;
     }
     if (msg->type != PROTO_MSG_STATE_CHANGED)
@@ -202,8 +191,7 @@ proto_replica_feed (proto_replica_t *self, const proto_msg_t *msg)
             self->buffer_overflowed = true;
             return;
         }
-        proto_msg_t *copy = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-        proto_msg_init (copy, PROTO_MSG_STATE_CHANGED);
+        proto_msg_t *copy = proto_msg_new (PROTO_MSG_STATE_CHANGED);
         copy->state_changed.rev = msg->state_changed.rev;
         copy->state_changed.truncated = msg->state_changed.truncated;
         for (size_t index = 0; index < msg->state_changed.change_count; index++) {
@@ -245,7 +233,7 @@ proto_replica_new (const proto_endpoints_t *endpoints, const char *prefix, const
     self->entries = zhashx_new ();
     zhashx_set_destructor (self->entries, s_entry_destroy);
     self->buffered = zlistx_new ();
-    zlistx_set_destructor (self->buffered, s_msg_destroy);
+    zlistx_set_destructor (self->buffered, (czmq_destructor *) proto_msg_destroy);
     self->client = proto_state_client_new (endpoints->state, author);
     self->sub = proto_sub_new (endpoints->bus_out);
     if (!self->client || !self->sub) {

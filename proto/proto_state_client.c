@@ -241,6 +241,20 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
     return 0;
 }
 
+json_t *
+proto_state_client_values (json_t *reply)
+{
+    json_t *values = json_object ();
+    size_t index;
+    json_t *entry;
+    json_array_foreach (json_object_get (reply, "entries"), index, entry) {
+        const char *key = json_string_value (json_object_get (entry, "key"));
+        if (key)
+            json_object_set (values, key, json_object_get (entry, "value"));
+    }
+    return values;
+}
+
 int
 proto_state_client_attach (proto_state_client_t *self, zloop_t *loop)
 {

@@ -41,6 +41,10 @@ int proto_state_client_send (proto_state_client_t *self, json_t *request, int ti
 json_t *proto_state_client_call (proto_state_client_t *self, json_t *request, int timeout_ms,
                                  int retries);
 
+//  The entries of a snapshot REPLY (borrowed) as one object key -> value (a new reference);
+//  empty when REPLY holds no entries.
+json_t *proto_state_client_values (json_t *reply);
+
 //  Register the socket and a retry timer on LOOP.
 int proto_state_client_attach (proto_state_client_t *self, zloop_t *loop);
 

@@ -10,8 +10,8 @@ statestore_config_load (statestore_config_t *self, const char *path, proto_error
 {
     assert (self);
     memset (self, 0, sizeof *self);
-    if (proto_endpoints_defaults (&self->endpoints))
-        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    if (proto_config_endpoints (&self->endpoints, error))
+        return -2;
     strcpy (self->repo, STATESTORE_REPO_DEFAULT);
     strcpy (self->instance, "1");
     self->heartbeat_ms = 1000;

@@ -80,19 +80,28 @@ s_count_packs (const char *path)
     return count;
 }
 
+//  Append OID to the array *OIDS of *COUNT ids, doubling its *CAPACITY (from FIRST) when it
+//  is full. Returns 0, or -1 when out of memory (the array is left as it was).
+static int
+s_append_oid (git_oid **oids, size_t *count, size_t *capacity, size_t first,
+              const git_oid *oid)
+{
+    if (*count == *capacity) {
+        size_t grown_capacity = *capacity ? *capacity * 2 : first;
+        git_oid *grown = (git_oid *) realloc (*oids, grown_capacity * sizeof (git_oid));
+        if (!grown)
+            return -1;
+        *oids = grown;
+        *capacity = grown_capacity;
+    }
+    (*oids)[(*count)++] = *oid;
+    return 0;
+}
+
 static int
 s_append_rev (statestore_repo_t *self, const git_oid *commit)
 {
-    if (self->rev_count == self->rev_capacity) {
-        size_t capacity = self->rev_capacity ? self->rev_capacity * 2 : 1024;
-        git_oid *grown = (git_oid *) realloc (self->revs, capacity * sizeof (git_oid));
-        if (!grown)
-            return -1;
-        self->revs = grown;
-        self->rev_capacity = capacity;
-    }
-    self->revs[self->rev_count++] = *commit;
-    return 0;
+    return s_append_oid (&self->revs, &self->rev_count, &self->rev_capacity, 1024, commit);
 }
 
 //  Apply the "Jitsu-Change: put|del KEY" trailers of MESSAGE at revision REV.
@@ -344,16 +353,8 @@ int
 statestore_repo_track (statestore_repo_t *self, const git_oid *oid)
 {
     assert (self);
-    if (self->tracked_count == self->tracked_capacity) {
-        size_t capacity = self->tracked_capacity ? self->tracked_capacity * 2 : 256;
-        git_oid *grown = (git_oid *) realloc (self->tracked, capacity * sizeof (git_oid));
-        if (!grown)
-            return -1;
-        self->tracked = grown;
-        self->tracked_capacity = capacity;
-    }
-    self->tracked[self->tracked_count++] = *oid;
-    return 0;
+    return s_append_oid (&self->tracked, &self->tracked_count, &self->tracked_capacity, 256,
+                         oid);
 }
 
 int64_t

@@ -67,7 +67,7 @@ s_publish_events (statestore_server_t *self)
     proto_msg_t *event;
     while ((event = statestore_writer_pop_event (self->writer))) {
         proto_pub_send (self->pub, event);
-        free (event);
+        proto_msg_destroy (&event);
     }
 }
 
@@ -179,10 +179,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
     statestore_server_t *self = (statestore_server_t *) argument;
     proto_msg_t msg;
     proto_pub_alive (self->pub, &msg);
-    const struct {
-        const char *name;
-        uint64_t value;
-    } counters[] = {
+    const proto_counter_t counters[] = {
         {"rev", (uint64_t) statestore_repo_rev (self->repo)},
         {"keys", statestore_tree_size (self->tree)},
         {"requests", self->stats.requests},
@@ -201,8 +198,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
         {"repack_failures", self->stats.repack_failures},
         {"packs", statestore_repo_packs (self->repo)},
     };
-    for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
-        proto_msg_add_counter (&msg, counters[index].name, (int64_t) counters[index].value);
+    proto_msg_add_counters (&msg, counters, sizeof counters / sizeof counters[0]);
     proto_pub_send (self->pub, &msg);
     s_maybe_repack (self);
     return 0;

@@ -18,10 +18,8 @@ static void
 s_drop_events (statestore_writer_t *self)
 {
     proto_msg_t *event;
-    while ((event = (proto_msg_t *) zlist_pop (self->events))) {
-        proto_msg_reset (event);
-        free (event);
-    }
+    while ((event = (proto_msg_t *) zlist_pop (self->events)))
+        proto_msg_destroy (&event);
 }
 
 static int
@@ -159,20 +157,19 @@ statestore_writer_apply (statestore_writer_t *self, statestore_request_t *reques
         return;
     }
     int64_t rev = statestore_repo_rev (self->repo) + 1;
-    proto_msg_t *event = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-    proto_msg_init (event, PROTO_MSG_STATE_CHANGED);
+    proto_msg_t *event = proto_msg_new (PROTO_MSG_STATE_CHANGED);
     size_t undo_mark = statestore_undo_count (self->undo);
     int changed = s_apply (self, count, rev, event, &fault);
     if (changed < 0) {
         statestore_request_fail (request, &fault, self->stats);
-        free (event);
+        proto_msg_destroy (&event);
         return;
     }
     char hex[GIT_OID_HEXSZ + 1];
     if (changed == 0) {
         //  Nothing changed: no commit, and the reply says where the state stands.
         self->stats->unchanged++;
-        free (event);
+        proto_msg_destroy (&event);
         int64_t current = statestore_repo_rev (self->repo);
         json_object_set_new (request->reply, "rev", json_integer (current));
         json_object_set_new (request->reply, "commit",
@@ -190,8 +187,7 @@ statestore_writer_apply (statestore_writer_t *self, statestore_request_t *reques
         statestore_fault_set (&fault, STATESTORE_INTERNAL, "commit failed: %s",
                               git_error_last () ? git_error_last ()->message : "?");
         statestore_request_fail (request, &fault, self->stats);
-        proto_msg_reset (event);
-        free (event);
+        proto_msg_destroy (&event);
     }
     else {
         self->stats->commits++;

@@ -33,8 +33,8 @@ void statestore_writer_apply (statestore_writer_t *self, statestore_request_t *r
 void statestore_writer_flush (statestore_writer_t *self, statestore_request_t *group,
                               size_t count);
 
-//  Take the next state.changed of the flushed group (owned: proto_msg_reset and free it), or
-//  NULL when there is none.
+//  Take the next state.changed of the flushed group (owned: proto_msg_destroy), or NULL when
+//  there is none.
 proto_msg_t *statestore_writer_pop_event (statestore_writer_t *self);
 
 #endif

@@ -11,8 +11,8 @@ synjitsu_config_load (synjitsu_config_t *self, const char *path, proto_error_t *
 {
     assert (self);
     memset (self, 0, sizeof *self);
-    if (proto_endpoints_defaults (&self->endpoints))
-        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    if (proto_config_endpoints (&self->endpoints, error))
+        return -2;
     strcpy (self->instance, "1");
     strcpy (self->bridge, SYNJITSU_BRIDGE_DEFAULT);
     self->heartbeat_ms = SYNJITSU_HEARTBEAT_MS_DEFAULT;

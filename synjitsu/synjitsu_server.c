@@ -365,10 +365,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     const synjitsu_table_stats_t *table = synjitsu_table_stats (self->table);
     proto_msg_t msg;
     proto_pub_alive (self->pub, &msg);
-    const struct {
-        const char *name;
-        uint64_t value;
-    } counters[] = {
+    const proto_counter_t counters[] = {
         {"frames", stats->frames},
         {"frames_malformed", stats->frames_malformed},
         {"frames_truncated", stats->frames_truncated},
@@ -394,8 +391,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
         {"bus_malformed", proto_sub_malformed (self->sub)},
         {"bus_gaps", proto_sub_gaps (self->sub)},
     };
-    for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
-        proto_msg_add_counter (&msg, counters[index].name, (int64_t) counters[index].value);
+    proto_msg_add_counters (&msg, counters, sizeof counters / sizeof counters[0]);
     proto_pub_send (self->pub, &msg);
     return 0;
 }

@@ -147,6 +147,17 @@ s_fault (vmctl_job_t *job, const char *call)
     return job->fault == VMCTL_FAULT_IGNORE ? 1 : 0;
 }
 
+//  FUNCTION, the libvirt call timed as CALL from STARTED (zclock_usecs), has just returned RC:
+//  record its time, and fail the job naming it when RC is not 0 (libvirt's last error is
+//  still its own).
+static void
+s_called (vmctl_job_t *job, const char *function, vmctl_call_t call, int64_t started, int rc)
+{
+    vmctl_job_timed (job, call, started);
+    if (rc)
+        vmctl_job_fail (job, function);
+}
+
 //  Restore the domain from its save file (and remove the file: the memory it holds is stale
 //  once the guest runs). Returns 0 with *DOM_P the restored domain, or -1 after a failure,
 //  which removes the file and leaves JOB's note saying why (*DOM_P is kept).
@@ -217,9 +228,7 @@ s_bring_up (vmctl_job_t *job, virConnectPtr conn, virDomainPtr *dom_p)
             if (s_fault (job, function) == 0) {
                 int64_t started = zclock_usecs ();
                 int rc = paused ? virDomainResume (dom) : virDomainPMWakeup (dom, 0);
-                vmctl_job_timed (job, VMCTL_CALL_RESUME, started);
-                if (rc)
-                    vmctl_job_fail (job, function);
+                s_called (job, function, VMCTL_CALL_RESUME, started, rc);
             }
             return;
         }
@@ -371,17 +380,13 @@ s_call (vmctl_job_t *job, virConnectPtr conn)
     case VMCTL_JOB_SHUTDOWN:
         if (s_fault (job, "virDomainShutdown") == 0) {
             int rc = virDomainShutdown (dom);
-            vmctl_job_timed (job, VMCTL_CALL_SHUTDOWN, started);
-            if (rc)
-                vmctl_job_fail (job, "virDomainShutdown");
+            s_called (job, "virDomainShutdown", VMCTL_CALL_SHUTDOWN, started, rc);
         }
         break;
     case VMCTL_JOB_SUSPEND:
         if (s_fault (job, "virDomainSuspend") == 0) {
             int rc = virDomainSuspend (dom);
-            vmctl_job_timed (job, VMCTL_CALL_SUSPEND, started);
-            if (rc)
-                vmctl_job_fail (job, "virDomainSuspend");
+            s_called (job, "virDomainSuspend", VMCTL_CALL_SUSPEND, started, rc);
         }
         break;
     case VMCTL_JOB_SAVE:

@@ -157,10 +157,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     vmctl_stats_add_counters (vmctl_fleet_stats (self->fleet), &msg);
     vmctl_fleet_gauges_t gauges;
     vmctl_fleet_gauges (self->fleet, &gauges);
-    const struct {
-        const char *name;
-        int64_t value;
-    } counters[] = {
+    const proto_counter_t counters[] = {
         {"services", gauges.services},
         {"vms_booting", gauges.booting},
         {"vms_ready", gauges.ready},
@@ -183,8 +180,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
         {"bus_malformed", (int64_t) proto_sub_malformed (self->sub)},
         {"bus_gaps", (int64_t) proto_sub_gaps (self->sub)},
     };
-    for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
-        proto_msg_add_counter (&msg, counters[index].name, counters[index].value);
+    proto_msg_add_counters (&msg, counters, sizeof counters / sizeof counters[0]);
     proto_pub_send (self->pub, &msg);
     return 0;
 }

@@ -92,10 +92,7 @@ void
 vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg)
 {
     assert (self && msg);
-    const struct {
-        const char *name;
-        uint64_t value;
-    } counters[] = {
+    const proto_counter_t counters[] = {
         {"boots", self->boots},
         {"boots_ready", self->boots_ready},
         {"boot_failures", self->boot_failures},
@@ -126,8 +123,7 @@ vmctl_stats_add_counters (const vmctl_stats_t *self, proto_msg_t *msg)
         {"boot_ms_sum", self->boot_ms_sum},
         {"boot_ms_count", self->boots_ready},
     };
-    for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
-        proto_msg_add_counter (msg, counters[index].name, (int64_t) counters[index].value);
+    proto_msg_add_counters (msg, counters, sizeof counters / sizeof counters[0]);
     for (size_t index = 0; index < VMCTL_STATS_BUCKETS; index++) {
         char name[32];
         if (s_bucket_ms[index] == INT64_MAX)

@@ -8,37 +8,25 @@
 void
 vmctl_xml_escape (FILE *out, const char *text)
 {
+    //  The five markup characters, and the three a parser turns into spaces in attribute
+    //  values (and CR into LF in text): as character references they survive exactly
+    //  (XML 1.0 section 3.3.3).
+    static const struct {
+        char character;
+        const char *reference;
+    } escapes[] = {
+        {'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"},   {'\'', "&apos;"},
+        {'"', "&quot;"}, {'\t', "&#9;"}, {'\n', "&#10;"}, {'\r', "&#13;"},
+    };
     for (const char *cursor = text; *cursor; cursor++) {
-        switch (*cursor) {
-        case '&':
-            fputs ("&amp;", out);
-            break;
-        case '<':
-            fputs ("&lt;", out);
-            break;
-        case '>':
-            fputs ("&gt;", out);
-            break;
-        case '\'':
-            fputs ("&apos;", out);
-            break;
-        case '"':
-            fputs ("&quot;", out);
-            break;
-        //  A parser turns these into spaces in attribute values (and CR into LF in text):
-        //  as character references they survive exactly (XML 1.0 section 3.3.3).
-        case '\t':
-            fputs ("&#9;", out);
-            break;
-        case '\n':
-            fputs ("&#10;", out);
-            break;
-        case '\r':
-            fputs ("&#13;", out);
-            break;
-        default:
+        const char *reference = NULL;
+        for (size_t index = 0; index < sizeof escapes / sizeof escapes[0] && !reference; index++)
+            if (escapes[index].character == *cursor)
+                reference = escapes[index].reference;
+        if (reference)
+            fputs (reference, out);
+        else
             fputc (*cursor, out);
-        }
     }
 }
 

@@ -4,19 +4,7 @@
 #include <criterion/new/assert.h>
 
 #include "bus_config.h"
-
-//  Write TEXT to a temporary file; returns its path (static buffer).
-static const char *
-s_write (const char *text)
-{
-    static char path[64];
-    strcpy (path, "/tmp/jt-bus-config-XXXXXX");
-    int fd = mkstemp (path);
-    cr_assert (ge (int, fd, 0));
-    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
-    close (fd);
-    return path;
-}
+#include "test_support.h"
 
 Test (bus_config, defaults_without_a_file)
 {
@@ -30,7 +18,7 @@ Test (bus_config, defaults_without_a_file)
 
 Test (bus_config, file_overrides_defaults)
 {
-    const char *path = s_write ("{\"instance\":\"b2\",\"heartbeat_ms\":250,\"hwm\":10,"
+    const char *path = test_write_temp ("{\"instance\":\"b2\",\"heartbeat_ms\":250,\"hwm\":10,"
                                 "\"endpoints\":{\"bus_in\":\"tcp://127.0.0.1:7001\"}}");
     bus_config_t config;
     proto_error_t error;
@@ -53,7 +41,7 @@ Test (bus_config, bad_config_names_file_and_field)
         {"{\"hwm\":1,}", "line 1"},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
-        const char *path = s_write (cases[index][0]);
+        const char *path = test_write_temp (cases[index][0]);
         bus_config_t config;
         proto_error_t error;
         cr_assert (eq (int, bus_config_load (&config, path, &error), -2), "%s", cases[index][0]);

@@ -121,12 +121,8 @@ Test (bus_forwarder, malformed_messages_are_dropped_and_counted_by_receivers)
 {
     proto_sub_t *sub = proto_sub_new (s_endpoints.bus_out);
     proto_sub_subscribe (sub, "");
-    //  A raw publisher that does not go through the codec.
-    zsock_t *raw = zsock_new (ZMQ_XPUB);
-    zsock_connect (raw, "%s", s_endpoints.bus_in);
-    zframe_t *subscription = zframe_recv (raw);  // wait until the subscription reached us
-    cr_assert (not (eq (ptr, subscription, NULL)));
-    zframe_destroy (&subscription);
+    zsock_t *raw = test_raw_publisher (s_endpoints.bus_in);
+    cr_assert (not (eq (ptr, raw, NULL)));
 
     zstr_sendm (raw, "vm.boot");
     zstr_send (raw, "{\"v\":1,");
@@ -161,10 +157,8 @@ Test (bus_forwarder, sequence_gaps_are_counted)
 {
     proto_sub_t *sub = proto_sub_new (s_endpoints.bus_out);
     proto_sub_subscribe (sub, "");
-    zsock_t *raw = zsock_new (ZMQ_XPUB);
-    zsock_connect (raw, "%s", s_endpoints.bus_in);
-    zframe_t *subscription = zframe_recv (raw);
-    zframe_destroy (&subscription);
+    zsock_t *raw = test_raw_publisher (s_endpoints.bus_in);
+    cr_assert (not (eq (ptr, raw, NULL)));
     const int seqs[] = {1, 2, 5, 6, 1};  // 3 and 4 lost; then the publisher restarted
     for (size_t index = 0; index < 5; index++) {
         zstr_sendm (raw, "vm.boot");

@@ -2,6 +2,7 @@
 
 #include <czmq.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 
 #include "test_support.h"
@@ -171,16 +172,116 @@ test_start_statestore (const char *run_dir, const char *extra)
     snprintf (config, sizeof config, "%s/statestore.json", run_dir);
     snprintf (log, sizeof log, "%s/statestore.log", run_dir);
     snprintf (socket_path, sizeof socket_path, "%s/state", run_dir);
-    FILE *file = fopen (config, "w");
-    if (!file)
+    if (test_write_file (config, "{\"repo\": \"%s/state.git\", \"heartbeat_ms\": 200%s%s}\n",
+                         run_dir, extra ? ", " : "", extra ? extra : ""))
         return -1;
-    fprintf (file, "{\"repo\": \"%s/state.git\", \"heartbeat_ms\": 200%s%s}\n", run_dir,
-             extra ? ", " : "", extra ? extra : "");
-    fclose (file);
     unlink (socket_path);  // a killed predecessor's socket must not count as "listening"
     char *argv[] = {JITSU_BUILD_DIR "/statestore/jitsu-statestore", "-c", config, NULL};
     pid_t pid = test_spawn (argv, log, log);
     return pid > 0 && test_wait_path (socket_path, 10000) ? pid : -1;
+}
+
+int
+test_start_bus_and_statestore (const char *run_dir, pid_t *bus, pid_t *statestore)
+{
+    *bus = test_start_bus (run_dir);
+    *statestore = test_start_statestore (run_dir, NULL);
+    return *bus > 0 && *statestore > 0 ? 0 : -1;
+}
+
+int
+test_write_file (const char *path, const char *format, ...)
+{
+    FILE *file = fopen (path, "w");
+    if (!file)
+        return -1;
+    va_list args;
+    va_start (args, format);
+    int written = vfprintf (file, format, args);
+    va_end (args);
+    return fclose (file) || written < 0 ? -1 : 0;
+}
+
+const char *
+test_write_temp (const char *text)
+{
+    static char path[32];
+    strcpy (path, "/tmp/jt-test-XXXXXX");
+    int fd = mkstemp (path);
+    size_t length = strlen (text);
+    if (fd < 0 || write (fd, text, length) != (ssize_t) length) {
+        fprintf (stderr, "test_write_temp: cannot write %s: %s\n", path, strerror (errno));
+        abort ();
+    }
+    close (fd);
+    return path;
+}
+
+//  Fill STORAGE with the loopback address of FAMILY at PORT. Returns its length.
+static socklen_t
+s_loopback (int family, int port, struct sockaddr_storage *storage)
+{
+    memset (storage, 0, sizeof *storage);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *address = (struct sockaddr_in6 *) storage;
+        address->sin6_family = AF_INET6;
+        address->sin6_port = htons ((uint16_t) port);
+        address->sin6_addr = in6addr_loopback;
+        return sizeof *address;
+    }
+    struct sockaddr_in *address = (struct sockaddr_in *) storage;
+    address->sin_family = AF_INET;
+    address->sin_port = htons ((uint16_t) port);
+    address->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    return sizeof *address;
+}
+
+int
+test_listen (int family, int port, int backlog)
+{
+    struct sockaddr_storage storage;
+    socklen_t length = s_loopback (family, port, &storage);
+    int fd = socket (family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    int yes = 1;
+    if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes)
+        || bind (fd, (struct sockaddr *) &storage, length) || listen (fd, backlog)) {
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+int
+test_free_port (int family)
+{
+    int fd = test_listen (family, 0, 1);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage storage;
+    socklen_t length = sizeof storage;
+    int rc = getsockname (fd, (struct sockaddr *) &storage, &length);
+    close (fd);
+    if (rc)
+        return -1;
+    return ntohs (family == AF_INET6 ? ((struct sockaddr_in6 *) &storage)->sin6_port
+                                     : ((struct sockaddr_in *) &storage)->sin_port);
+}
+
+zsock_t *
+test_raw_publisher (const char *endpoint)
+{
+    zsock_t *raw = zsock_new (ZMQ_XPUB);
+    if (!raw || zsock_connect (raw, "%s", endpoint)) {
+        zsock_destroy (&raw);
+        return NULL;
+    }
+    zframe_t *subscription = zframe_recv (raw);
+    if (!subscription)
+        zsock_destroy (&raw);
+    zframe_destroy (&subscription);
+    return raw;
 }
 
 int

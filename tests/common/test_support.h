@@ -4,6 +4,7 @@
 #ifndef TEST_SUPPORT_H_INCLUDED
 #define TEST_SUPPORT_H_INCLUDED
 
+#include <czmq.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -49,6 +50,33 @@ pid_t test_start_bus (const char *run_dir);
 //  every 200 ms, and EXTRA (may be NULL: more "key": value pairs for its config, without
 //  braces). Logs to RUN_DIR/statestore.log. Waits until it listens. Returns its PID, or -1.
 pid_t test_start_statestore (const char *run_dir, const char *extra);
+
+//  Start jitsu-bus, then jitsu-statestore without EXTRA, for RUN_DIR as the two above do; their
+//  PIDs go to *BUS and *STATESTORE (-1 for one that did not start). Returns 0 when both started,
+//  or -1.
+int test_start_bus_and_statestore (const char *run_dir, pid_t *bus, pid_t *statestore);
+
+//  Write FORMAT (printf-style) to PATH, created or truncated. Returns 0, or -1.
+int test_write_file (const char *path, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  Write TEXT to a new file /tmp/jt-test-XXXXXX. Returns its path, in a buffer the next call
+//  reuses (unlink the file when done). Aborts the test when /tmp cannot be written.
+const char *test_write_temp (const char *text);
+
+//  A TCP socket listening on the loopback address of FAMILY (AF_INET or AF_INET6) at PORT (0:
+//  any) with BACKLOG, SO_REUSEADDR set so a port just released can be taken again. Returns the
+//  fd, or -1.
+int test_listen (int family, int port, int backlog);
+
+//  A loopback TCP port of FAMILY that nothing listens on (taken, read back and released), or
+//  -1.
+int test_free_port (int family);
+
+//  A raw publisher, an XPUB socket that bypasses the codec, connected to ENDPOINT (the bus's
+//  bus_in). Returns once a subscription reached it, so what it sends next is not dropped; NULL
+//  when the socket cannot be made or no subscription came.
+zsock_t *test_raw_publisher (const char *endpoint);
 
 //  Run a shell COMMAND and return its exit status (-1 if it did not exit normally).
 int test_shell (const char *format, ...) __attribute__ ((format (printf, 1, 2)));

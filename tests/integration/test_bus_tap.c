@@ -15,7 +15,7 @@
 #define S_CTL JITSU_BUILD_DIR "/ctl/jitsuctl"
 
 static char *s_run_dir;
-static char s_path[4][256];  // bus log, tap output, tap errors, bus-in socket
+static char s_path[3][256];  // bus log, tap output, tap errors
 
 static void
 s_setup (void)
@@ -25,7 +25,6 @@ s_setup (void)
     snprintf (s_path[0], sizeof s_path[0], "%s/bus.log", s_run_dir);
     snprintf (s_path[1], sizeof s_path[1], "%s/tap.out", s_run_dir);
     snprintf (s_path[2], sizeof s_path[2], "%s/tap.err", s_run_dir);
-    snprintf (s_path[3], sizeof s_path[3], "%s/bus-in", s_run_dir);
 }
 
 static void
@@ -35,11 +34,27 @@ s_teardown (void)
     test_rundir_destroy (&s_run_dir);
 }
 
+//  Start jitsu-bus, logging to s_path[0], and wait until it listens.
 static pid_t
 s_start_bus (void)
 {
-    char *argv[] = {S_BUS, NULL};
-    pid_t pid = test_spawn (argv, s_path[0], s_path[0]);
+    pid_t pid = test_start_bus (s_run_dir);
+    cr_assert (gt (int, pid, 0), "the bus did not start (see %s)", s_path[0]);
+    return pid;
+}
+
+//  Start `jitsuctl tap` with the arguments up to a NULL, printing into s_path[1] and s_path[2].
+static pid_t
+s_start_tap (const char *first, ...)
+{
+    char *argv[8] = {S_CTL, "tap"};
+    size_t count = 2;
+    va_list args;
+    va_start (args, first);
+    for (const char *arg = first; arg && count < 7; arg = va_arg (args, const char *))
+        argv[count++] = (char *) arg;
+    va_end (args);
+    pid_t pid = test_spawn (argv, s_path[1], s_path[2]);
     cr_assert (gt (int, pid, 0));
     return pid;
 }
@@ -126,9 +141,7 @@ TestSuite (bus_tap, .init = s_setup, .fini = s_teardown, .timeout = 60);
 Test (bus_tap, every_message_arrives_once_and_in_order_per_publisher)
 {
     pid_t bus = s_start_bus ();
-    cr_assert (test_wait_path (s_path[3], 5000), "bus did not bind");
-    char *tap_argv[] = {S_CTL, "tap", "--count", "400", "vm.boot", NULL};
-    pid_t tap = test_spawn (tap_argv, s_path[1], s_path[2]);
+    pid_t tap = s_start_tap ("--count", "400", "vm.boot", NULL);
     pid_t first = s_start_publisher ("A", 200, 0);
     pid_t second = s_start_publisher ("B", 200, 0);
     cr_assert (eq (int, s_wait_exit (first), 0));
@@ -152,9 +165,7 @@ Test (bus_tap, every_message_arrives_once_and_in_order_per_publisher)
 Test (bus_tap, bus_killed_and_restarted_is_rejoined_without_intervention)
 {
     pid_t bus = s_start_bus ();
-    cr_assert (test_wait_path (s_path[3], 5000));
-    char *tap_argv[] = {S_CTL, "tap", "vm.boot", NULL};
-    pid_t tap = test_spawn (tap_argv, s_path[1], s_path[2]);
+    pid_t tap = s_start_tap ("vm.boot", NULL);
     //  500 messages each, one every 8 ms: about 4 s of traffic around the restart.
     pid_t first = s_start_publisher ("A", 500, 8);
     pid_t second = s_start_publisher ("B", 500, 8);
@@ -193,15 +204,13 @@ Test (bus_tap, bus_killed_and_restarted_is_rejoined_without_intervention)
 Test (bus_tap, published_message_shows_up_and_malformed_ones_are_reported)
 {
     pid_t bus = s_start_bus ();
-    cr_assert (test_wait_path (s_path[3], 5000));
-    char *tap_argv[] = {S_CTL, "tap", "vm.", NULL};
-    pid_t tap = test_spawn (tap_argv, s_path[1], s_path[2]);
+    pid_t tap = s_start_tap ("vm.", NULL);
 
     //  Garbage from a raw publisher: the tap reports it on stderr and keeps running.
-    zsock_t *raw = zsock_new (ZMQ_XPUB);
-    zsock_connect (raw, "ipc://%s/bus-in", s_run_dir);
-    zframe_t *subscription = zframe_recv (raw);
-    zframe_destroy (&subscription);
+    proto_endpoints_t endpoints;
+    proto_endpoints_defaults (&endpoints);
+    zsock_t *raw = test_raw_publisher (endpoints.bus_in);
+    cr_assert (not (eq (ptr, raw, NULL)));
     zstr_sendm (raw, "vm.boot");
     zstr_send (raw, "{\"v\":2,\"type\":\"vm.boot\"}");
     zsock_destroy (&raw);
@@ -236,7 +245,6 @@ Test (bus_tap, published_message_shows_up_and_malformed_ones_are_reported)
 Test (bus_tap, a_second_bus_on_the_same_run_dir_is_refused)
 {
     pid_t bus = s_start_bus ();
-    cr_assert (test_wait_path (s_path[3], 5000));
     char *argv[] = {S_BUS, NULL};
     pid_t second = test_spawn (argv, NULL, "/dev/null");
     cr_assert (eq (int, s_wait_exit (second), 1));
@@ -250,14 +258,10 @@ Test (bus_tap, bus_check_config_and_help)
 {
     char config[300];
     snprintf (config, sizeof config, "%s/bus.json", s_run_dir);
-    FILE *file = fopen (config, "w");
-    fputs ("{\"heartbeat_ms\": 5}\n", file);
-    fclose (file);
+    test_write_file (config, "{\"heartbeat_ms\": 5}\n");
     char *bad[] = {S_BUS, "--check-config", "-c", config, NULL};
     cr_assert (eq (int, s_wait_exit (test_spawn (bad, "/dev/null", "/dev/null")), 1));
-    file = fopen (config, "w");
-    fputs ("{\"heartbeat_ms\": 500}\n", file);
-    fclose (file);
+    test_write_file (config, "{\"heartbeat_ms\": 500}\n");
     char *good[] = {S_BUS, "--check-config", "-c", config, NULL};
     cr_assert (eq (int, s_wait_exit (test_spawn (good, "/dev/null", "/dev/null")), 0));
     char *help[] = {S_BUS, "--help", NULL};

@@ -82,20 +82,16 @@ Test (jitsuctl_state, service_apply_defines_a_list_atomically)
 {
     char path[512];
     snprintf (path, sizeof path, "%s/services.json", s_run_dir);
-    FILE *file = fopen (path, "w");
-    fputs ("[{\"name\":\"a\",\"dns\":[\"a.example\"],\"ip\":\"10.0.0.1\",\"domain\":\"a\"},"
-           " {\"name\":\"b\",\"dns\":[\"b.example\"],\"ip\":\"10.0.0.2\",\"domain\":\"b\","
-           "\"mask\":\"sometimes\"}]", file);
-    fclose (file);
+    test_write_file (path, "[{\"name\":\"a\",\"dns\":[\"a.example\"],\"ip\":\"10.0.0.1\","
+                           "\"domain\":\"a\"}, {\"name\":\"b\",\"dns\":[\"b.example\"],"
+                           "\"ip\":\"10.0.0.2\",\"domain\":\"b\",\"mask\":\"sometimes\"}]");
     cr_assert (eq (int, s_jitsuctl ("service", "apply", path, NULL), 1));
     cr_assert (s_contains (s_err, "mask"));
     cr_assert (eq (int, s_jitsuctl ("state", "ls", "/services", NULL), 0));
     cr_assert (not (s_contains (s_out, "/services/a")), "nothing of a refused list is written");
-    file = fopen (path, "w");
-    fputs ("[{\"name\":\"a\",\"dns\":[\"a.example\"],\"ip\":\"10.0.0.1\",\"domain\":\"a\"},"
-           " {\"name\":\"b\",\"dns\":[\"b.example\"],\"ip\":\"10.0.0.2\",\"domain\":\"b\"}]",
-           file);
-    fclose (file);
+    test_write_file (path, "[{\"name\":\"a\",\"dns\":[\"a.example\"],\"ip\":\"10.0.0.1\","
+                           "\"domain\":\"a\"}, {\"name\":\"b\",\"dns\":[\"b.example\"],"
+                           "\"ip\":\"10.0.0.2\",\"domain\":\"b\"}]");
     cr_assert (eq (int, s_jitsuctl ("service", "apply", path, NULL), 0));
     cr_assert (eq (int, s_jitsuctl ("state", "log", NULL), 0));
     cr_assert (s_contains (s_out, "service apply"));

@@ -25,9 +25,8 @@ s_start (int series_max)
     cr_assert (gt (int, test_start_bus (s_run_dir), 0));
     char config[512];
     snprintf (config, sizeof config, "%s/metrics.json", s_run_dir);
-    FILE *file = fopen (config, "w");
-    fprintf (file, "{\"port\": 0, \"series_max\": %d, \"heartbeat_ms\": 200}\n", series_max);
-    fclose (file);
+    test_write_file (config, "{\"port\": 0, \"series_max\": %d, \"heartbeat_ms\": 200}\n",
+                     series_max);
     char *argv[] = {S_METRICS, "-c", config, NULL};
     s_exporter = test_spawn (argv, s_log, s_log);
     for (int waited = 0; waited < 100 && !s_port; waited++) {

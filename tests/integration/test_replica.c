@@ -103,10 +103,8 @@ s_start (int drop_every)
     proto_endpoints_defaults (&s_endpoints);
     s_relayed = s_endpoints;
     snprintf (s_relayed.bus_out, sizeof s_relayed.bus_out, "ipc://%s/relay-out", s_run_dir);
-    s_bus = test_start_bus (s_run_dir);
-    s_statestore = test_start_statestore (s_run_dir, NULL);
-    cr_assert (gt (int, s_bus, 0));
-    cr_assert (gt (int, s_statestore, 0));
+    cr_assert (eq (int, test_start_bus_and_statestore (s_run_dir, &s_bus, &s_statestore), 0),
+               "bus or statestore did not start");
     strcpy (s_relay_config.in, s_endpoints.bus_out);
     strcpy (s_relay_config.out, s_relayed.bus_out);
     s_relay_config.drop_every = drop_every;
@@ -147,12 +145,7 @@ s_converge (void)
         json_t *reply = proto_state_client_call (
             s_client, json_pack ("{s:s, s:s}", "op", "snapshot", "prefix", ""), 2000, 3);
         cr_assert (not (eq (ptr, reply, NULL)), "statestore does not answer");
-        json_t *entries = json_object ();
-        size_t index;
-        json_t *entry;
-        json_array_foreach (json_object_get (reply, "entries"), index, entry)
-            json_object_set (entries, json_string_value (json_object_get (entry, "key")),
-                             json_object_get (entry, "value"));
+        json_t *entries = proto_state_client_values (reply);
         int64_t truth_rev = json_integer_value (json_object_get (reply, "rev"));
         zstr_free (&truth);
         truth = json_dumps (entries, JSON_COMPACT | JSON_SORT_KEYS);

@@ -23,10 +23,8 @@ s_setup (void)
 {
     s_run_dir = test_rundir_new ();
     proto_endpoints_defaults (&s_endpoints);
-    s_bus = test_start_bus (s_run_dir);
-    s_statestore = test_start_statestore (s_run_dir, NULL);
-    cr_assert (gt (int, s_bus, 0));
-    cr_assert (gt (int, s_statestore, 0), "statestore did not start");
+    cr_assert (eq (int, test_start_bus_and_statestore (s_run_dir, &s_bus, &s_statestore), 0),
+               "bus or statestore did not start");
     s_client = proto_state_client_new (s_endpoints.state, "test/1");
 }
 
@@ -342,9 +340,7 @@ s_counter (proto_sub_t *sub, const char *name)
         zpoller_wait (poller, 100);
         while (value < 0 && proto_sub_recv (sub, &msg, NULL) != -1) {
             if (msg.type == PROTO_MSG_SVC_ALIVE && streq (msg.svc_alive.name, "statestore"))
-                for (size_t index = 0; index < msg.svc_alive.counter_count; index++)
-                    if (streq (msg.svc_alive.counters[index].name, name))
-                        value = msg.svc_alive.counters[index].value;
+                value = proto_alive_counter (&msg.svc_alive, name, -1);
             proto_msg_reset (&msg);
         }
     }

@@ -73,12 +73,8 @@ Test (integration_vmctl, check_config_accepts_and_refuses)
     char good[512], bad[512];
     snprintf (good, sizeof good, "%s/good.json", vf_run_dir);
     snprintf (bad, sizeof bad, "%s/bad.json", vf_run_dir);
-    FILE *file = fopen (good, "w");
-    fputs ("{\"uri\": \"test:///default\", \"max_running\": 4}\n", file);
-    fclose (file);
-    file = fopen (bad, "w");
-    fputs ("{\"uri\": \"test:///default\",\n \"limit\": {}}\n", file);
-    fclose (file);
+    test_write_file (good, "{\"uri\": \"test:///default\", \"max_running\": 4}\n");
+    test_write_file (bad, "{\"uri\": \"test:///default\",\n \"limit\": {}}\n");
     cr_assert (eq (int, test_shell ("%s/vmctl/jitsu-vmctl --check-config -c %s >/dev/null",
                                     JITSU_BUILD_DIR, good), 0));
     cr_assert (eq (int, test_shell ("%s/vmctl/jitsu-vmctl --check-config -c %s 2>%s/err",
@@ -92,7 +88,7 @@ Test (integration_vmctl, kill_9_mid_boot_then_restart_leaves_exactly_one_vm)
     vf_need_libvirtd ();
     vf_start_libvirtd ();
     vf_start_vmctl (vf_test_uri (), NULL);
-    int port = vf_free_port ();
+    int port = test_free_port (AF_INET);
     //  Kill at several points of the boot: before vmctl has the request, around the create
     //  call, and while it waits for readiness (a probe nothing answers yet).
     const int delays_ms[] = {0, 1, 2, 5, 10, 30, -1};

@@ -23,19 +23,18 @@ s_start_dnsd (void)
     snprintf (config, sizeof config, "%s/dnsd.json", vf_run_dir);
     snprintf (port_file, sizeof port_file, "%s/dnsd.port", vf_run_dir);
     snprintf (log, sizeof log, "%s/dnsd.log", vf_run_dir);
-    FILE *file = fopen (config, "w");
-    cr_assert (not (eq (ptr, file, NULL)));
-    fprintf (file, "{\"instance\": \"1\", \"listen\": [\"127.0.0.1\"], \"port\": 0, "
-                   "\"port_file\": \"%s\", \"heartbeat_ms\": 200, "
-                   "\"statestore_heartbeat_ms\": 200, \"boot_retry_ms\": 500}\n",
-             port_file);
-    fclose (file);
+    int written = test_write_file (
+        config,
+        "{\"instance\": \"1\", \"listen\": [\"127.0.0.1\"], \"port\": 0, \"port_file\": \"%s\", "
+        "\"heartbeat_ms\": 200, \"statestore_heartbeat_ms\": 200, \"boot_retry_ms\": 500}\n",
+        port_file);
+    cr_assert (eq (int, written, 0));
     char *argv[] = {JITSU_BUILD_DIR "/dnsd/jitsu-dnsd", "-c", config, NULL};
     cr_assert (gt (int, test_spawn (argv, log, log), 0));
     cr_assert (test_wait_path (port_file, 10000), "dnsd did not start (see %s)", log);
     int port = 0;
     for (int attempt = 0; attempt < 100 && port <= 0; attempt++) {
-        file = fopen (port_file, "r");
+        FILE *file = fopen (port_file, "r");
         if (file && fscanf (file, "%d", &port) != 1)
             port = 0;
         if (file)

@@ -28,28 +28,15 @@ static zlistx_t *s_seen;                // proto_msg_t *, in arrival order
 static char s_libvirt_dir[64];          // the private libvirtd's directory, "" when none
 static pid_t s_libvirtd = -1;
 
-static void
-s_msg_destroy (void **item_p)
-{
-    proto_msg_t *msg = (proto_msg_t *) *item_p;
-    if (msg) {
-        proto_msg_reset (msg);
-        free (msg);
-    }
-    *item_p = NULL;
-}
-
 void
 vf_setup (void)
 {
     vf_run_dir = test_rundir_new ();
     proto_endpoints_defaults (&s_endpoints);
-    s_bus = test_start_bus (vf_run_dir);
-    vf_statestore = test_start_statestore (vf_run_dir, NULL);
-    cr_assert (gt (int, s_bus, 0));
-    cr_assert (gt (int, vf_statestore, 0), "statestore did not start");
+    cr_assert (eq (int, test_start_bus_and_statestore (vf_run_dir, &s_bus, &vf_statestore), 0),
+               "bus or statestore did not start");
     s_seen = zlistx_new ();
-    zlistx_set_destructor (s_seen, s_msg_destroy);
+    zlistx_set_destructor (s_seen, (czmq_destructor *) proto_msg_destroy);
     s_sub = proto_sub_new (s_endpoints.bus_out);
     proto_sub_subscribe (s_sub, "vm.");
     proto_sub_subscribe (s_sub, "svc.alive");
@@ -109,14 +96,12 @@ vf_wait (const char *topic, const char *service, int timeout_ms)
         if (found || zclock_mono () >= deadline)
             break;
         zpoller_wait (poller, 20);
-        proto_msg_t *msg = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-        proto_msg_init (msg, PROTO_MSG_UNKNOWN);
+        proto_msg_t *msg = proto_msg_new (PROTO_MSG_UNKNOWN);
         while (proto_sub_recv (s_sub, msg, NULL) == 0) {
             zlistx_add_end (s_seen, msg);
-            msg = (proto_msg_t *) zmalloc (sizeof (proto_msg_t));
-            proto_msg_init (msg, PROTO_MSG_UNKNOWN);
+            msg = proto_msg_new (PROTO_MSG_UNKNOWN);
         }
-        s_msg_destroy ((void **) &msg);
+        proto_msg_destroy (&msg);
     }
     zpoller_destroy (&poller);
     return found;
@@ -134,16 +119,13 @@ vf_expect (const char *topic, const char *service)
 void
 vf_drop (proto_msg_t *msg)
 {
-    s_msg_destroy ((void **) &msg);
+    proto_msg_destroy (&msg);
 }
 
 int64_t
 vf_counter (const proto_msg_t *alive, const char *name)
 {
-    for (size_t index = 0; index < alive->svc_alive.counter_count; index++)
-        if (streq (alive->svc_alive.counters[index].name, name))
-            return alive->svc_alive.counters[index].value;
-    return -1;
+    return proto_alive_counter (&alive->svc_alive, name, -1);
 }
 
 //  Wait until a vmctl heartbeat has counter NAME equal to VALUE; returns the last value seen.
@@ -170,13 +152,13 @@ vf_start_vmctl (const char *uri, const char *extra)
 {
     char config[512];
     snprintf (config, sizeof config, "%s/vmctl.json", vf_run_dir);
-    FILE *file = fopen (config, "w");
-    cr_assert (not (eq (ptr, file, NULL)));
-    fprintf (file, "{\"uri\": \"%s\", \"heartbeat_ms\": 200, \"statestore_heartbeat_ms\": 200, "
-                   "\"idle_check_ms\": 100, \"probe_interval_ms\": 10, \"reconnect_min_ms\": 50, "
-                   "\"reconnect_max_ms\": 400, \"save_dir\": \"%s/saves\"%s%s}\n",
-             uri, vf_run_dir, extra ? ", " : "", extra ? extra : "");
-    fclose (file);
+    int written = test_write_file (
+        config,
+        "{\"uri\": \"%s\", \"heartbeat_ms\": 200, \"statestore_heartbeat_ms\": 200, "
+        "\"idle_check_ms\": 100, \"probe_interval_ms\": 10, \"reconnect_min_ms\": 50, "
+        "\"reconnect_max_ms\": 400, \"save_dir\": \"%s/saves\"%s%s}\n",
+        uri, vf_run_dir, extra ? ", " : "", extra ? extra : "");
+    cr_assert (eq (int, written, 0));
     //  Its log goes to the test's stderr, where a failing test shows it.
     char *argv[] = {JITSU_BUILD_DIR "/vmctl/jitsu-vmctl", "-c", config, NULL};
     vf_vmctl = test_spawn (argv, NULL, NULL);
@@ -254,30 +236,11 @@ vf_state_becomes (const char *service, proto_state_t state)
     return last;
 }
 
-//  A loopback port nothing listens on.
-int
-vf_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    bind (fd, (struct sockaddr *) &address, sizeof address);
-    getsockname (fd, (struct sockaddr *) &address, &length);
-    close (fd);
-    return ntohs (address.sin_port);
-}
-
 void
 vf_listen (int port)
 {
-    vf_listener = socket (AF_INET, SOCK_STREAM, 0);
-    int yes = 1;
-    setsockopt (vf_listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    cr_assert (eq (int, bind (vf_listener, (struct sockaddr *) &address, sizeof address), 0));
-    cr_assert (eq (int, listen (vf_listener, 64), 0));
+    vf_listener = test_listen (AF_INET, port, 64);
+    cr_assert (ge (int, vf_listener, 0), "cannot listen on port %d", port);
 }
 
 //  The private libvirtd -------------------------------------------------------------------

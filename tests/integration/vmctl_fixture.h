@@ -61,8 +61,7 @@ void vf_service (const char *name, const char *json);
 proto_state_t vf_state (const char *service);
 proto_state_t vf_state_becomes (const char *service, proto_state_t state);
 
-//  A loopback port nothing listens on; listening on it (vf_listener).
-int vf_free_port (void);
+//  Listen on loopback PORT (test_free_port gives one nothing listens on) into vf_listener.
 void vf_listen (int port);
 
 //  Skip the test unless a private libvirtd can run here.

@@ -88,3 +88,24 @@ Test (metrics_registry, a_full_family_drops_and_counts_new_series)
     free (text);
     metrics_registry_destroy (&registry);
 }
+
+Test (metrics_registry, the_wrong_kind_of_update_is_refused_and_adds_no_series)
+{
+    metrics_registry_t *registry = metrics_registry_new (10);
+    const double buckets[] = {1};
+    metrics_registry_declare (registry, "jitsu_seconds", METRICS_HISTOGRAM, "Time.", buckets, 1);
+    metrics_registry_declare (registry, "jitsu_level", METRICS_GAUGE, "Level.", NULL, 0);
+    cr_assert (eq (int, metrics_registry_add (registry, "jitsu_seconds", "a=\"1\"", 1), -1));
+    cr_assert (eq (int, metrics_registry_set (registry, "jitsu_seconds", "a=\"1\"", 1), -1));
+    cr_assert (eq (int, metrics_registry_observe (registry, "jitsu_level", "a=\"1\"", 1), -1));
+    const uint64_t counts[] = {1};
+    cr_assert (eq (int, metrics_registry_set_histogram (registry, "jitsu_level", "a=\"1\"",
+                                                        counts, 1, 1, 0.5),
+                   -1));
+    cr_assert (eq (sz, metrics_registry_size (registry, "jitsu_seconds"), 0));
+    cr_assert (eq (sz, metrics_registry_size (registry, "jitsu_level"), 0));
+    cr_assert (eq (int, metrics_registry_set (registry, "jitsu_level", "a=\"1\"", 2), 0));
+    cr_assert (eq (int, metrics_registry_observe (registry, "jitsu_seconds", "a=\"1\"", 2), 0));
+    cr_assert (eq (sz, metrics_registry_size (registry, "jitsu_level"), 1));
+    metrics_registry_destroy (&registry);
+}

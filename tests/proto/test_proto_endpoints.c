@@ -4,6 +4,7 @@
 #include <criterion/new/assert.h>
 
 #include "proto.h"
+#include "test_support.h"
 
 Test (proto_endpoints, defaults_follow_jitsu_run_dir)
 {
@@ -74,12 +75,7 @@ Test (proto_endpoints, prepare_creates_a_private_run_directory)
 
 Test (proto_endpoints, config_file_errors_name_file_and_line)
 {
-    char path[] = "/tmp/jt-config-XXXXXX";
-    int fd = mkstemp (path);
-    cr_assert (ge (int, fd, 0));
-    const char *text = "{\n  \"instance\": \"1\",\n  \"instance\": \"2\"\n}\n";
-    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
-    close (fd);
+    const char *path = test_write_temp ("{\n  \"instance\": \"1\",\n  \"instance\": \"2\"\n}\n");
     proto_error_t error;
     cr_assert (eq (ptr, proto_config_load (path, &error), NULL));
     cr_assert (not (eq (ptr, strstr (error.text, path), NULL)), "%s", error.text);
@@ -108,4 +104,21 @@ Test (proto_endpoints, config_apply_splits_off_endpoints_and_leaves_the_object_a
     cr_assert (eq (int, proto_config_apply (config, fields, NULL, "test.json", &error), -2));
     cr_assert (not (eq (ptr, strstr (error.text, "endpoints"), NULL)), "%s", error.text);
     json_decref (config);
+}
+
+Test (proto_endpoints, a_run_dir_too_long_for_ipc_stops_a_config_with_the_reason)
+{
+    char long_dir[PROTO_PATH_MAX + 16];
+    memset (long_dir, 'd', sizeof long_dir - 1);
+    long_dir[0] = '/';
+    long_dir[sizeof long_dir - 1] = '\0';
+    setenv ("JITSU_RUN_DIR", long_dir, 1);
+    proto_endpoints_t endpoints;
+    proto_error_t error;
+    cr_assert (eq (int, proto_config_endpoints (&endpoints, &error), -2));
+    cr_assert (eq (int, error.code, PROTO_ERR_TOO_LONG));
+    cr_assert (not (eq (ptr, strstr (error.text, "JITSU_RUN_DIR"), NULL)), "%s", error.text);
+    unsetenv ("JITSU_RUN_DIR");
+    cr_assert (eq (int, proto_config_endpoints (&endpoints, &error), 0));
+    cr_assert (eq (str, endpoints.state, "ipc:///run/jitsu/state"));
 }

@@ -386,3 +386,31 @@ Test (proto_msg, builders_respect_their_limits)
     cr_assert (eq (int, proto_copy (small, sizeof small, "abcd"), -1));
     cr_assert (eq (str, small, "abc"));
 }
+
+Test (proto_msg, a_heap_message_is_initialised_and_destroyed_with_what_it_owns)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_MSG_STATE_CHANGED);
+    cr_assert (eq (int, msg->type, PROTO_MSG_STATE_CHANGED));
+    cr_assert (eq (str, msg->topic, "state.changed"));
+    json_t *value = json_integer (5);
+    cr_assert (eq (int, proto_msg_add_change (msg, "/a", PROTO_OP_PUT, value), 0));
+    json_decref (value);  // the change holds its own reference, freed by the destroy (ASan)
+    proto_msg_destroy (&msg);
+    cr_assert (eq (ptr, msg, NULL));
+    proto_msg_destroy (&msg);  // NULL-safe
+}
+
+Test (proto_msg, a_table_of_counters_goes_into_a_heartbeat_until_it_is_full)
+{
+    proto_msg_t msg;
+    proto_msg_init (&msg, PROTO_MSG_SVC_ALIVE);
+    const proto_counter_t counters[] = {{"boots", 3}, {"stops", 2}};
+    cr_assert (eq (int, proto_msg_add_counters (&msg, counters, 2), 0));
+    cr_assert (eq (sz, msg.svc_alive.counter_count, 2));
+    cr_assert (eq (i64, proto_alive_counter (&msg.svc_alive, "stops", -1), 2));
+    for (size_t index = 2; index < PROTO_COUNTERS_MAX; index++)
+        proto_msg_add_counter (&msg, "filler", 0);
+    cr_assert (eq (int, proto_msg_add_counters (&msg, counters, 2), -1), "no room left");
+    cr_assert (eq (sz, msg.svc_alive.counter_count, (size_t) PROTO_COUNTERS_MAX));
+    proto_msg_reset (&msg);
+}

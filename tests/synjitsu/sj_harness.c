@@ -118,10 +118,9 @@ sj_harness_start (const char *config)
         return;
 
     snprintf (path, sizeof path, "%s/synjitsu.json", s_run_dir);
-    FILE *file = fopen (path, "w");
-    fprintf (file, "{\"bridge\":\"br0\",\"heartbeat_ms\":100,\"garp_interval_ms\":200%s%s}\n",
-             *config ? "," : "", config);
-    fclose (file);
+    test_write_file (path,
+                     "{\"bridge\":\"br0\",\"heartbeat_ms\":100,\"garp_interval_ms\":200%s%s}\n",
+                     *config ? "," : "", config);
     char command[1024];
     snprintf (command, sizeof command, "exec ip netns exec %s %s -v -c %s",
               sj_netns_name (s_net, SJ_BRIDGE), SJ_SYNJITSU_BINARY, path);
@@ -217,11 +216,10 @@ sj_harness_wait_msg (proto_msg_type_t type, int timeout_ms, proto_msg_t *msg)
 int64_t
 sj_harness_counter (const proto_msg_t *alive, const char *name)
 {
-    for (size_t index = 0; index < alive->svc_alive.counter_count; index++)
-        if (streq (alive->svc_alive.counters[index].name, name))
-            return alive->svc_alive.counters[index].value;
-    cr_fail ("svc.alive has no counter %s", name);
-    return -1;
+    int64_t value = proto_alive_counter (&alive->svc_alive, name, INT64_MIN);
+    if (value == INT64_MIN)
+        cr_fail ("svc.alive has no counter %s", name);
+    return value;
 }
 
 int64_t
@@ -336,11 +334,17 @@ sj_harness_stop_synjitsu (void)
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
+void
+sj_harness_announce_booting (pcap_t *capture)
+{
+    sj_harness_publish_booting ("www");
+    sj_harness_wait_announced (capture, NULL);
+}
+
 int
 sj_harness_connect_while_booting (pcap_t *client_side)
 {
-    sj_harness_publish_booting ("www");
-    sj_harness_wait_announced (client_side, NULL);
+    sj_harness_announce_booting (client_side);
     int client = sj_harness_client_connect ();
     proto_msg_t msg;
     cr_assert (sj_harness_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg));

@@ -105,6 +105,10 @@ int sj_harness_guest_accept (int listener, int timeout_ms);
 //  SIGTERM synjitsu and reap it; returns its exit status, or -1 when it did not exit.
 int sj_harness_stop_synjitsu (void);
 
+//  "www" starts booting (vm.booting); returns once CAPTURE, on a path synjitsu's ARP
+//  Announcement takes (what the client receives, the bridge's output), saw it.
+void sj_harness_announce_booting (pcap_t *capture);
+
 //  "www" starts booting; once synjitsu announces it, the client connects and synjitsu holds
 //  its SYN. Returns the client's connecting socket.
 int sj_harness_connect_while_booting (pcap_t *client_side);

@@ -4,19 +4,7 @@
 #include <criterion/new/assert.h>
 
 #include "synjitsu_config.h"
-
-//  Write TEXT to a temporary file; returns its path (static buffer).
-static const char *
-s_write (const char *text)
-{
-    static char path[64];
-    strcpy (path, "/tmp/jt-synjitsu-config-XXXXXX");
-    int fd = mkstemp (path);
-    cr_assert (ge (int, fd, 0));
-    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
-    close (fd);
-    return path;
-}
+#include "test_support.h"
 
 Test (synjitsu_config, defaults_without_a_file)
 {
@@ -35,7 +23,7 @@ Test (synjitsu_config, defaults_without_a_file)
 
 Test (synjitsu_config, file_overrides_defaults)
 {
-    const char *path = s_write (
+    const char *path = test_write_temp (
         "{\"bridge\":\"jitsu0\",\"instance\":\"s2\",\"heartbeat_ms\":250,"
         "\"max_syns_per_ip\":4,\"max_syns\":16,\"max_hold_ms\":500,\"garp_count\":0,"
         "\"garp_interval_ms\":100,\"endpoints\":{\"bus_in\":\"tcp://127.0.0.1:7001\"}}");
@@ -68,7 +56,7 @@ Test (synjitsu_config, bad_config_names_file_and_field)
         {"{\"bridge\":\"br0\",\"bridge\":\"br1\"}", "duplicate"},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
-        const char *path = s_write (cases[index][0]);
+        const char *path = test_write_temp (cases[index][0]);
         synjitsu_config_t config;
         proto_error_t error;
         cr_assert (eq (int, synjitsu_config_load (&config, path, &error), -2), "%s",

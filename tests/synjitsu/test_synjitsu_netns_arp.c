@@ -18,8 +18,7 @@ Test (synjitsu_netns, the_bridge_hosts_own_stack_connects_with_zero_retransmits)
                                       sj_netns_name (sj_harness_net (), SJ_BRIDGE)), 0));
     pcap_t *bridge_out = sj_harness_capture (SJ_BRIDGE, "br0", PCAP_D_OUT);
     int listener = sj_harness_guest_listen ();
-    sj_harness_publish_booting ("www");
-    sj_harness_wait_announced (bridge_out, NULL);
+    sj_harness_announce_booting (bridge_out);
     int client = sj_harness_connect_from (SJ_BRIDGE);
     proto_msg_t msg;
     cr_assert (sj_harness_wait_msg (PROTO_MSG_SYN_HELD, 900, &msg), "no SYN from the host; log %s",

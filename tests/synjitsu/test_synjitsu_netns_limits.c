@@ -15,8 +15,7 @@ Test (synjitsu_netns, per_address_cap_drops_the_oldest_syns)
     sj_harness_start ("\"max_syns_per_ip\":2");
     pcap_t *client_side = sj_harness_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = sj_harness_guest_listen ();
-    sj_harness_publish_booting ("www");
-    sj_harness_wait_announced (client_side, NULL);
+    sj_harness_announce_booting (client_side);
     int clients[4];
     proto_msg_t msg;
     for (int index = 0; index < 4; index++) {
@@ -69,8 +68,7 @@ Test (synjitsu_netns, malformed_frames_on_the_bridge_are_dropped_counted_and_sur
 {
     sj_harness_start ("");
     pcap_t *client_side = sj_harness_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
-    sj_harness_publish_booting ("www");  // the filter now lets frames about 10.77.0.2 through
-    sj_harness_wait_announced (client_side, NULL);
+    sj_harness_announce_booting (client_side);  // the filter now lets 10.77.0.2's frames in
     //  Every malformed golden frame, sent raw from the client's namespace. (Not valid.pcap:
     //  its announcement from the guest's MAC and IP would rightly count as the guest up.)
     int raw = sj_harness_keep (sj_netns_socket (sj_harness_net (), SJ_CLIENT, AF_PACKET, SOCK_RAW));

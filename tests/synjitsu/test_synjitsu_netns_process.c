@@ -19,9 +19,8 @@ Test (synjitsu_netns, runs_unprivileged_with_cap_net_raw_only)
     snprintf (config, sizeof config, "%s/synjitsu.json", run_dir);
     cr_assert (eq (int, sj_netns_run ("cp %s %s && setcap cap_net_raw+ep %s", SJ_SYNJITSU_BINARY,
                                       binary, binary), 0), "setcap failed");
-    FILE *file = fopen (config, "w");
-    fprintf (file, "{\"bridge\":\"br0\",\"heartbeat_ms\":100,\"garp_interval_ms\":200}\n");
-    fclose (file);
+    test_write_file (config,
+                     "{\"bridge\":\"br0\",\"heartbeat_ms\":100,\"garp_interval_ms\":200}\n");
     //  The bus's sockets are for the owner and the jitsu group: let nobody's group in.
     chmod (run_dir, 0755);
     cr_assert (eq (int, sj_netns_run ("chgrp nogroup %s/bus-in %s/bus-out", run_dir, run_dir), 0));

@@ -13,8 +13,7 @@ Test (synjitsu_netns, guest_within_half_a_second_connects_with_zero_retransmits)
     sj_harness_start ("");
     pcap_t *client_side = sj_harness_capture (SJ_CLIENT, "eth0", PCAP_D_IN);
     int listener = sj_harness_guest_listen ();
-    sj_harness_publish_booting ("www");
-    sj_harness_wait_announced (client_side, NULL);
+    sj_harness_announce_booting (client_side);
 
     int64_t started = zclock_usecs ();
     int client = sj_harness_client_connect ();

@@ -4,6 +4,21 @@
 
 TestSuite (vmctl_boot, .init = vt_setup, .fini = vt_teardown, .timeout = 60);
 
+//  Boot SERVICE on a new domain DOMAIN whose readiness is a probe of a loopback port nothing
+//  listens on yet, and wait for vm.booting. Returns the port.
+static int
+s_boot_probed (const char *service, const char *domain, const char *mac)
+{
+    int port = vt_free_port ();
+    char extra[128];
+    snprintf (extra, sizeof extra, "\"ready\": \"probe:%d\", ", port);
+    vt_define (domain, mac);
+    vt_domain_service (service, domain, extra);
+    vt_boot (service);
+    vt_expect ("vm.booting", service);
+    return port;
+}
+
 Test (vmctl_boot, defined_domain_boots_with_booting_then_ready)
 {
     vt_start (NULL);
@@ -77,13 +92,7 @@ Test (vmctl_boot, running_vm_is_reannounced_not_booted_again)
 Test (vmctl_boot, boot_in_progress_is_not_started_twice)
 {
     vt_start (NULL);
-    int port = vt_free_port ();
-    char extra[128];
-    snprintf (extra, sizeof extra, "\"ready\": \"probe:%d\", ", port);
-    vt_define ("d2", "52:54:00:00:03:01");
-    vt_domain_service ("p1", "d2", extra);
-    vt_boot ("p1");
-    vt_expect ("vm.booting", "p1");
+    int port = s_boot_probed ("p1", "d2", "52:54:00:00:03:01");
     vt_boot ("p1");
     vt_boot ("p1");
     cr_assert (eq (i64, vt_counter_reaches ("boots_joined", 2, VT_WAIT), 2));
@@ -182,13 +191,7 @@ Test (vmctl_boot, define_error_fails_with_the_libvirt_message)
 Test (vmctl_boot, probe_readiness_waits_for_a_listener)
 {
     vt_start (NULL);
-    int port = vt_free_port ();
-    char extra[128];
-    snprintf (extra, sizeof extra, "\"ready\": \"probe:%d\", ", port);
-    vt_define ("d6", "52:54:00:00:07:01");
-    vt_domain_service ("p2", "d6", extra);
-    vt_boot ("p2");
-    vt_expect ("vm.booting", "p2");
+    int port = s_boot_probed ("p2", "d6", "52:54:00:00:07:01");
     cr_assert (eq (ptr, (void *) vt_wait ("vm.ready", "p2", 300), NULL),
                "nothing listens: not ready");
     vt_listen (port);
@@ -269,12 +272,22 @@ Test (vmctl_boot, counters_and_boot_ms_histogram_in_svc_alive)
     cr_assert (eq (i64, vt_counter ("libvirt_connected"), 1));
 }
 
+//  Start vmctl serving only KIND ("template" or "domain"), with a service of each kind: d on
+//  the new domain DOMAIN, t from the template at 127.0.0.HOST.
+static void
+s_start_serving (const char *kind, const char *domain, const char *mac, int host)
+{
+    char extra[64];
+    snprintf (extra, sizeof extra, "\"serve\": \"%s\"", kind);
+    vt_start (extra);
+    vt_define (domain, mac);
+    vt_domain_service ("d", domain, "");
+    vt_template_service ("t", host, "");
+}
+
 Test (vmctl_boot, an_instance_serving_templates_leaves_defined_domains_alone)
 {
-    vt_start ("\"serve\": \"template\"");
-    vt_define ("other", "52:54:00:00:41:01");
-    vt_domain_service ("d", "other", "");
-    vt_template_service ("t", 41, "");
+    s_start_serving ("template", "other", "52:54:00:00:41:01", 41);
     vt_boot ("d");
     vt_boot_ready ("t");
     //  The defined-domain service belongs to another vmctl: nothing is done or said about it.
@@ -286,10 +299,7 @@ Test (vmctl_boot, an_instance_serving_templates_leaves_defined_domains_alone)
 
 Test (vmctl_boot, an_instance_serving_defined_domains_leaves_templates_alone)
 {
-    vt_start ("\"serve\": \"domain\"");
-    vt_define ("mine", "52:54:00:00:42:01");
-    vt_domain_service ("d", "mine", "");
-    vt_template_service ("t", 42, "");
+    s_start_serving ("domain", "mine", "52:54:00:00:42:01", 42);
     vt_boot ("t");
     vt_boot_ready ("d");
     cr_assert (eq (int, vt_count ("vm.booting", "t"), 0));

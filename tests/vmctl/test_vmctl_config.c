@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "test_support.h"
 #include "vmctl_config.h"
 
 //  Apply TEXT (a JSON object) on top of the defaults. Returns the rc; ERROR says why.
@@ -102,11 +103,8 @@ Test (vmctl_config, domain_type_and_prefix_are_checked)
 
 Test (vmctl_config, file_errors_name_the_file_and_line)
 {
-    char path[] = "/tmp/vmctl-config-XXXXXX";
-    int fd = mkstemp (path);
-    const char *text = "{\n  \"uri\": \"test:///default\",\n  \"uri\": \"x\"\n}\n";
-    cr_assert (eq (sz, (size_t) write (fd, text, strlen (text)), strlen (text)));
-    close (fd);
+    const char *path =
+        test_write_temp ("{\n  \"uri\": \"test:///default\",\n  \"uri\": \"x\"\n}\n");
     vmctl_config_t config;
     proto_error_t error;
     int rc = vmctl_config_load (&config, path, &error);

@@ -5,7 +5,7 @@
 #include <criterion/new/assert.h>
 #include <netinet/in.h>
 
-#include "proto_addr.h"
+#include "test_support.h"
 #include "vmctl_prober.h"
 
 //  What the loop saw.
@@ -20,35 +20,6 @@ typedef struct {
     int listener;           // -1 until listening
     int toggles;            // s_on_toggle: how many times it stopped or started the probe
 } s_context_t;
-
-static int
-s_listen (int family, int port)
-{
-    int fd = socket (family, SOCK_STREAM, 0);
-    int yes = 1;
-    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    struct sockaddr_storage storage;
-    socklen_t length;
-    proto_addr_parse (family == AF_INET ? "127.0.0.1" : "::1", port, &storage, &length);
-    if (bind (fd, (struct sockaddr *) &storage, length) || listen (fd, 64)) {
-        close (fd);
-        return -1;
-    }
-    return fd;
-}
-
-//  A port nothing listens on.
-static int
-s_free_port (int family)
-{
-    int fd = s_listen (family, 0);
-    cr_assert (ge (int, fd, 0));
-    struct sockaddr_storage storage;
-    socklen_t length = sizeof storage;
-    getsockname (fd, (struct sockaddr *) &storage, &length);
-    close (fd);
-    return proto_addr_port (&storage);
-}
 
 static void
 s_on_connected (void *arg, const char *name, int64_t usecs)
@@ -75,7 +46,7 @@ static int
 s_on_start_listening (zloop_t *loop, int timer_id, void *arg)
 {
     s_context_t *context = (s_context_t *) arg;
-    context->listener = s_listen (context->family, context->port);
+    context->listener = test_listen (context->family, context->port, 64);
     return 0;
 }
 
@@ -96,7 +67,8 @@ s_context (s_context_t *context, int family)
     memset (context, 0, sizeof *context);
     context->loop = zloop_new ();
     context->family = family;
-    context->port = s_free_port (family);
+    context->port = test_free_port (family);
+    cr_assert (gt (int, context->port, 0));
     context->listener = -1;
     context->prober = vmctl_prober_new (context->loop, 10, 500, s_on_connected, context);
     cr_assert (not (eq (ptr, context->prober, NULL)));
@@ -115,7 +87,7 @@ Test (vmctl_prober, connects_to_a_listener, .timeout = 20)
 {
     s_context_t context;
     s_context (&context, AF_INET);
-    context.listener = s_listen (AF_INET, context.port);
+    context.listener = test_listen (AF_INET, context.port, 64);
     cr_assert (eq (int, vmctl_prober_start (context.prober, "www", "127.0.0.1", context.port),
                    0));
     s_run (&context, 5000);
@@ -156,7 +128,7 @@ Test (vmctl_prober, connects_over_ipv6, .timeout = 20)
     close (probe_fd);
     s_context_t context;
     s_context (&context, AF_INET6);
-    context.listener = s_listen (AF_INET6, context.port);
+    context.listener = test_listen (AF_INET6, context.port, 64);
     if (context.listener < 0) {
         s_context_end (&context);
         cr_skip_test ("cannot listen on ::1");
@@ -174,7 +146,7 @@ Test (vmctl_prober, stopped_probe_never_calls_back, .timeout = 20)
     vmctl_prober_start (context.prober, "www", "127.0.0.1", context.port);
     s_run (&context, 50);
     vmctl_prober_stop (context.prober, "www");
-    context.listener = s_listen (AF_INET, context.port);
+    context.listener = test_listen (AF_INET, context.port, 64);
     s_run (&context, 100);
     cr_assert (eq (int, context.calls, 0));
     cr_assert (eq (sz, vmctl_prober_running (context.prober), 0));

@@ -281,11 +281,7 @@ s_validate (const char *machine)
     strcpy (s_template.cmdline, "console=ttyS0 quiet ip=10.0.0.10");
     strcpy (s_service.mac, "52:54:00:12:34:56");
     char *xml = s_generate ();
-    char path[] = "/tmp/vmctl-xml-XXXXXX";
-    int fd = mkstemp (path);
-    cr_assert (ge (int, fd, 0));
-    cr_assert (eq (sz, (size_t) write (fd, xml, strlen (xml)), strlen (xml)));
-    close (fd);
+    const char *path = test_write_temp (xml);
     int rc = test_shell ("virt-xml-validate %s domain >/dev/null 2>&1", path);
     unlink (path);
     cr_assert (eq (int, rc, 0), "libvirt's domain schema refuses:\n%s", xml);

@@ -55,6 +55,18 @@ s_on_term (zloop_t *loop, zsock_t *pipe, void *argument)
     return term ? -1 : 0;
 }
 
+//  An actor's life once its servers are made: tell the test on PIPE whether start-up went OK,
+//  and only then run LOOP until s_on_term (given ARGUMENT: the vmctl server, for faults) ends
+//  it.
+static void
+s_actor_run (zsock_t *pipe, zloop_t *loop, bool ok, void *argument)
+{
+    zloop_reader (loop, pipe, s_on_term, argument);
+    zsock_signal (pipe, ok ? 0 : 1);
+    if (ok)
+        zloop_start (loop);
+}
+
 static void
 s_infra_actor (zsock_t *pipe, void *argument)
 {
@@ -70,10 +82,7 @@ s_infra_actor (zsock_t *pipe, void *argument)
     zloop_t *loop = zloop_new ();
     bool ok = bus && store && bus_forwarder_attach (bus, loop) == 0
               && statestore_server_attach (store, loop) == 0;
-    zloop_reader (loop, pipe, s_on_term, NULL);
-    zsock_signal (pipe, ok ? 0 : 1);
-    if (ok)
-        zloop_start (loop);
+    s_actor_run (pipe, loop, ok, NULL);
     zloop_destroy (&loop);
     statestore_server_destroy (&store);
     bus_forwarder_destroy (&bus);
@@ -94,11 +103,7 @@ s_vmctl_actor (zsock_t *pipe, void *argument)
                     object ? error.text : json_error.text);
     vmctl_server_t *server = rc ? NULL : vmctl_server_new (&config, false);
     zloop_t *loop = zloop_new ();
-    bool ok = server && vmctl_server_attach (server, loop) == 0;
-    zloop_reader (loop, pipe, s_on_term, server);
-    zsock_signal (pipe, ok ? 0 : 1);
-    if (ok)
-        zloop_start (loop);
+    s_actor_run (pipe, loop, server && vmctl_server_attach (server, loop) == 0, server);
     vmctl_server_destroy (&server);
     zloop_destroy (&loop);
 }
@@ -218,15 +223,6 @@ vt_states_reach (const char *service, const char *expected, int timeout_ms)
     return states;
 }
 
-static int64_t
-s_counter_of (const proto_msg_t *msg, const char *name)
-{
-    for (size_t index = 0; index < msg->svc_alive.counter_count; index++)
-        if (streq (msg->svc_alive.counters[index].name, name))
-            return msg->svc_alive.counters[index].value;
-    return -1;
-}
-
 int64_t
 vt_counter (const char *name)
 {
@@ -235,7 +231,7 @@ vt_counter (const char *name)
         ;
     const proto_msg_t *alive = vt_wait ("svc.alive", "vmctl", S_WAIT_MS);
     cr_assert (not (eq (ptr, (void *) alive, NULL)), "no heartbeat from vmctl");
-    return s_counter_of (alive, name);
+    return proto_alive_counter (&alive->svc_alive, name, -1);
 }
 
 int64_t
@@ -244,7 +240,7 @@ vt_counter_reaches (const char *name, int64_t value, int timeout_ms)
     int64_t deadline = zclock_mono () + timeout_ms, last = -1;
     while (zclock_mono () < deadline) {
         const proto_msg_t *alive = vt_wait ("svc.alive", "vmctl", 1000);
-        if (alive && (last = s_counter_of (alive, name)) >= value)
+        if (alive && (last = proto_alive_counter (&alive->svc_alive, name, -1)) >= value)
             break;
     }
     return last;
@@ -499,26 +495,16 @@ vt_inject (vmctl_job_kind_t kind, vmctl_fault_t fault)
 int
 vt_free_port (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &address, sizeof address), 0));
-    getsockname (fd, (struct sockaddr *) &address, &length);
-    close (fd);
-    return ntohs (address.sin_port);
+    int port = test_free_port (AF_INET);
+    cr_assert (gt (int, port, 0));
+    return port;
 }
 
 int
 vt_listen (int port)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    int yes = 1;
-    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &address, sizeof address), 0));
-    cr_assert (eq (int, listen (fd, 16), 0));
+    int fd = test_listen (AF_INET, port, 16);
+    cr_assert (ge (int, fd, 0), "cannot listen on port %d", port);
     if (s_listener_count < sizeof s_listeners / sizeof s_listeners[0])
         s_listeners[s_listener_count++] = fd;
     return fd;
