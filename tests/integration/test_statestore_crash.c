@@ -1,13 +1,15 @@
 /*  Integration: statestore killed with SIGKILL again and again under a stream of writes.
 
-    A writer puts in a loop while another thread kills statestore at random moments and starts
-    it again. After every kill `git fsck` must accept the repository as it was left; at the end
+    A writer puts in a loop while another thread kills statestore at random moments (each
+    statestore after it acknowledged a few puts, so a slow machine still tests something) and
+    starts it again. After every kill `git fsck` must accept the repository as it was left; at the end
     every acknowledged put must be there with its value (or with a later value whose
     acknowledgement was lost in a kill).  */
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "proto.h"
 #include "test_support.h"
@@ -15,8 +17,11 @@
 #define S_KEYS   40
 #define S_KILLS  8
 
+#define S_ACKS_PER_LIFE  5  // puts acknowledged by each statestore before it is killed
+
 static char *s_run_dir;
 static volatile bool s_writing;
+static _Atomic int64_t s_acknowledged;  // puts acknowledged so far
 
 //  What the writer knows about each key.
 typedef struct {
@@ -52,7 +57,14 @@ s_killer (void *argument)
 {
     s_killer_t *killer = (s_killer_t *) argument;
     for (int kill_count = 0; kill_count < S_KILLS; kill_count++) {
-        zclock_sleep (150 + randof (250));
+        //  Each statestore lives until it acknowledged a few puts (however slow the machine),
+        //  then dies at a random moment of the next quarter second.
+        int64_t before = atomic_load (&s_acknowledged);
+        for (int waited = 0;
+             waited < 30000 && atomic_load (&s_acknowledged) < before + S_ACKS_PER_LIFE;
+             waited += 10)
+            zclock_sleep (10);
+        zclock_sleep (randof (250));
         test_stop (killer->statestore, SIGKILL, 1000);
         if (test_shell ("git --git-dir=%s/state.git fsck --no-progress >>%s/fsck.log 2>&1",
                         s_run_dir, s_run_dir))
@@ -76,6 +88,7 @@ Test (statestore_crash, no_acknowledged_write_is_lost_to_kill_9)
         s_keys[index] = (s_key_t){-1, -1};
 
     s_writing = true;
+    atomic_store (&s_acknowledged, 0);
     pthread_t killer;
     pthread_create (&killer, NULL, s_killer, &shared);
     int64_t value = 0, acknowledged = 0;
@@ -89,6 +102,7 @@ Test (statestore_crash, no_acknowledged_write_is_lost_to_kill_9)
         if (reply && json_is_true (json_object_get (reply, "ok"))) {
             s_keys[key].acknowledged = value;
             acknowledged++;
+            atomic_fetch_add (&s_acknowledged, 1);
         }
         json_decref (reply);
         value++;
