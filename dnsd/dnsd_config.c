@@ -147,27 +147,27 @@ invalid:
                             position, text);
 }
 
-//  recursion_from, as Unbound's access-control: who may make dnsd ask its upstreams.
+//  A list of at most MAX CIDRs at KEY of the config into CIDRS, and their COUNT; an absent
+//  LIST leaves both as they are. recursion_from (as Unbound's access-control: who may make dnsd
+//  ask its upstreams) and rrl_exempt.
 static int
-s_recursion_from (dnsd_config_t *self, json_t *list, const char *path, proto_error_t *error)
+s_cidrs (json_t *list, const char *key, proto_cidr_t *cidrs, size_t max, size_t *count,
+         const char *path, proto_error_t *error)
 {
     if (!list)
         return 0;
-    if (!json_is_array (list) || json_array_size (list) > DNSD_RECURSION_MAX)
+    if (!json_is_array (list) || json_array_size (list) > max)
         return proto_error_set (error, PROTO_ERR_VALUE,
-                                "%s: recursion_from: a list of at most %d CIDRs ([]: nobody)", path,
-                                DNSD_RECURSION_MAX);
+                                "%s: %s: a list of at most %zu CIDRs ([]: nobody)", path, key, max);
     size_t index;
     json_t *item;
     json_array_foreach (list, index, item)
     {
-        if (!json_is_string (item)
-            || proto_cidr_parse (&self->recursion_from[index], json_string_value (item)))
+        if (!json_is_string (item) || proto_cidr_parse (&cidrs[index], json_string_value (item)))
             return proto_error_set (error, PROTO_ERR_VALUE,
-                                    "%s: recursion_from[%zu]: not a CIDR (\"10.0.0.0/8\")", path,
-                                    index);
+                                    "%s: %s[%zu]: not a CIDR (\"10.0.0.0/8\")", path, key, index);
     }
-    self->recursion_count = json_array_size (list);
+    *count = json_array_size (list);
     return 0;
 }
 
@@ -251,22 +251,9 @@ static int
 s_security (dnsd_config_t *self, json_t *exempt, const char *secret, const char *path,
             proto_error_t *error)
 {
-    if (exempt) {
-        if (!json_is_array (exempt) || json_array_size (exempt) > DNSD_RRL_EXEMPT_MAX)
-            return proto_error_set (error, PROTO_ERR_VALUE,
-                                    "%s: rrl_exempt: a list of at most %d CIDRs", path,
-                                    DNSD_RRL_EXEMPT_MAX);
-        size_t index;
-        json_t *item;
-        json_array_foreach (exempt, index, item)
-        {
-            if (!json_is_string (item)
-                || proto_cidr_parse (&self->rrl_exempt[index], json_string_value (item)))
-                return proto_error_set (error, PROTO_ERR_VALUE, "%s: rrl_exempt[%zu]: not a CIDR",
-                                        path, index);
-        }
-        self->rrl_exempt_count = json_array_size (exempt);
-    }
+    if (s_cidrs (exempt, "rrl_exempt", self->rrl_exempt, DNSD_RRL_EXEMPT_MAX,
+                 &self->rrl_exempt_count, path, error))
+        return -2;
     if (*secret) {
         if (dnsd_cookie_secret_parse (secret, self->cookie_secret))
             return proto_error_set (error, PROTO_ERR_VALUE,
@@ -281,8 +268,8 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
 {
     assert (self);
     memset (self, 0, sizeof *self);
-    if (proto_endpoints_defaults (&self->endpoints))
-        return proto_error_set (error, PROTO_ERR_TOO_LONG, "JITSU_RUN_DIR is too long");
+    if (proto_config_endpoints (&self->endpoints, error))
+        return -2;
     strcpy (self->instance, "1");
     strcpy (self->listen[0], "127.0.0.1");
     self->listen_count = 1;
@@ -364,7 +351,8 @@ dnsd_config_load (dnsd_config_t *self, const char *path, proto_error_t *error)
     if (rc == 0)
         rc = s_security (self, rrl_exempt, cookie_secret, path, error);
     if (rc == 0)
-        rc = s_recursion_from (self, recursion_from, path, error);
+        rc = s_cidrs (recursion_from, "recursion_from", self->recursion_from, DNSD_RECURSION_MAX,
+                      &self->recursion_count, path, error);
     json_decref (config);
     if (rc)
         dnsd_config_reset (self);

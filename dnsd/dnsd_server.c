@@ -604,10 +604,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     struct mallinfo2 heap = mallinfo2 ();
     proto_msg_t msg;
     proto_pub_alive (self->pub, &msg);
-    struct {
-        const char *name;
-        int64_t value;
-    } counters[] = {
+    const proto_counter_t counters[] = {
         {"queries", (int64_t) handler->queries},
         {"queries_udp", (int64_t) received},
         {"queries_tcp", (int64_t) tcp->messages},
@@ -688,8 +685,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         {"serving", self->serving ? 1 : 0},
         {"port", self->port},
     };
-    for (size_t index = 0; index < sizeof counters / sizeof counters[0]; index++)
-        proto_msg_add_counter (&msg, counters[index].name, counters[index].value);
+    proto_msg_add_counters (&msg, counters, sizeof counters / sizeof counters[0]);
     proto_pub_send (self->pub, &msg);
     return 0;
 }

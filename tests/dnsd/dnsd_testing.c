@@ -1,4 +1,4 @@
-/*  dnsd_testing: ldns helpers for dnsd's unit tests.  */
+/*  dnsd_testing: ldns helpers and a wired handler for dnsd's unit tests.  */
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -77,4 +77,34 @@ dt_json (const char *text)
     json_t *value = json_loads (text, 0, &error);
     cr_assert (value != NULL, "bad test JSON %s: %s", text, error.text);
     return value;
+}
+
+dnsd_service_t *
+dt_define (dnsd_table_t *table, const char *name, const char *json)
+{
+    json_t *value = dt_json (json);
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_table_define (table, name, value, &error), 0), "%s", error.text);
+    json_decref (value);
+    return dnsd_table_service (table, name);
+}
+
+void
+dt_stack_start (dt_stack_t *self, const char *config_path)
+{
+    proto_error_t error;
+    cr_assert (eq (int, dnsd_config_load (&self->config, config_path, &error), 0), "%s",
+               error.text);
+    self->table = dnsd_table_new (&self->config);
+    self->summon = dnsd_summon_new (self->table, &self->config);
+    self->handler = dnsd_handler_new (self->table, self->summon, &self->config);
+}
+
+void
+dt_stack_stop (dt_stack_t *self)
+{
+    dnsd_handler_destroy (&self->handler);
+    dnsd_summon_destroy (&self->summon);
+    dnsd_table_destroy (&self->table);
+    dnsd_config_reset (&self->config);
 }

@@ -1,4 +1,5 @@
-/*  dnsd_testing: what dnsd's unit tests share: DNS messages built and read with ldns.  */
+/*  dnsd_testing: what dnsd's unit tests share: DNS messages built and read with ldns, services
+    defined, and a handler wired to its table and summon as dnsd_server wires them.  */
 
 #ifndef DNSD_TESTING_H_INCLUDED
 #define DNSD_TESTING_H_INCLUDED
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dnsd_handler.h"
 #include "proto.h"
 
 //  A query for NAME of TYPE ("A", "AAAA"...) with id 0x1234 and RD; EDNS with payload 1232
@@ -25,5 +27,23 @@ const struct sockaddr *dt_client (struct sockaddr_storage *storage, const char *
 
 //  A service definition from JSON text.
 json_t *dt_json (const char *text);
+
+//  Define service NAME in TABLE from JSON text (the test fails if the table refuses it).
+//  Returns the service.
+dnsd_service_t *dt_define (dnsd_table_t *table, const char *name, const char *json);
+
+//  A handler with its own config, table and summon.
+typedef struct {
+    dnsd_config_t config;
+    dnsd_table_t *table;
+    dnsd_summon_t *summon;
+    dnsd_handler_t *handler;
+} dt_stack_t;
+
+//  Load the config from CONFIG_PATH (NULL: the defaults) and make the table, summon and handler.
+void dt_stack_start (dt_stack_t *self, const char *config_path);
+
+//  Destroy what dt_stack_start made.
+void dt_stack_stop (dt_stack_t *self);
 
 #endif

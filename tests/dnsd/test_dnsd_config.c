@@ -4,6 +4,7 @@
 #include <criterion/new/assert.h>
 
 #include "dnsd_config.h"
+#include "dnsd_testing.h"
 
 static char s_path[64];
 
@@ -18,6 +19,20 @@ s_load (dnsd_config_t *config, const char *text, proto_error_t *error)
     int rc = dnsd_config_load (config, s_path, error);
     unlink (s_path);
     return rc;
+}
+
+//  The config TEXT is refused, and the error names the file and FIELD.
+static void
+s_refused (const char *text, const char *field)
+{
+    dnsd_config_t config;
+    proto_error_t error;
+    cr_assert (eq (int, s_load (&config, text, &error), -2), "%s", text);
+    cr_assert (not(eq (ptr, strstr (error.text, field), NULL)), "%s: error \"%s\" does not name %s",
+               text, error.text, field);
+    cr_assert (not(eq (ptr, strstr (error.text, "/tmp/dnsd-config-"), NULL)),
+               "the file is named: %s", error.text);
+    dnsd_config_reset (&config);
 }
 
 Test (dnsd_config, defaults_serve_localhost_on_53_without_forwarding)
@@ -89,18 +104,8 @@ Test (dnsd_config, mistakes_are_refused_with_the_field_named)
         {"{\"recursion_from\": [\"localhost\"]}", "recursion_from[0]"},
         {"{\"recursion_from\": [8]}", "recursion_from[0]"},
     };
-    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
-        dnsd_config_t config;
-        proto_error_t error;
-        cr_assert (eq (int, s_load (&config, cases[index].text, &error), -2), "%s",
-                   cases[index].text);
-        cr_assert (not(eq (ptr, strstr (error.text, cases[index].field), NULL)),
-                   "%s: error \"%s\" does not name %s", cases[index].text, error.text,
-                   cases[index].field);
-        cr_assert (not(eq (ptr, strstr (error.text, "/tmp/dnsd-config-"), NULL)),
-                   "the file is named: %s", error.text);
-        dnsd_config_reset (&config);
-    }
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++)
+        s_refused (cases[index].text, cases[index].field);
 }
 
 Test (dnsd_config, hold_max_ms_defaults_to_1200_and_is_bounded)
@@ -113,9 +118,7 @@ Test (dnsd_config, hold_max_ms_defaults_to_1200_and_is_bounded)
     cr_assert (eq (int, s_load (&config, "{\"hold_max_ms\": 0}", &error), 0), "%s", error.text);
     cr_assert (eq (int, config.hold_max_ms, 0), "0: never hold");
     dnsd_config_reset (&config);
-    cr_assert (eq (int, s_load (&config, "{\"hold_max_ms\": 60001}", &error), -2));
-    cr_assert (not(eq (ptr, strstr (error.text, "hold_max_ms"), NULL)), "%s", error.text);
-    dnsd_config_reset (&config);
+    s_refused ("{\"hold_max_ms\": 60001}", "hold_max_ms");
 }
 
 Test (dnsd_config, rrl_and_cookie_keys_are_read_and_checked)
@@ -162,21 +165,8 @@ Test (dnsd_config, rrl_and_cookie_keys_are_read_and_checked)
         {"{\"cookie_secret\": \"e5e973e5a6b2a43f48e7dc849e37bfcfaa\"}", "cookie_secret"},
         {"{\"cookie_secret\": \"x5e973e5a6b2a43f48e7dc849e37bfcf\"}", "cookie_secret"},
     };
-    for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {
-        cr_assert (eq (int, s_load (&config, bad[index][0], &error), -2), "%s", bad[index][0]);
-        cr_assert (not(eq (ptr, strstr (error.text, bad[index][1]), NULL)), "%s", error.text);
-        dnsd_config_reset (&config);
-    }
-}
-
-//  A client address from text into STORAGE.
-static const struct sockaddr *
-s_client (struct sockaddr_storage *storage, const char *text)
-{
-    memset (storage, 0, sizeof *storage);
-    socklen_t length;
-    cr_assert (eq (int, proto_addr_parse (text, 0, storage, &length), 0), "%s", text);
-    return (const struct sockaddr *) storage;
+    for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++)
+        s_refused (bad[index][0], bad[index][1]);
 }
 
 Test (dnsd_config, recursion_is_offered_to_loopback_only_by_default)
@@ -186,17 +176,17 @@ Test (dnsd_config, recursion_is_offered_to_loopback_only_by_default)
     struct sockaddr_storage storage;
     cr_assert (eq (int, s_load (&config, "{\"upstreams\": [\"192.0.2.53\"]}", &error), 0));
     cr_assert (eq (sz, config.recursion_count, 2));
-    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1")));
-    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "127.3.2.1")));
-    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "::1")));
-    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "::ffff:127.0.0.1")));
-    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "192.0.2.1"))));
-    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "::2"))));
+    cr_assert (dnsd_config_recursion (&config, dt_client (&storage, "127.0.0.1")));
+    cr_assert (dnsd_config_recursion (&config, dt_client (&storage, "127.3.2.1")));
+    cr_assert (dnsd_config_recursion (&config, dt_client (&storage, "::1")));
+    cr_assert (dnsd_config_recursion (&config, dt_client (&storage, "::ffff:127.0.0.1")));
+    cr_assert (not(dnsd_config_recursion (&config, dt_client (&storage, "192.0.2.1"))));
+    cr_assert (not(dnsd_config_recursion (&config, dt_client (&storage, "::2"))));
     cr_assert (not(dnsd_config_recursion (&config, NULL)));
     dnsd_config_reset (&config);
     //  Without upstreams there is no recursion to offer, to anyone.
     cr_assert (eq (int, dnsd_config_load (&config, NULL, &error), 0));
-    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1"))));
+    cr_assert (not(dnsd_config_recursion (&config, dt_client (&storage, "127.0.0.1"))));
     dnsd_config_reset (&config);
 }
 
@@ -211,14 +201,14 @@ Test (dnsd_config, recursion_from_replaces_the_default)
                      &error);
     cr_assert (eq (int, rc, 0), "%s", error.text);
     cr_assert (eq (sz, config.recursion_count, 2));
-    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "10.1.2.3")));
-    cr_assert (dnsd_config_recursion (&config, s_client (&storage, "2001:db8::1")));
-    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1"))),
+    cr_assert (dnsd_config_recursion (&config, dt_client (&storage, "10.1.2.3")));
+    cr_assert (dnsd_config_recursion (&config, dt_client (&storage, "2001:db8::1")));
+    cr_assert (not(dnsd_config_recursion (&config, dt_client (&storage, "127.0.0.1"))),
                "loopback is no longer in it");
     dnsd_config_reset (&config);
     rc = s_load (&config, "{\"upstreams\": [\"192.0.2.53\"], \"recursion_from\": []}", &error);
     cr_assert (eq (int, rc, 0), "%s", error.text);
     cr_assert (eq (sz, config.recursion_count, 0));
-    cr_assert (not(dnsd_config_recursion (&config, s_client (&storage, "127.0.0.1"))), "nobody");
+    cr_assert (not(dnsd_config_recursion (&config, dt_client (&storage, "127.0.0.1"))), "nobody");
     dnsd_config_reset (&config);
 }

@@ -257,38 +257,27 @@ Test (dnsd_cookie, secrets_are_32_hex_digits_or_random)
 
 //  The handler with cookies: what a query's COOKIE option gets back ---------------------------
 
-static dnsd_config_t s_config;
-static dnsd_table_t *s_table;
-static dnsd_summon_t *s_summon;
-static dnsd_handler_t *s_handler;
+static dt_stack_t s_stack;
 static dnsd_cookie_t *s_cookie_jar;
 static uint8_t s_answer[65535];
 
 static void
 s_setup (void)
 {
-    proto_error_t error;
-    cr_assert (eq (int, dnsd_config_load (&s_config, NULL, &error), 0));
-    s_table = dnsd_table_new (&s_config);
-    s_summon = dnsd_summon_new (s_table, &s_config);
-    s_handler = dnsd_handler_new (s_table, s_summon, &s_config);
-    json_t *value = dt_json ("{\"name\":\"www\",\"dns\":[\"www.example.org\"],"
-                             "\"ip\":\"10.0.0.10\",\"domain\":\"www\"}");
-    cr_assert (eq (int, dnsd_table_define (s_table, "www", value, &error), 0));
-    json_decref (value);
-    dnsd_summon_state (s_summon, dnsd_table_service (s_table, "www"), PROTO_STATE_READY, 1, 0);
+    dt_stack_start (&s_stack, NULL);
+    dnsd_service_t *www = dt_define (s_stack.table, "www",
+                                     "{\"name\":\"www\",\"dns\":[\"www.example.org\"],"
+                                     "\"ip\":\"10.0.0.10\",\"domain\":\"www\"}");
+    dnsd_summon_state (s_stack.summon, www, PROTO_STATE_READY, 1, 0);
     s_cookie_jar = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    dnsd_handler_set_cookie (s_handler, s_cookie_jar);
+    dnsd_handler_set_cookie (s_stack.handler, s_cookie_jar);
 }
 
 static void
 s_teardown (void)
 {
-    dnsd_handler_destroy (&s_handler);
+    dt_stack_stop (&s_stack);
     dnsd_cookie_destroy (&s_cookie_jar);
-    dnsd_summon_destroy (&s_summon);
-    dnsd_table_destroy (&s_table);
-    dnsd_config_reset (&s_config);
 }
 
 //  Ask NAME A from ADDRESS at NOW_S with the COOKIE option data COOKIE_HEX (NULL: no option).
@@ -311,7 +300,7 @@ s_ask (const char *name, const char *cookie_hex, const char *address, int64_t no
     }
     struct sockaddr_storage storage;
     dnsd_context_t context = {dt_client (&storage, address), false, false, true, now_s * 1000, 500};
-    return dnsd_handler_process (s_handler, wire, size, &context, s_answer, DNSD_EDNS_PAYLOAD,
+    return dnsd_handler_process (s_stack.handler, wire, size, &context, s_answer, DNSD_EDNS_PAYLOAD,
                                  outcome);
 }
 
@@ -355,7 +344,7 @@ Test (dnsd_handler_cookie, a_client_cookie_gets_a_server_cookie_and_the_answer)
     ldns_pkt *packet = dt_parse (s_answer, outcome.size);
     cr_assert (eq (sz, ldns_pkt_ancount (packet), 1), "answered as without a cookie");
     ldns_pkt_free (packet);
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->cookies[DNSD_COOKIE_CLIENT_ONLY], 1));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->cookies[DNSD_COOKIE_CLIENT_ONLY], 1));
 }
 
 Test (dnsd_handler_cookie, the_returned_cookie_verifies_on_the_next_query)
@@ -375,8 +364,8 @@ Test (dnsd_handler_cookie, the_returned_cookie_verifies_on_the_next_query)
     cr_assert (eq (int, outcome.cookie, DNSD_COOKIE_BAD));
     cr_assert (not(eq (str, s_answer_cookie (outcome.size, &rcode), held)));
     cr_assert (eq (int, rcode, LDNS_RCODE_NOERROR), "a bad cookie is not enforced");
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->cookies[DNSD_COOKIE_VALID], 1));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->cookies[DNSD_COOKIE_BAD], 1));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->cookies[DNSD_COOKIE_VALID], 1));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->cookies[DNSD_COOKIE_BAD], 1));
 }
 
 Test (dnsd_handler_cookie, negative_and_refused_answers_carry_the_cookie_too)

@@ -7,21 +7,9 @@
 #include "dnsd_handler.h"
 #include "dnsd_testing.h"
 
-static dnsd_config_t s_config;
-static dnsd_table_t *s_table;
-static dnsd_summon_t *s_summon;
-static dnsd_handler_t *s_handler;
+static dt_stack_t s_stack;
 static struct sockaddr_storage s_client;
 static uint8_t s_answer[65535];
-
-static void
-s_define (const char *name, const char *json)
-{
-    json_t *value = dt_json (json);
-    proto_error_t error;
-    cr_assert (eq (int, dnsd_table_define (s_table, name, value, &error), 0), "%s", error.text);
-    json_decref (value);
-}
 
 //  Zones: example.net (configured), big.example (16 long NS names), 0.0.10.in-addr.arpa.
 //  Services: www (running, A and AAAA), sleepy (mask ready), lazy (mask none, ttl 300, boot_ttl
@@ -41,23 +29,24 @@ s_setup_with (bool forwarding)
                  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
     fprintf (file, "]}]%s}", forwarding ? ", \"upstreams\": [\"127.0.0.1@5300\"]" : "");
     fclose (file);
-    proto_error_t error;
-    cr_assert (eq (int, dnsd_config_load (&s_config, path, &error), 0), "%s", error.text);
+    dt_stack_start (&s_stack, path);
     unlink (path);
-    s_table = dnsd_table_new (&s_config);
-    s_summon = dnsd_summon_new (s_table, &s_config);
-    s_handler = dnsd_handler_new (s_table, s_summon, &s_config);
-    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
-                     "\"ip6\":\"2001:db8::10\",\"domain\":\"www\",\"ttl\":30}");
-    dnsd_summon_state (s_summon, dnsd_table_service (s_table, "www"), PROTO_STATE_READY, 1, 0);
-    s_define ("sleepy", "{\"name\":\"sleepy\",\"dns\":[\"sleepy.example.org\"],"
-                        "\"ip\":\"10.0.0.11\",\"domain\":\"sleepy\",\"mask\":\"ready\","
-                        "\"ready_timeout_ms\":3000}");
-    s_define ("lazy", "{\"name\":\"lazy\",\"dns\":[\"lazy.example.net\"],\"ip\":\"10.0.0.12\","
-                      "\"domain\":\"lazy\",\"mask\":\"none\",\"ttl\":300,\"boot_ttl\":4,"
-                      "\"drain_ttl\":6}");
-    s_define ("deep", "{\"name\":\"deep\",\"dns\":[\"a.b.deep.example.org\"],"
-                      "\"ip\":\"10.1.0.1\",\"domain\":\"deep\"}");
+    dnsd_table_t *table = s_stack.table;
+    dnsd_service_t *www =
+        dt_define (table, "www",
+                   "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
+                   "\"ip6\":\"2001:db8::10\",\"domain\":\"www\",\"ttl\":30}");
+    dnsd_summon_state (s_stack.summon, www, PROTO_STATE_READY, 1, 0);
+    dt_define (table, "sleepy",
+               "{\"name\":\"sleepy\",\"dns\":[\"sleepy.example.org\"],\"ip\":\"10.0.0.11\","
+               "\"domain\":\"sleepy\",\"mask\":\"ready\",\"ready_timeout_ms\":3000}");
+    dt_define (table, "lazy",
+               "{\"name\":\"lazy\",\"dns\":[\"lazy.example.net\"],\"ip\":\"10.0.0.12\","
+               "\"domain\":\"lazy\",\"mask\":\"none\",\"ttl\":300,\"boot_ttl\":4,"
+               "\"drain_ttl\":6}");
+    dt_define (table, "deep",
+               "{\"name\":\"deep\",\"dns\":[\"a.b.deep.example.org\"],\"ip\":\"10.1.0.1\","
+               "\"domain\":\"deep\"}");
     dt_client (&s_client, "127.0.0.1");
 }
 
@@ -76,10 +65,7 @@ s_setup_forwarding (void)
 static void
 s_teardown (void)
 {
-    dnsd_handler_destroy (&s_handler);
-    dnsd_summon_destroy (&s_summon);
-    dnsd_table_destroy (&s_table);
-    dnsd_config_reset (&s_config);
+    dt_stack_stop (&s_stack);
 }
 
 //  Run the SIZE bytes of WIRE through the handler over UDP (or TCP) with room to wait.
@@ -87,7 +73,7 @@ static dnsd_verdict_t
 s_process (const uint8_t *wire, size_t size, bool tcp, dnsd_outcome_t *outcome)
 {
     dnsd_context_t context = {(const struct sockaddr *) &s_client, tcp, false, true, 1000, 500};
-    return dnsd_handler_process (s_handler, wire, size, &context, s_answer,
+    return dnsd_handler_process (s_stack.handler, wire, size, &context, s_answer,
                                  tcp ? sizeof s_answer : DNSD_EDNS_PAYLOAD, outcome);
 }
 
@@ -151,8 +137,8 @@ Test (dnsd_handler, a_and_aaaa_of_a_running_service_are_answered_with_its_ttl)
     packet = s_ask ("www.example.org.", "ANY", false);
     cr_assert (eq (u16, ldns_pkt_ancount (packet), 2));
     ldns_pkt_free (packet);
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->answers[0], 3));
-    cr_assert (eq (i64, dnsd_table_service (s_table, "www")->hits, 3), "hits counted");
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->answers[0], 3));
+    cr_assert (eq (i64, dnsd_table_service (s_stack.table, "www")->hits, 3), "hits counted");
 }
 
 Test (dnsd_handler, names_are_case_insensitive)
@@ -183,7 +169,7 @@ Test (dnsd_handler, a_missing_name_is_nxdomain_with_the_soa)
     cr_assert (eq (u32, s_ttl (packet, LDNS_SECTION_AUTHORITY, 0), 30),
                "negative TTL: min (SOA TTL, MINIMUM)");
     ldns_pkt_free (packet);
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->answers[3], 2));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->answers[3], 2));
 }
 
 Test (dnsd_handler, another_type_at_an_existing_name_is_nodata)
@@ -201,7 +187,7 @@ Test (dnsd_handler, another_type_at_an_existing_name_is_nodata)
         cr_assert (eq (u16, ldns_pkt_nscount (packet), 1), "SOA in authority");
         ldns_pkt_free (packet);
     }
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->nodata, 5));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->nodata, 5));
 }
 
 Test (dnsd_handler, soa_and_ns_are_answered_at_the_apex)
@@ -257,7 +243,7 @@ Test (dnsd_handler_forwarding, names_outside_the_zones_are_forwarded)
     cr_assert (eq (sz, outcome.limit, 1232));
     cr_assert (eq (int, s_process (wire, size, true, &outcome), DNSD_VERDICT_FORWARD));
     cr_assert (eq (sz, outcome.limit, 65535));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 2));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->forwarded, 2));
     //  Served names are still answered here.
     ldns_pkt *packet = s_ask ("nope.example.org.", "A", false);
     cr_assert (eq (int, ldns_pkt_get_rcode (packet), LDNS_RCODE_NXDOMAIN));
@@ -292,8 +278,8 @@ Test (dnsd_handler_forwarding, a_client_outside_recursion_from_is_refused_withou
     cr_assert (eq (int, s_ask_from ("2001:db8::1", "www.example.com.", true, &outcome),
                    DNSD_VERDICT_ANSWER));
     cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->recursion_refused, 2));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 0));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->recursion_refused, 2));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->forwarded, 0));
     //  Its own names are answered to anyone, without RA.
     cr_assert (eq (int, s_ask_from ("192.0.2.1", "www.example.org.", true, &outcome),
                    DNSD_VERDICT_ANSWER));
@@ -306,7 +292,7 @@ Test (dnsd_handler_forwarding, a_client_outside_recursion_from_is_refused_withou
         eq (int, s_ask_from ("::1", "www.example.com.", true, &outcome), DNSD_VERDICT_FORWARD));
     cr_assert (eq (int, s_ask_from ("::ffff:127.0.0.1", "www.example.com.", true, &outcome),
                    DNSD_VERDICT_FORWARD));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 3));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->forwarded, 3));
 }
 
 Test (dnsd_handler_forwarding, ra_is_set_in_every_answer_to_a_client_offered_recursion)
@@ -342,8 +328,8 @@ Test (dnsd_handler_forwarding, a_foreign_name_without_rd_is_refused_never_forwar
                    DNSD_VERDICT_ANSWER));
     cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
     cr_assert (s_ra (), "recursion is available, it was not asked for");
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->norecurse_refused, 1));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->forwarded, 0));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->norecurse_refused, 1));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->forwarded, 0));
     //  Its own names need no RD.
     cr_assert (eq (int, s_ask_from ("127.0.0.1", "www.example.org.", false, &outcome),
                    DNSD_VERDICT_ANSWER));
@@ -361,7 +347,7 @@ Test (dnsd_handler, ra_is_never_set_without_forwarding)
                    DNSD_VERDICT_ANSWER));
     cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
     cr_assert (not(s_ra ()));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->recursion_refused, 0),
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->recursion_refused, 0),
                "nothing to refuse: no recursion at all");
 }
 
@@ -374,7 +360,7 @@ Test (dnsd_handler, other_classes_and_zone_transfers_are_refused)
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_ANSWER));
     cr_assert (eq (int, outcome.rcode, DNSD_RCODE_REFUSED));
     ldns_pkt_free (s_ask ("example.net.", "AXFR", false));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->answers[5], 2));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->answers[5], 2));
 }
 
 Test (dnsd_handler, malformed_messages_are_dropped_or_answered_like_nsd)
@@ -399,7 +385,7 @@ Test (dnsd_handler, malformed_messages_are_dropped_or_answered_like_nsd)
     ldns_pkt *packet = dt_parse (s_answer, outcome.size);
     cr_assert (eq (u8, ldns_pkt_edns_extended_rcode (packet), 1), "BADVERS");
     ldns_pkt_free (packet);
-    const dnsd_handler_stats_t *stats = dnsd_handler_stats (s_handler);
+    const dnsd_handler_stats_t *stats = dnsd_handler_stats (s_stack.handler);
     cr_assert (eq (u64, stats->dropped_short, 1));
     cr_assert (eq (u64, stats->dropped_response, 1));
     cr_assert (eq (u64, stats->answers[DNSD_RCODE_NOTIMP], 1));
@@ -426,7 +412,7 @@ Test (dnsd_handler, a_large_answer_is_truncated_over_udp_and_whole_over_tcp)
     cr_assert (not(ldns_pkt_tc (packet)));
     cr_assert (eq (u16, ldns_pkt_ancount (packet), 16));
     ldns_pkt_free (packet);
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->truncated, 2));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->truncated, 2));
 }
 
 Test (dnsd_handler, an_address_query_for_a_sleeping_service_waits_and_boots)
@@ -445,13 +431,13 @@ Test (dnsd_handler, an_address_query_for_a_sleeping_service_waits_and_boots)
     cr_assert (not(outcome.boot), "single flight");
     //  Released: answered whatever the state.
     dnsd_context_t context = {(const struct sockaddr *) &s_client, false, true, true, 2000, 900};
-    cr_assert (eq (int,
-                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),
-                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (
+        int, dnsd_handler_process (s_stack.handler, wire, size, &context, s_answer, 1232, &outcome),
+        DNSD_VERDICT_ANSWER));
     ldns_pkt *packet = dt_parse (s_answer, outcome.size);
     s_expect_rdata (packet, LDNS_SECTION_ANSWER, 0, "10.0.0.11");
     ldns_pkt_free (packet);
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->held, 2));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->held, 2));
 }
 
 Test (dnsd_handler, other_types_for_a_sleeping_service_never_wait_or_boot)
@@ -464,7 +450,7 @@ Test (dnsd_handler, other_types_for_a_sleeping_service_never_wait_or_boot)
         cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_ANSWER));
         cr_assert (not(outcome.boot), "%s booted", types[index]);
     }
-    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boots, 0));
+    cr_assert (eq (u64, dnsd_summon_stats (s_stack.summon)->boots, 0));
 }
 
 Test (dnsd_handler, a_full_waitlist_means_an_answer_now)
@@ -473,11 +459,11 @@ Test (dnsd_handler, a_full_waitlist_means_an_answer_now)
     size_t size = dt_query (wire, "sleepy.example.org.", "AAAA", false);
     dnsd_context_t context = {(const struct sockaddr *) &s_client, false, false, false, 1000, 500};
     dnsd_outcome_t outcome;
-    cr_assert (eq (int,
-                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),
-                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (
+        int, dnsd_handler_process (s_stack.handler, wire, size, &context, s_answer, 1232, &outcome),
+        DNSD_VERDICT_ANSWER));
     cr_assert (outcome.boot, "the boot still starts");
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->hold_refused, 1));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->hold_refused, 1));
 }
 
 Test (dnsd_handler, a_sleeping_service_with_mask_none_is_answered_at_once_and_booted)
@@ -500,9 +486,9 @@ s_answer_ttl (const char *name, int64_t mono_ms, dnsd_outcome_t *outcome)
     size_t size = dt_query (wire, name, "A", false);
     dnsd_context_t context = {
         (const struct sockaddr *) &s_client, false, false, true, 1000, mono_ms};
-    cr_assert (eq (int,
-                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, outcome),
-                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (
+        int, dnsd_handler_process (s_stack.handler, wire, size, &context, s_answer, 1232, outcome),
+        DNSD_VERDICT_ANSWER));
     ldns_pkt *packet = dt_parse (s_answer, outcome->size);
     uint32_t ttl = s_ttl (packet, LDNS_SECTION_ANSWER, 0);
     ldns_pkt_free (packet);
@@ -519,28 +505,28 @@ s_on_report (dnsd_service_t *service, void *arg)
 
 Test (dnsd_handler, answers_carry_the_boot_ttl_until_ready_and_the_drain_ttl_while_draining)
 {
-    dnsd_service_t *lazy = dnsd_table_service (s_table, "lazy");
+    dnsd_service_t *lazy = dnsd_table_service (s_stack.table, "lazy");
     dnsd_outcome_t outcome;
     cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 500, &outcome), 4),
                "mask none, answered before ready: the boot TTL");
     cr_assert (outcome.boot);
     cr_assert (outcome.report, "the first query is reported at once");
     cr_assert (eq (ptr, outcome.service, lazy));
-    dnsd_table_report (s_table, lazy, 500, s_on_report, NULL);
+    dnsd_table_report (s_stack.table, lazy, 500, s_on_report, NULL);
     cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 600, &outcome), 4), "still booting");
     cr_assert (not(outcome.report), "coalesced: reported within the second");
-    dnsd_summon_state (s_summon, lazy, PROTO_STATE_READY, 10, 650);
+    dnsd_summon_state (s_stack.summon, lazy, PROTO_STATE_READY, 10, 650);
     cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 660, &outcome), 300), "ready");
     cr_assert (not(outcome.report));
     //  vmctl announces a drain: the drain TTL at once, no boot, and the query reported now.
-    dnsd_summon_state (s_summon, lazy, PROTO_STATE_DRAINING, 20, 700);
+    dnsd_summon_state (s_stack.summon, lazy, PROTO_STATE_DRAINING, 20, 700);
     cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 800, &outcome), 6));
     cr_assert (not(outcome.boot));
     cr_assert (outcome.report, "a query during the drain is reported at once: it cancels it");
-    dnsd_table_report (s_table, lazy, 800, s_on_report, NULL);
+    dnsd_table_report (s_stack.table, lazy, 800, s_on_report, NULL);
     cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 900, &outcome), 6));
     cr_assert (not(outcome.report), "once per drain; the rest coalesce");
-    dnsd_summon_state (s_summon, lazy, PROTO_STATE_READY, 30, 950);
+    dnsd_summon_state (s_stack.summon, lazy, PROTO_STATE_READY, 30, 950);
     cr_assert (eq (u32, s_answer_ttl ("lazy.example.net.", 960, &outcome), 300), "back to full");
     cr_assert (eq (int, s_reports, 2));
 }
@@ -553,9 +539,9 @@ Test (dnsd_handler, a_held_query_released_after_ready_gets_the_full_ttl_and_at_t
     cr_assert (eq (int, s_process (wire, size, false, &outcome), DNSD_VERDICT_WAIT));
     //  Released at the cap: not ready yet.
     dnsd_context_t context = {(const struct sockaddr *) &s_client, false, true, true, 2000, 1700};
-    cr_assert (eq (int,
-                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),
-                   DNSD_VERDICT_ANSWER));
+    cr_assert (eq (
+        int, dnsd_handler_process (s_stack.handler, wire, size, &context, s_answer, 1232, &outcome),
+        DNSD_VERDICT_ANSWER));
     ldns_pkt *packet = dt_parse (s_answer, outcome.size);
     cr_assert (eq (u32, s_ttl (packet, LDNS_SECTION_ANSWER, 0), 5), "boot_ttl's default");
     char *owner = s_owner (packet, LDNS_SECTION_ANSWER, 0);
@@ -563,11 +549,11 @@ Test (dnsd_handler, a_held_query_released_after_ready_gets_the_full_ttl_and_at_t
     free (owner);
     ldns_pkt_free (packet);
     //  Released by vm.ready.
-    dnsd_summon_state (s_summon, dnsd_table_service (s_table, "sleepy"), PROTO_STATE_READY, 5,
-                       1800);
-    cr_assert (eq (int,
-                   dnsd_handler_process (s_handler, wire, size, &context, s_answer, 1232, &outcome),
-                   DNSD_VERDICT_ANSWER));
+    dnsd_summon_state (s_stack.summon, dnsd_table_service (s_stack.table, "sleepy"),
+                       PROTO_STATE_READY, 5, 1800);
+    cr_assert (eq (
+        int, dnsd_handler_process (s_stack.handler, wire, size, &context, s_answer, 1232, &outcome),
+        DNSD_VERDICT_ANSWER));
     packet = dt_parse (s_answer, outcome.size);
     cr_assert (eq (u32, s_ttl (packet, LDNS_SECTION_ANSWER, 0), 60), "the service's ttl");
     ldns_pkt_free (packet);
@@ -579,8 +565,9 @@ Test (dnsd_handler, a_held_query_released_after_ready_gets_the_full_ttl_and_at_t
 Test (dnsd_handler, an_empty_non_terminal_is_nodata_for_every_type_and_wakes_nothing)
 {
     //  In a configured zone (a derived one has its apex at the service's parent).
-    s_define ("nest", "{\"name\":\"nest\",\"dns\":[\"x.y.z.example.net\"],"
-                      "\"ip\":\"10.1.0.2\",\"domain\":\"nest\"}");
+    dt_define (s_stack.table, "nest",
+               "{\"name\":\"nest\",\"dns\":[\"x.y.z.example.net\"],\"ip\":\"10.1.0.2\","
+               "\"domain\":\"nest\"}");
     const char *types[] = {"A", "AAAA", "NS", "TXT", "ANY"};
     const char *names[] = {"z.example.net.", "Y.z.EXAMPLE.nEt."};
     for (size_t name = 0; name < 2; name++)
@@ -602,9 +589,10 @@ Test (dnsd_handler, an_empty_non_terminal_is_nodata_for_every_type_and_wakes_not
             free (asked);
             ldns_pkt_free (packet);
         }
-    cr_assert (eq (u64, dnsd_summon_stats (s_summon)->boots, 0));
-    cr_assert (eq (u64, dnsd_handler_stats (s_handler)->service_queries, 0), "no service's hit");
-    cr_assert (eq (i64, dnsd_table_service (s_table, "nest")->hits, 0));
+    cr_assert (eq (u64, dnsd_summon_stats (s_stack.summon)->boots, 0));
+    cr_assert (eq (u64, dnsd_handler_stats (s_stack.handler)->service_queries, 0),
+               "no service's hit");
+    cr_assert (eq (i64, dnsd_table_service (s_stack.table, "nest")->hits, 0));
     ldns_pkt *packet = s_ask ("w.y.z.example.net.", "A", false);
     cr_assert (eq (int, ldns_pkt_get_rcode (packet), LDNS_RCODE_NXDOMAIN), "beside it: none");
     ldns_pkt_free (packet);

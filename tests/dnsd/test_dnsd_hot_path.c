@@ -42,41 +42,24 @@ __wrap_realloc (void *pointer, size_t size)
     return __real_realloc (pointer, size);
 }
 
-static dnsd_config_t s_config;
-static dnsd_table_t *s_table;
-static dnsd_summon_t *s_summon;
-static dnsd_handler_t *s_handler;
-
-static void
-s_define (const char *name, const char *json)
-{
-    json_t *value = dt_json (json);
-    proto_error_t error;
-    cr_assert (eq (int, dnsd_table_define (s_table, name, value, &error), 0), "%s", error.text);
-    json_decref (value);
-}
+static dt_stack_t s_stack;
 
 static void
 s_setup (void)
 {
-    proto_error_t error;
-    cr_assert (eq (int, dnsd_config_load (&s_config, NULL, &error), 0));
-    s_table = dnsd_table_new (&s_config);
-    s_summon = dnsd_summon_new (s_table, &s_config);
-    s_handler = dnsd_handler_new (s_table, s_summon, &s_config);
-    s_define ("www", "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
-                     "\"ip6\":\"2001:db8::10\",\"domain\":\"www\"}");
-    dnsd_summon_state (s_summon, dnsd_table_service (s_table, "www"), PROTO_STATE_READY, 1, 0);
+    dt_stack_start (&s_stack, NULL);
+    dnsd_service_t *www =
+        dt_define (s_stack.table, "www",
+                   "{\"name\":\"www\",\"dns\":[\"www.example.org\"],\"ip\":\"10.0.0.10\","
+                   "\"ip6\":\"2001:db8::10\",\"domain\":\"www\"}");
+    dnsd_summon_state (s_stack.summon, www, PROTO_STATE_READY, 1, 0);
 }
 
 static void
 s_teardown (void)
 {
     s_counting = false;
-    dnsd_handler_destroy (&s_handler);
-    dnsd_summon_destroy (&s_summon);
-    dnsd_table_destroy (&s_table);
-    dnsd_config_reset (&s_config);
+    dt_stack_stop (&s_stack);
 }
 
 //  Allocations made while answering NAME TYPE a thousand times; the last answer's RCODE.
@@ -92,7 +75,8 @@ s_count (const char *name, const char *type, int *rcode)
     s_counting = true;
     for (int index = 0; index < 1000; index++) {
         context.now_ms++;
-        dnsd_handler_process (s_handler, query, size, &context, answer, sizeof answer, &outcome);
+        dnsd_handler_process (s_stack.handler, query, size, &context, answer, sizeof answer,
+                              &outcome);
     }
     s_counting = false;
     *rcode = outcome.rcode;
@@ -107,7 +91,7 @@ Test (dnsd_hot_path, answering_a_running_service_allocates_nothing)
     cr_assert (eq (sz, s_count ("www.example.org.", "A", &rcode), 0));
     cr_assert (eq (int, rcode, DNSD_RCODE_NOERROR));
     cr_assert (eq (sz, s_count ("WWW.example.org.", "AAAA", &rcode), 0));
-    cr_assert (eq (i64, dnsd_table_service (s_table, "www")->hits, 2000), "hits counted");
+    cr_assert (eq (i64, dnsd_table_service (s_stack.table, "www")->hits, 2000), "hits counted");
 }
 
 Test (dnsd_hot_path, negative_answers_allocate_nothing)
@@ -125,8 +109,9 @@ Test (dnsd_hot_path, the_count_sees_dnsd_allocating)
 {
     s_allocations = 0;
     s_counting = true;
-    s_define ("api", "{\"name\":\"api\",\"dns\":[\"api.example.org\"],\"ip\":\"10.0.0.11\","
-                     "\"domain\":\"api\"}");
+    dt_define (s_stack.table, "api",
+               "{\"name\":\"api\",\"dns\":[\"api.example.org\"],\"ip\":\"10.0.0.11\","
+               "\"domain\":\"api\"}");
     s_counting = false;
     cr_assert (gt (sz, s_allocations, 0), "the wrapper counts nothing: the test proves nothing");
 }

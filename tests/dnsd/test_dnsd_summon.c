@@ -42,11 +42,7 @@ s_service (const char *name, const char *extra)
               "{\"name\":\"%s\",\"dns\":[\"%s.example.org\"],"
               "\"ip\":\"10.0.0.1\",\"domain\":\"%s\"%s}",
               name, name, name, extra);
-    json_t *value = dt_json (text);
-    proto_error_t error;
-    cr_assert (eq (int, dnsd_table_define (s_table, name, value, &error), 0), "%s", error.text);
-    json_decref (value);
-    return dnsd_table_service (s_table, name);
+    return dt_define (s_table, name, text);
 }
 
 static dnsd_decision_t

@@ -35,10 +35,7 @@ s_teardown (void)
 static void
 s_define (const char *name, const char *json)
 {
-    json_t *value = dt_json (json);
-    proto_error_t error;
-    cr_assert (eq (int, dnsd_table_define (s_table, name, value, &error), 0), "%s", error.text);
-    json_decref (value);
+    dt_define (s_table, name, json);
 }
 
 static const dnsd_node_t *

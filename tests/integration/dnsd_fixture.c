@@ -168,6 +168,18 @@ df_run (const char *output, const char *format, ...)
     return rc;
 }
 
+int
+df_dig (const char *output, int port, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *arguments = zsys_vprintf (format, args);
+    va_end (args);
+    int rc = df_run (output, "dig @127.0.0.1 -p %d +time=5 +tries=1 %s", port, arguments);
+    zstr_free (&arguments);
+    return rc;
+}
+
 bool
 df_contains (const char *output, const char *text)
 {
@@ -324,6 +336,22 @@ df_service (const char *name, const char *words, bool running)
 }
 
 //  A port free for UDP and TCP on 127.0.0.1 right now (both bound exclusively, then closed).
+int
+df_udp_socket (const char *address, int port, int *bound)
+{
+    int fd = socket (AF_INET, SOCK_DGRAM, 0);
+    cr_assert (ge (int, fd, 0));
+    struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+    cr_assert (eq (int, inet_pton (AF_INET, address, &local.sin_addr), 1), "%s", address);
+    cr_assert (eq (int, bind (fd, (struct sockaddr *) &local, sizeof local), 0),
+               "cannot bind %s: %s", address, strerror (errno));
+    socklen_t length = sizeof local;
+    getsockname (fd, (struct sockaddr *) &local, &length);
+    if (bound)
+        *bound = ntohs (local.sin_port);
+    return fd;
+}
+
 int
 df_free_port (void)
 {

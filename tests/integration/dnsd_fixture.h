@@ -43,6 +43,11 @@ int df_jitsuctl (const char *first, ...);
 //  exit status.
 int df_run (const char *output, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
 
+//  Run dig against dnsd on 127.0.0.1 PORT, one try with a 5 s timeout, with the arguments
+//  FORMAT makes (printf-style); output in RUN_DIR/OUTPUT. Returns dig's exit status.
+int df_dig (const char *output, int port, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 //  Whether RUN_DIR/OUTPUT contains TEXT, runs of blanks (dig's tabs) read as one space.
 bool df_contains (const char *output, const char *text);
 
@@ -75,6 +80,10 @@ void df_publish (const char *topic, const char *body);
 //  Define a service with jitsuctl in the original syntax ("dns=...,ip=...,domain=...") and
 //  mark it running (a ready status) when RUNNING.
 void df_service (const char *name, const char *words, bool running);
+
+//  A UDP socket bound to ADDRESS ("127.0.0.1") and PORT (0: any free one), without
+//  SO_REUSEPORT; the port it has goes into BOUND (may be NULL). The test fails if it cannot bind.
+int df_udp_socket (const char *address, int port, int *bound);
 
 //  A port free for UDP and TCP on 127.0.0.1 right now.
 int df_free_port (void);

@@ -41,7 +41,7 @@ s_setup (void)
 static int
 s_dig (const char *output, const char *arguments)
 {
-    return df_run (output, "dig @127.0.0.1 -p %d +norec +time=5 +tries=1 %s", s_port, arguments);
+    return df_dig (output, s_port, "+norec %s", arguments);
 }
 
 TestSuite (dnsd_answers, .init = s_setup, .fini = df_teardown, .timeout = 120);

@@ -49,16 +49,22 @@ s_start (const char *upstreams)
     return port;
 }
 
+//  dnsd forwarding to the one upstream on 127.0.0.1 UPSTREAM_PORT.
+static int
+s_start_to (int upstream_port)
+{
+    char upstreams[64];
+    snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\"]", upstream_port);
+    return s_start (upstreams);
+}
+
 TestSuite (dnsd_forward, .init = s_setup, .fini = df_teardown, .timeout = 120);
 
 Test (dnsd_forward, names_outside_the_zones_are_answered_by_the_upstream)
 {
-    char upstreams[64];
-    snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\"]", s_nsd_port);
-    int port = s_start (upstreams);
+    int port = s_start_to (s_nsd_port);
     //  dig checks that the answer's id and question are its own.
-    cr_assert (eq (
-        int, df_run ("fwd", "dig @127.0.0.1 -p %d +time=5 +tries=1 www.upstream.test A", port), 0));
+    cr_assert (eq (int, df_dig ("fwd", port, "www.upstream.test A"), 0));
     cr_assert (df_contains ("fwd", "status: NOERROR"));
     cr_assert (df_contains ("fwd", "www.upstream.test. 120 IN A 192.0.2.80"));
     cr_assert (df_contains ("fwd", "flags: qr aa rd ra"), "NSD's answer, recursion offered");
@@ -74,60 +80,27 @@ Test (dnsd_forward, names_outside_the_zones_are_answered_by_the_upstream)
 
 Test (dnsd_forward, a_truncated_answer_is_retried_over_tcp)
 {
-    char upstreams[64];
-    snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\"]", s_nsd_port);
-    int port = s_start (upstreams);
+    int port = s_start_to (s_nsd_port);
     //  Over UDP the client gets TC (NSD's truncated answer), and dig retries over TCP; dnsd
     //  asks NSD over UDP again, gets TC, and fetches the whole answer over TCP.
-    cr_assert (eq (int,
-                   df_run ("tc",
-                           "dig @127.0.0.1 -p %d +ignore +time=5 +tries=1 "
-                           "big.upstream.test TXT",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("tc", port, "+ignore big.upstream.test TXT"), 0));
     cr_assert (df_contains ("tc", " tc"));
-    cr_assert (eq (int,
-                   df_run ("big",
-                           "dig @127.0.0.1 -p %d +time=5 +tries=1 "
-                           "big.upstream.test TXT",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("big", port, "big.upstream.test TXT"), 0));
     cr_assert (df_contains ("big", "Truncated, retrying in TCP mode"));
     cr_assert (df_contains ("big", "ANSWER: 10"));
     cr_assert (df_contains ("big", "record-09-"));
     cr_assert (df_wait_counter ("1", "forward_tcp", 1, 5000));
     //  A client without EDNS takes 512 bytes at most: dnsd cuts NSD's answer down to TC.
-    cr_assert (eq (int,
-                   df_run ("small",
-                           "dig @127.0.0.1 -p %d +noedns +ignore +time=5 "
-                           "+tries=1 big.upstream.test TXT",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("small", port, "+noedns +ignore big.upstream.test TXT"), 0));
     cr_assert (df_contains ("small", " tc"));
     cr_assert (df_contains ("small", "MSG SIZE rcvd:"));
-}
-
-//  A UDP socket on a free loopback port that reads and never answers.
-static int
-s_silent (int *port)
-{
-    int fd = socket (AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &address, sizeof address), 0));
-    getsockname (fd, (struct sockaddr *) &address, &length);
-    *port = ntohs (address.sin_port);
-    return fd;
 }
 
 Test (dnsd_forward, a_silent_upstream_is_retried_then_servfail)
 {
     int silent_port;
-    int fd = s_silent (&silent_port);
-    char upstreams[64];
-    snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\"]", silent_port);
-    int port = s_start (upstreams);
+    int fd = df_udp_socket ("127.0.0.1", 0, &silent_port);  // it reads, never answers
+    int port = s_start_to (silent_port);
     cr_assert (eq (
         int, df_run ("fail", "dig @127.0.0.1 -p %d +time=10 +tries=1 www.upstream.test", port), 0));
     cr_assert (df_contains ("fail", "status: SERVFAIL"));
@@ -158,18 +131,13 @@ Test (dnsd_forward, a_silent_upstream_is_retried_then_servfail)
 Test (dnsd_forward, a_retry_goes_to_the_next_upstream)
 {
     int silent_port;
-    int fd = s_silent (&silent_port);
+    int fd = df_udp_socket ("127.0.0.1", 0, &silent_port);  // it reads, never answers
     char upstreams[96];
     snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\", \"127.0.0.1@%d\"]", silent_port,
               s_nsd_port);
     int port = s_start (upstreams);
     for (int index = 0; index < 4; index++) {
-        cr_assert (eq (int,
-                       df_run ("next",
-                               "dig @127.0.0.1 -p %d +time=5 +tries=1 "
-                               "www.upstream.test",
-                               port),
-                       0));
+        cr_assert (eq (int, df_dig ("next", port, "www.upstream.test"), 0));
         cr_assert (df_contains ("next", "192.0.2.80"), "try %d", index);
     }
     cr_assert (df_wait_counter ("1", "forward_answers", 4, 5000));
@@ -196,40 +164,20 @@ s_start_for_one (void)
 Test (dnsd_forward, a_client_outside_recursion_from_is_refused_without_ra)
 {
     int port = s_start_for_one ();
-    cr_assert (eq (int,
-                   df_run ("out",
-                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +time=5 +tries=1 "
-                           "www.upstream.test A",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("out", port, "-b 127.0.0.2 www.upstream.test A"), 0));
     cr_assert (df_contains ("out", "status: REFUSED"));
     cr_assert (df_contains ("out", "flags: qr rd;"), "no RA for this client");
     cr_assert (df_contains ("out", "WARNING: recursion requested but not available"));
     //  Its own names are answered to it, still without RA.
-    cr_assert (eq (int,
-                   df_run ("own",
-                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +time=5 +tries=1 "
-                           "www.example.org A",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("own", port, "-b 127.0.0.2 www.example.org A"), 0));
     cr_assert (df_contains ("own", "status: NOERROR"));
     cr_assert (df_contains ("own", "10.0.0.10"));
     cr_assert (df_contains ("own", "flags: qr aa rd;"));
     //  Over TCP too.
-    cr_assert (eq (int,
-                   df_run ("tcp",
-                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +tcp +time=5 +tries=1 "
-                           "www.upstream.test A",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("tcp", port, "-b 127.0.0.2 +tcp www.upstream.test A"), 0));
     cr_assert (df_contains ("tcp", "status: REFUSED"));
     //  The client inside gets the upstream's answer, with RA.
-    cr_assert (eq (int,
-                   df_run ("in",
-                           "dig -b 127.0.0.1 @127.0.0.1 -p %d +time=5 +tries=1 "
-                           "www.upstream.test A",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("in", port, "-b 127.0.0.1 www.upstream.test A"), 0));
     cr_assert (df_contains ("in", "status: NOERROR"));
     cr_assert (df_contains ("in", "192.0.2.80"));
     cr_assert (df_contains ("in", "flags: qr aa rd ra;"));
@@ -241,12 +189,7 @@ Test (dnsd_forward, a_client_outside_recursion_from_is_refused_without_ra)
 Test (dnsd_forward, a_query_without_rd_is_not_forwarded)
 {
     int port = s_start_for_one ();
-    cr_assert (eq (int,
-                   df_run ("nord",
-                           "dig @127.0.0.1 -p %d +norecurse +time=5 +tries=1 "
-                           "www.upstream.test A",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("nord", port, "+norecurse www.upstream.test A"), 0));
     cr_assert (df_contains ("nord", "status: REFUSED"));
     cr_assert (df_contains ("nord", "flags: qr ra;"), "offered, not asked for");
     cr_assert (df_wait_counter ("1", "norecurse_refused", 1, 5000));
@@ -256,15 +199,8 @@ Test (dnsd_forward, a_query_without_rd_is_not_forwarded)
 
 Test (dnsd_forward, recursion_is_offered_to_loopback_by_default)
 {
-    char upstreams[64];
-    snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\"]", s_nsd_port);
-    int port = s_start (upstreams);
-    cr_assert (eq (int,
-                   df_run ("lo2",
-                           "dig -b 127.0.0.2 @127.0.0.1 -p %d +time=5 +tries=1 "
-                           "www.upstream.test A",
-                           port),
-                   0));
+    int port = s_start_to (s_nsd_port);
+    cr_assert (eq (int, df_dig ("lo2", port, "-b 127.0.0.2 www.upstream.test A"), 0));
     cr_assert (df_contains ("lo2", "192.0.2.80"));
     cr_assert (df_contains ("lo2", "flags: qr aa rd ra;"));
     cr_assert (df_wait_counter ("1", "forward_answers", 1, 5000));
@@ -335,17 +271,6 @@ s_upstream_answer (const s_upstream_t *self, const uint8_t *query, size_t size, 
     return end + sizeof opt;
 }
 
-//  A UDP socket bound to ADDRESS (host order) and PORT (0: any).
-static int
-s_udp_socket (uint32_t address, int port)
-{
-    int fd = socket (AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
-    local.sin_addr.s_addr = htonl (address);
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &local, sizeof local), 0));
-    return fd;
-}
-
 static void
 s_upstream_reply (s_upstream_t *self, int index)
 {
@@ -353,8 +278,8 @@ s_upstream_reply (s_upstream_t *self, int index)
     uint16_t id = self->ids[index];
     const struct sockaddr *to = (const struct sockaddr *) &self->from[index];
     if (self->forge) {
-        int other_port = s_udp_socket (INADDR_LOOPBACK, 0);
-        int other_address = s_udp_socket (0x7f000002, self->port);
+        int other_port = df_udp_socket ("127.0.0.1", 0, NULL);
+        int other_address = df_udp_socket ("127.0.0.2", self->port, NULL);
         size_t size =
             s_upstream_answer (self, self->queries[index], self->sizes[index], id, 66, answer);
         answer[size - 28 - 1] = 113, answer[size - 28 - 2] = 0, answer[size - 28 - 3] = 203;
@@ -409,11 +334,7 @@ s_upstream_run (void *arg)
 static void
 s_upstream_start (s_upstream_t *self)
 {
-    self->fd = s_udp_socket (INADDR_LOOPBACK, 0);
-    struct sockaddr_in local;
-    socklen_t length = sizeof local;
-    getsockname (self->fd, (struct sockaddr *) &local, &length);
-    self->port = ntohs (local.sin_port);
+    self->fd = df_udp_socket ("127.0.0.1", 0, &self->port);
     pthread_mutex_init (&self->lock, NULL);
     cr_assert (eq (int, pthread_create (&self->thread, NULL, s_upstream_run, self), 0));
 }
@@ -424,15 +345,6 @@ s_upstream_stop (s_upstream_t *self)
     self->stop = true;
     pthread_join (self->thread, NULL);
     close (self->fd);
-}
-
-//  dnsd forwarding to UPSTREAM only.
-static int
-s_start_with (const s_upstream_t *upstream)
-{
-    char upstreams[64];
-    snprintf (upstreams, sizeof upstreams, "[\"127.0.0.1@%d\"]", upstream->port);
-    return s_start (upstreams);
 }
 
 //  Lines of RUN_DIR/OUTPUT that contain TEXT.
@@ -481,7 +393,7 @@ Test (dnsd_forward_wire, queries_in_flight_leave_from_distinct_ports_with_distin
     enum { N = 8 };
     s_upstream_t upstream = {.hold = N};
     s_upstream_start (&upstream);
-    int port = s_start_with (&upstream);
+    int port = s_start_to (upstream.port);
     cr_assert (eq (int,
                    df_run ("many",
                            "{ for i in 1 2 3 4 5 6 7 8; do "
@@ -506,19 +418,12 @@ Test (dnsd_forward_wire, the_clients_edns_options_are_not_relayed_upstream)
 {
     s_upstream_t upstream = {0};
     s_upstream_start (&upstream);
-    int port = s_start_with (&upstream);
+    int port = s_start_to (upstream.port);
     cr_assert (eq (int,
-                   df_run ("opts",
-                           "dig @127.0.0.1 -p %d +time=5 +tries=1 +nsid "
-                           "+cookie=0102030405060708 +dnssec +bufsize=4000 www.fake.test A",
-                           port),
+                   df_dig ("opts", port,
+                           "+nsid +cookie=0102030405060708 +dnssec +bufsize=4000 www.fake.test A"),
                    0));
-    cr_assert (eq (int,
-                   df_run ("plain",
-                           "dig @127.0.0.1 -p %d +time=5 +tries=1 +noedns "
-                           "www.fake.test A",
-                           port),
-                   0));
+    cr_assert (eq (int, df_dig ("plain", port, "+noedns www.fake.test A"), 0));
     s_upstream_stop (&upstream);
     cr_assert (eq (int, upstream.count, 2));
     int payload, rdlength;
@@ -544,13 +449,8 @@ Test (dnsd_forward_wire, a_truncated_relay_keeps_dnsd_opt)
     //  The upstream's own TC answer, relayed to a UDP client.
     s_upstream_t upstream = {.tc = true};
     s_upstream_start (&upstream);
-    int port = s_start_with (&upstream);
-    cr_assert (eq (int,
-                   df_run ("tc",
-                           "dig @127.0.0.1 -p %d +time=5 +tries=1 +ignore "
-                           "tc.fake.test A",
-                           port),
-                   0));
+    int port = s_start_to (upstream.port);
+    cr_assert (eq (int, df_dig ("tc", port, "+ignore tc.fake.test A"), 0));
     s_upstream_stop (&upstream);
     cr_assert (df_contains ("tc", "flags: qr tc rd ra;"));
     cr_assert (df_contains ("tc", "udp: 1232"), "the OPT kept");
@@ -562,19 +462,9 @@ Test (dnsd_forward_wire, an_answer_cut_for_the_client_keeps_dnsd_opt)
     //  50 A records: about 900 bytes, within dnsd's 1232 but not the client's 512.
     s_upstream_t upstream = {.records = 50};
     s_upstream_start (&upstream);
-    int port = s_start_with (&upstream);
-    cr_assert (eq (int,
-                   df_run ("cut",
-                           "dig @127.0.0.1 -p %d +time=5 +tries=1 +ignore "
-                           "+bufsize=512 big.fake.test A",
-                           port),
-                   0));
-    cr_assert (eq (int,
-                   df_run ("whole",
-                           "dig @127.0.0.1 -p %d +time=5 +tries=1 "
-                           "big.fake.test A",
-                           port),
-                   0));
+    int port = s_start_to (upstream.port);
+    cr_assert (eq (int, df_dig ("cut", port, "+ignore +bufsize=512 big.fake.test A"), 0));
+    cr_assert (eq (int, df_dig ("whole", port, "big.fake.test A"), 0));
     s_upstream_stop (&upstream);
     cr_assert (df_contains ("cut", "flags: qr tc rd ra;"));
     cr_assert (df_contains ("cut", "ANSWER: 0"));
@@ -587,13 +477,8 @@ Test (dnsd_forward_wire, forged_replies_are_dropped_and_counted)
 {
     s_upstream_t upstream = {.forge = true};
     s_upstream_start (&upstream);
-    int port = s_start_with (&upstream);
-    cr_assert (eq (int,
-                   df_run ("forged",
-                           "dig @127.0.0.1 -p %d +short +time=5 +tries=1 "
-                           "www.fake.test A",
-                           port),
-                   0));
+    int port = s_start_to (upstream.port);
+    cr_assert (eq (int, df_dig ("forged", port, "+short www.fake.test A"), 0));
     s_upstream_stop (&upstream);
     cr_assert (df_contains ("forged", "192.0.2.99"));
     cr_assert (not(df_contains ("forged", "203.0.113")), "a forgery was relayed");

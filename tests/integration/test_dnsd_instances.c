@@ -96,13 +96,9 @@ Test (dnsd_instances, a_boot_started_by_one_instance_is_joined_by_the_other)
 Test (dnsd_instances, a_port_another_program_holds_is_refused)
 {
     //  A UDP socket without SO_REUSEPORT: dnsd must not share it, whatever the uid.
-    int fd = socket (AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &address, sizeof address), 0));
-    getsockname (fd, (struct sockaddr *) &address, &length);
-    cr_assert (eq (int, df_start_dnsd ("1", ntohs (address.sin_port), NULL), -1));
+    int port;
+    int fd = df_udp_socket ("127.0.0.1", 0, &port);
+    cr_assert (eq (int, df_start_dnsd ("1", port, NULL), -1));
     char log[512];
     snprintf (log, sizeof log, "dnsd-1.log");
     cr_assert (df_contains (log, "cannot bind"));

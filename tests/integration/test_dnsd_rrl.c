@@ -47,14 +47,9 @@ static void
 s_burst (int count, int *full, int *slipped)
 {
 
-    int fd = socket (AF_INET, SOCK_DGRAM, 0);
-    cr_assert (ge (int, fd, 0));
-    struct sockaddr_in local = {.sin_family = AF_INET}, server = {.sin_family = AF_INET};
-    inet_pton (AF_INET, S_CLIENT, &local.sin_addr);
+    int fd = df_udp_socket (S_CLIENT, 0, NULL);
+    struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) s_port)};
     inet_pton (AF_INET, "127.0.0.1", &server.sin_addr);
-    server.sin_port = htons ((uint16_t) s_port);
-    cr_assert (eq (int, bind (fd, (struct sockaddr *) &local, sizeof local), 0),
-               "cannot bind %s: %s", S_CLIENT, strerror (errno));
     uint8_t wire[512];
     for (int index = 0; index < count; index++) {
         size_t size = s_query (wire, (uint16_t) (0x4000 + index));
