@@ -16,27 +16,14 @@
 # Prints Markdown tables; raw lines are kept in /tmp/jbench/results.txt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+. "$here/suite_env.sh"
 rounds=${1:-5}
 name=jbench
-root=/tmp/$name
-export JITSU_NAME=$name JITSU_RUN=$root/run JITSU_STATE=$root/state
-export JITSU_BIN=${JITSU_BIN:-$top/build/release}
-export JITSU_GUEST=${JITSU_GUEST:-/var/cache/jitsu/guest}
-export JITSU_SUBNET=10.79.0 JITSU_DNS_PORT=5398 JITSU_METRICS_PORT=9198
-export JITSU_RUN_DIR=$JITSU_RUN
-subnet=$JITSU_SUBNET
-port=$JITSU_DNS_PORT
-bin=$JITSU_BIN
-guest=$JITSU_GUEST
-ctl="$bin/ctl/jitsuctl"
-fetch="$bin/bench/e2e_fetch"
+bench_env "$name" 10.79.0 5398 9198
 watch="$bin/tests/e2e/e2e_tcp"
-results=$root/results.txt
 masks="none delay ready synjitsu auto"
 
-[ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (namespaces, libvirtd)" >&2; exit 1; }
-[ -x "$fetch" ] && [ -x "$watch" ] || { echo "e2e.sh: build first ($bin)" >&2; exit 1; }
+[ -x "$bin/tests/e2e/e2e_tcp" ] || { echo "e2e.sh: build first ($bin)" >&2; exit 1; }
 
 cleanup () {
     for mask in $masks; do
@@ -44,15 +31,7 @@ cleanup () {
     done
     "$top/deploy/suite" down >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
-
-rm -rf "$root"
-mkdir -p "$root"
-"$top/deploy/guest/build" "$guest" >/dev/null
-"$top/deploy/suite" up 2>&1 | grep -v '^$' >&2
-"$ctl" tap > "$root/tap.jsonl" 2>/dev/null &
-tap_pid=$!
-trap 'kill $tap_pid 2>/dev/null; cleanup' EXIT
+bench_up e2e.sh cleanup
 
 now_ms () { date +%s%3N; }
 state_of () {  # no status yet: never booted, so off
@@ -67,10 +46,6 @@ wait_state () {  # wait_state SERVICE STATE
     done
     echo "e2e.sh: $1 did not reach $2" >&2
     return 1
-}
-fresh_neighbours () {
-    ip -n "$name-client" neigh flush all 2>/dev/null || true
-    ip -n "$name-net" neigh flush all 2>/dev/null || true
 }
 
 # --- 1. guest launch -> HTTP -----------------------------------------------------------------

@@ -15,39 +15,17 @@
 # ladder (shutdown, then destroy), which the table says.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+. "$here/suite_env.sh"
 rounds=${1:-10}
 name=jtier
-root=/tmp/$name
-export JITSU_NAME=$name JITSU_RUN=$root/run JITSU_STATE=$root/state
-export JITSU_BIN=${JITSU_BIN:-$top/build/release}
-export JITSU_GUEST=${JITSU_GUEST:-/var/cache/jitsu/guest}
-export JITSU_SUBNET=10.82.0 JITSU_DNS_PORT=5394 JITSU_METRICS_PORT=9194
-export JITSU_RUN_DIR=$JITSU_RUN
-subnet=$JITSU_SUBNET
-bin=$JITSU_BIN
-guest=$JITSU_GUEST
-ctl="$bin/ctl/jitsuctl"
-fetch="$bin/bench/e2e_fetch"
-results=$root/results.txt
-
-[ "$(id -u)" -eq 0 ] || { echo "tiers.sh: needs root (namespaces, libvirtd)" >&2; exit 1; }
-[ -x "$fetch" ] || { echo "tiers.sh: build first ($bin)" >&2; exit 1; }
+bench_env "$name" 10.82.0 5394 9194
 
 cleanup () {
     virsh -q -c lxc:///system destroy "$name-l" >/dev/null 2>&1 || true
     virsh -q -c lxc:///system undefine "$name-l" >/dev/null 2>&1 || true
     "$top/deploy/suite" down >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
-
-rm -rf "$root"
-mkdir -p "$root"
-"$top/deploy/guest/build" "$guest" >/dev/null
-"$top/deploy/suite" up 2>&1 | grep -v '^$' >&2
-"$ctl" tap > "$root/tap.jsonl" 2>/dev/null &
-tap_pid=$!
-trap 'kill $tap_pid 2>/dev/null; cleanup' EXIT
+bench_up tiers.sh cleanup
 
 sed -e "s|@NAME@|$name-l|" -e "s|@ADDRESS@|$subnet.11/24|" -e "s|@SERVICE@|l|" \
     -e "s|@ROOTFS@|$guest/rootfs|" -e "s|@BRIDGE@|${name:0:10}0|" \
@@ -68,10 +46,6 @@ cat > "$root/services.json" <<EOF
 EOF
 "$ctl" service apply "$root/services.json" >/dev/null
 
-fresh_neighbours () {
-    ip -n "$name-client" neigh flush all 2>/dev/null || true
-    ip -n "$name-net" neigh flush all 2>/dev/null || true
-}
 # RSS in KiB of the process running SERVICE's guest (0 when none).
 guest_rss () {
     local pid
