@@ -4,7 +4,10 @@
 #include <criterion/new/assert.h>
 
 #include "bus_config.h"
+#include "test_config.h"
 #include "test_support.h"
+
+TEST_CONFIG_LOADER (s_load, bus_config_t, bus_config_load)
 
 Test (bus_config, defaults_without_a_file)
 {
@@ -40,15 +43,6 @@ Test (bus_config, bad_config_names_file_and_field)
         {"{\"endpoints\":{\"bus_in\":\"udp://x\"}}", "udp://x"},
         {"{\"hwm\":1,}", "line 1"},
     };
-    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
-        const char *path = test_write_temp (cases[index][0]);
-        bus_config_t config;
-        proto_error_t error;
-        cr_assert (eq (int, bus_config_load (&config, path, &error), -2), "%s", cases[index][0]);
-        cr_assert (not (eq (ptr, strstr (error.text, path), NULL)), "%s", error.text);
-        bool named = strstr (error.text, cases[index][1])
-                     || (streq (cases[index][1], "line 1") && strstr (error.text, ":1:"));
-        cr_assert (named, "'%s' not named in: %s", cases[index][1], error.text);
-        unlink (path);
-    }
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++)
+        test_config_refused (s_load, cases[index][0], cases[index][1]);
 }

@@ -62,12 +62,30 @@ s_receive (proto_sub_t *sub, proto_msg_t *msg, proto_error_t *error)
     return proto_sub_recv (sub, msg, error);
 }
 
+//  A subscriber to the forwarder's output, for the topics under PREFIX.
+static proto_sub_t *
+s_sub (const char *prefix)
+{
+    proto_sub_t *sub = proto_sub_new (s_endpoints.bus_out);
+    cr_assert (not (eq (ptr, sub, NULL)));
+    proto_sub_subscribe (sub, prefix);
+    return sub;
+}
+
+//  A bare PUB socket connected to the forwarder's input, for frames proto_pub would not send.
+static zsock_t *
+s_raw (void)
+{
+    zsock_t *raw = test_raw_publisher (s_endpoints.bus_in);
+    cr_assert (not (eq (ptr, raw, NULL)));
+    return raw;
+}
+
 TestSuite (bus_forwarder, .init = s_setup, .fini = s_teardown, .timeout = 20);
 
 Test (bus_forwarder, messages_arrive_once_in_order)
 {
-    proto_sub_t *sub = proto_sub_new (s_endpoints.bus_out);
-    proto_sub_subscribe (sub, "vm.");
+    proto_sub_t *sub = s_sub ("vm.");
     proto_pub_t *pub = proto_pub_new (s_endpoints.bus_in, "test", "1");
     cr_assert (eq (int, proto_pub_await (pub, "vm.boot", 5000), 0));
 
@@ -94,8 +112,7 @@ Test (bus_forwarder, messages_arrive_once_in_order)
 
 Test (bus_forwarder, subscribers_get_only_their_prefixes)
 {
-    proto_sub_t *sub = proto_sub_new (s_endpoints.bus_out);
-    proto_sub_subscribe (sub, "dns.");
+    proto_sub_t *sub = s_sub ("dns.");
     proto_pub_t *pub = proto_pub_new (s_endpoints.bus_in, "test", "2");
     cr_assert (eq (int, proto_pub_await (pub, "dns.hits", 5000), 0));
     cr_assert (eq (int, proto_pub_await (pub, "vm.boot", 200), -1), "nobody wants vm.boot");
@@ -119,10 +136,8 @@ Test (bus_forwarder, subscribers_get_only_their_prefixes)
 
 Test (bus_forwarder, malformed_messages_are_dropped_and_counted_by_receivers)
 {
-    proto_sub_t *sub = proto_sub_new (s_endpoints.bus_out);
-    proto_sub_subscribe (sub, "");
-    zsock_t *raw = test_raw_publisher (s_endpoints.bus_in);
-    cr_assert (not (eq (ptr, raw, NULL)));
+    proto_sub_t *sub = s_sub ("");
+    zsock_t *raw = s_raw ();
 
     zstr_sendm (raw, "vm.boot");
     zstr_send (raw, "{\"v\":1,");
@@ -155,10 +170,8 @@ Test (bus_forwarder, malformed_messages_are_dropped_and_counted_by_receivers)
 
 Test (bus_forwarder, sequence_gaps_are_counted)
 {
-    proto_sub_t *sub = proto_sub_new (s_endpoints.bus_out);
-    proto_sub_subscribe (sub, "");
-    zsock_t *raw = test_raw_publisher (s_endpoints.bus_in);
-    cr_assert (not (eq (ptr, raw, NULL)));
+    proto_sub_t *sub = s_sub ("");
+    zsock_t *raw = s_raw ();
     const int seqs[] = {1, 2, 5, 6, 1};  // 3 and 4 lost; then the publisher restarted
     for (size_t index = 0; index < 5; index++) {
         zstr_sendm (raw, "vm.boot");

@@ -101,97 +101,79 @@ s_check (dnsd_cookie_t *cookie, const char *option_hex, const char *address, uin
     return dnsd_cookie_check (cookie, option, length, dt_client (&storage, address), now, reply);
 }
 
-Test (dnsd_cookie, a_client_cookie_alone_gets_a_fresh_server_cookie)
-{
-    dnsd_cookie_t *cookie = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
-    cr_assert (eq (int, s_check (cookie, "2464c4abcf10c957", "198.51.100.100", 1559731985, reply),
-                   DNSD_COOKIE_CLIENT_ONLY));
-    cr_assert (
-        eq (str, s_text (reply, sizeof reply), "2464c4abcf10c957010000005cf79f111f8130c3eee29480"));
-    dnsd_cookie_destroy (&cookie);
-}
-
-Test (dnsd_cookie, a_young_valid_cookie_is_echoed_an_old_one_renewed)
-{
-    dnsd_cookie_t *cookie = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    const char *held = "2464c4abcf10c957010000005cf79f111f8130c3eee29480";
-    uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
-    cr_assert (eq (int, s_check (cookie, held, "198.51.100.100", 1559731985 + 60, reply),
-                   DNSD_COOKIE_VALID));
-    cr_assert (eq (str, s_text (reply, sizeof reply), (char *) held), "a minute old: kept");
-    //  A.2: forty minutes later, still valid, but renewed.
-    cr_assert (
-        eq (int, s_check (cookie, held, "198.51.100.100", 1559734385, reply), DNSD_COOKIE_VALID));
-    cr_assert (
-        eq (str, s_text (reply, sizeof reply), "2464c4abcf10c957010000005cf7a871d4a564a1442aca77"));
-    dnsd_cookie_destroy (&cookie);
-}
-
-Test (dnsd_cookie, the_reserved_bytes_a_server_set_are_hashed)
-{
+//  What dnsd_cookie_check says of the COOKIE option HELD from ADDRESS at NOW, under the secret
+//  e5e9..bfcf unless SECRET; and when REPLY is set, the cookie it puts in the reply.
+static const struct {
+    const char *what;  //  names the case in a failure message
+    const char *secret;
+    const char *held;
+    const char *address;
+    uint32_t now;
+    dnsd_cookie_status_t verdict;
+    const char *reply;
+} s_check_cases[] = {
+    {"A.1: a client cookie alone gets a fresh server cookie", NULL, "2464c4abcf10c957",
+     "198.51.100.100", 1559731985, DNSD_COOKIE_CLIENT_ONLY,
+     "2464c4abcf10c957010000005cf79f111f8130c3eee29480"},
+    {"A.1's cookie a minute old: valid and kept", NULL,
+     "2464c4abcf10c957010000005cf79f111f8130c3eee29480", "198.51.100.100", 1559731985 + 60,
+     DNSD_COOKIE_VALID, "2464c4abcf10c957010000005cf79f111f8130c3eee29480"},
+    {"A.2: forty minutes later, still valid, but renewed", NULL,
+     "2464c4abcf10c957010000005cf79f111f8130c3eee29480", "198.51.100.100", 1559734385,
+     DNSD_COOKIE_VALID, "2464c4abcf10c957010000005cf7a871d4a564a1442aca77"},
     //  A.3: a cookie another implementation issued, with reserved bytes abcdef, at 5cf78f71.
-    dnsd_cookie_t *cookie = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    const char *held = "fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5";
-    uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
-    cr_assert (eq (int, s_check (cookie, held, "203.0.113.203", 0x5cf78f71 + 60, reply),
-                   DNSD_COOKIE_VALID));
-    cr_assert (eq (str, s_text (reply, sizeof reply), (char *) held));
-    //  A.3 itself: 1 h 51 min later it has expired, and A.3's fresh cookie replaces it.
-    cr_assert (
-        eq (int, s_check (cookie, held, "203.0.113.203", 1559734700, reply), DNSD_COOKIE_BAD));
-    cr_assert (
-        eq (str, s_text (reply, sizeof reply), "fc93fc62807ddb86010000005cf7a9acf73a7810aca2381e"));
-    dnsd_cookie_destroy (&cookie);
-}
+    {"A.3's reserved bytes are hashed", NULL, "fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5",
+     "203.0.113.203", 0x5cf78f71 + 60, DNSD_COOKIE_VALID,
+     "fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5"},
+    {"A.3: 1 h 51 min later it has expired, and A.3's fresh cookie replaces it", NULL,
+     "fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5", "203.0.113.203", 1559734700,
+     DNSD_COOKIE_BAD, "fc93fc62807ddb86010000005cf7a9acf73a7810aca2381e"},
+    {"not ours: another address", NULL, "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+     "198.51.100.101", 1559731985, DNSD_COOKIE_BAD, NULL},
+    {"not ours: one bit of the hash", NULL, "2464c4abcf10c957010000005cf79f111f8130c3eee29481",
+     "198.51.100.100", 1559731985, DNSD_COOKIE_BAD, NULL},
+    {"not ours: version 2", NULL, "2464c4abcf10c957020000005cf79f111f8130c3eee29480",
+     "198.51.100.100", 1559731985, DNSD_COOKIE_BAD, NULL},
+    {"not ours: 8 bytes, someone else's kind, replaced by a fresh cookie of ours", NULL,
+     "2464c4abcf10c9570102030405060708", "198.51.100.100", 1559731985, DNSD_COOKIE_BAD,
+     "2464c4abcf10c957010000005cf79f111f8130c3eee29480"},
+    {"not ours: another secret", "445536bcd2513298075a5d379663c962",
+     "2464c4abcf10c957010000005cf79f111f8130c3eee29480", "198.51.100.100", 1559731985,
+     DNSD_COOKIE_BAD, NULL},
+    {"lives an hour", NULL, "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+     "198.51.100.100", 1559731985 + 3600, DNSD_COOKIE_VALID, NULL},
+    {"not a second more", NULL, "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+     "198.51.100.100", 1559731985 + 3601, DNSD_COOKIE_BAD, NULL},
+    {"may come five minutes early", NULL, "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+     "198.51.100.100", 1559731985 - 300, DNSD_COOKIE_VALID, NULL},
+    {"not a second earlier", NULL, "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+     "198.51.100.100", 1559731985 - 301, DNSD_COOKIE_BAD, NULL},
+    {"an IPv4-mapped client hashes as IPv4", NULL,
+     "2464c4abcf10c957010000005cf79f111f8130c3eee29480", "::ffff:198.51.100.100", 1559731985,
+     DNSD_COOKIE_VALID, NULL},
+    {"7 bytes, which RFC 7873 refuses, are malformed", NULL, "2464c4abcf10c9", "192.0.2.1", 1,
+     DNSD_COOKIE_MALFORMED, NULL},
+    {"9 bytes, which RFC 7873 refuses, are malformed", NULL, "2464c4abcf10c95701", "192.0.2.1",
+     1, DNSD_COOKIE_MALFORMED, NULL},
+};
 
-Test (dnsd_cookie, a_cookie_not_ours_is_bad_and_replaced)
+Test (dnsd_cookie, check_verifies_renews_and_refuses)
 {
-    dnsd_cookie_t *cookie = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    const char *held = "2464c4abcf10c957010000005cf79f111f8130c3eee29480";
-    uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
-    uint32_t now = 1559731985;
-    cr_assert (eq (int, s_check (cookie, held, "198.51.100.101", now, reply), DNSD_COOKIE_BAD),
-               "another address");
-    cr_assert (eq (int,
-                   s_check (cookie, "2464c4abcf10c957010000005cf79f111f8130c3eee29481",
-                            "198.51.100.100", now, reply),
-                   DNSD_COOKIE_BAD),
-               "one bit of the hash");
-    cr_assert (eq (int,
-                   s_check (cookie, "2464c4abcf10c957020000005cf79f111f8130c3eee29480",
-                            "198.51.100.100", now, reply),
-                   DNSD_COOKIE_BAD),
-               "version 2");
-    cr_assert (
-        eq (int, s_check (cookie, "2464c4abcf10c9570102030405060708", "198.51.100.100", now, reply),
-            DNSD_COOKIE_BAD),
-        "8 bytes: someone else's kind");
-    cr_assert (
-        eq (str, s_text (reply, sizeof reply), "2464c4abcf10c957010000005cf79f111f8130c3eee29480"),
-        "a fresh cookie of ours instead");
-    dnsd_cookie_t *other = s_cookie ("445536bcd2513298075a5d379663c962");
-    cr_assert (eq (int, s_check (other, held, "198.51.100.100", now, reply), DNSD_COOKIE_BAD),
-               "another secret");
-    dnsd_cookie_destroy (&other);
-    dnsd_cookie_destroy (&cookie);
-}
-
-Test (dnsd_cookie, a_cookie_lives_an_hour_and_may_come_five_minutes_early)
-{
-    dnsd_cookie_t *cookie = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    const char *held = "2464c4abcf10c957010000005cf79f111f8130c3eee29480";
-    uint32_t stamp = 1559731985;
-    uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
-    cr_assert (
-        eq (int, s_check (cookie, held, "198.51.100.100", stamp + 3600, reply), DNSD_COOKIE_VALID));
-    cr_assert (
-        eq (int, s_check (cookie, held, "198.51.100.100", stamp + 3601, reply), DNSD_COOKIE_BAD));
-    cr_assert (
-        eq (int, s_check (cookie, held, "198.51.100.100", stamp - 300, reply), DNSD_COOKIE_VALID));
-    cr_assert (
-        eq (int, s_check (cookie, held, "198.51.100.100", stamp - 301, reply), DNSD_COOKIE_BAD));
-    dnsd_cookie_destroy (&cookie);
+    for (size_t i = 0; i < sizeof s_check_cases / sizeof s_check_cases[0]; i++) {
+        const char *what = s_check_cases[i].what;
+        const char *secret = s_check_cases[i].secret;
+        dnsd_cookie_t *cookie = s_cookie (secret ? secret : "e5e973e5a6b2a43f48e7dc849e37bfcf");
+        uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
+        cr_assert (eq (int,
+                       s_check (cookie, s_check_cases[i].held, s_check_cases[i].address,
+                                s_check_cases[i].now, reply),
+                       s_check_cases[i].verdict),
+                   "%s", what);
+        if (s_check_cases[i].reply)
+            cr_assert (eq (str, s_text (reply, sizeof reply), (char *) s_check_cases[i].reply),
+                       "%s", what);
+        dnsd_cookie_destroy (&cookie);
+    }
 }
 
 Test (dnsd_cookie, timestamps_wrap_as_serial_numbers)
@@ -208,30 +190,12 @@ Test (dnsd_cookie, timestamps_wrap_as_serial_numbers)
     dnsd_cookie_destroy (&cookie);
 }
 
-Test (dnsd_cookie, an_ipv4_mapped_client_hashes_as_ipv4)
-{
-    dnsd_cookie_t *cookie = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
-    cr_assert (eq (int,
-                   s_check (cookie, "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
-                            "::ffff:198.51.100.100", 1559731985, reply),
-                   DNSD_COOKIE_VALID));
-    dnsd_cookie_destroy (&cookie);
-}
-
 Test (dnsd_cookie, lengths_rfc_7873_refuses_are_malformed)
 {
     for (size_t length = 0; length <= 48; length++) {
         bool ok = length == 8 || (length >= 16 && length <= 40);
         cr_assert (eq (int, dnsd_cookie_length_ok (length), ok), "length %zu", length);
     }
-    dnsd_cookie_t *cookie = s_cookie ("e5e973e5a6b2a43f48e7dc849e37bfcf");
-    uint8_t reply[DNSD_COOKIE_REPLY_SIZE];
-    cr_assert (
-        eq (int, s_check (cookie, "2464c4abcf10c9", "192.0.2.1", 1, reply), DNSD_COOKIE_MALFORMED));
-    cr_assert (eq (int, s_check (cookie, "2464c4abcf10c95701", "192.0.2.1", 1, reply),
-                   DNSD_COOKIE_MALFORMED));
-    dnsd_cookie_destroy (&cookie);
 }
 
 Test (dnsd_cookie, secrets_are_32_hex_digits_or_random)

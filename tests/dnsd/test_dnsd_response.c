@@ -7,18 +7,40 @@
 #include "dnsd_response.h"
 #include "dnsd_testing.h"
 
+//  A query, parsed, and the response to it under way.
+typedef struct {
+    uint8_t query_wire[512];
+    size_t size;  // of the query
+    dnsd_query_t query;
+    uint8_t answer[512];
+    dnsd_response_t response;
+} s_exchange_t;
+
+//  Ask NAME TYPE (with an OPT record if EDNS, its DO bit set if DNSSEC_OK) and begin the response
+//  in the answer's first ROOM bytes.
+static void
+s_begin (s_exchange_t *self, const char *name, const char *type, bool edns, bool dnssec_ok,
+         size_t room)
+{
+    self->size = dt_query (self->query_wire, name, type, edns);
+    if (dnssec_ok)
+        self->query_wire[self->size - 4] = 0x80;
+    cr_assert (eq (int, dnsd_query_parse (&self->query, self->query_wire, self->size),
+                   DNSD_QUERY_OK));
+    cr_assert (le (sz, room, sizeof self->answer));
+    dnsd_response_begin (&self->response, self->answer, room, &self->query, self->query_wire, 0,
+                         true);
+}
+
 Test (dnsd_response, an_answer_echoes_the_question_and_points_into_it)
 {
-    uint8_t query_wire[512], answer[512];
-    size_t size = dt_query (query_wire, "WwW.Example.org.", "A", false);
-    dnsd_query_t query;
-    cr_assert (eq (int, dnsd_query_parse (&query, query_wire, size), DNSD_QUERY_OK));
-    dnsd_response_t response;
-    dnsd_response_begin (&response, answer, sizeof answer, &query, query_wire, 0, true);
-    dnsd_response_add (&response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A, 30,
+    s_exchange_t exchange;
+    s_begin (&exchange, "WwW.Example.org.", "A", false, false, 512);
+    dnsd_response_add (&exchange.response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_A, 30,
                        (const uint8_t *) "\12\0\0\12", 4);
-    size_t length = dnsd_response_finish (&response, &query, 0);
-    cr_assert (eq (sz, length, size + 16));
+    size_t length = dnsd_response_finish (&exchange.response, &exchange.query, 0);
+    cr_assert (eq (sz, length, exchange.size + 16));
+    uint8_t *answer = exchange.answer;
     ldns_pkt *packet = dt_parse (answer, length);
     cr_assert (eq (u16, ldns_pkt_id (packet), 0x1234));
     cr_assert (ldns_pkt_qr (packet));
@@ -36,15 +58,10 @@ Test (dnsd_response, an_answer_echoes_the_question_and_points_into_it)
 
 Test (dnsd_response, edns_queries_get_an_opt_record_with_do_echoed)
 {
-    uint8_t query_wire[512], answer[512];
-    size_t size = dt_query (query_wire, "www.example.org.", "A", true);
-    query_wire[size - 4] = 0x80;  // DO
-    dnsd_query_t query;
-    cr_assert (eq (int, dnsd_query_parse (&query, query_wire, size), DNSD_QUERY_OK));
-    dnsd_response_t response;
-    dnsd_response_begin (&response, answer, sizeof answer, &query, query_wire, 0, true);
-    size_t length = dnsd_response_finish (&response, &query, DNSD_RCODE_BADVERS);
-    ldns_pkt *packet = dt_parse (answer, length);
+    s_exchange_t exchange;
+    s_begin (&exchange, "www.example.org.", "A", true, true, 512);
+    size_t length = dnsd_response_finish (&exchange.response, &exchange.query, DNSD_RCODE_BADVERS);
+    ldns_pkt *packet = dt_parse (exchange.answer, length);
     cr_assert (ldns_pkt_edns (packet));
     cr_assert (eq (u16, ldns_pkt_edns_udp_size (packet), DNSD_EDNS_PAYLOAD));
     cr_assert (ldns_pkt_edns_do (packet));
@@ -55,20 +72,16 @@ Test (dnsd_response, edns_queries_get_an_opt_record_with_do_echoed)
 
 Test (dnsd_response, what_does_not_fit_is_cut_to_the_question_with_tc)
 {
-    uint8_t query_wire[512], answer[512];
-    size_t size = dt_query (query_wire, "example.org.", "NS", true);
-    dnsd_query_t query;
-    cr_assert (eq (int, dnsd_query_parse (&query, query_wire, size), DNSD_QUERY_OK));
-    dnsd_response_t response;
-    dnsd_response_begin (&response, answer, 512, &query, query_wire, 0, true);
+    s_exchange_t exchange;
+    s_begin (&exchange, "example.org.", "NS", true, false, 512);
     uint8_t rdata[100];
     memset (rdata, 0, sizeof rdata);
     for (int index = 0; index < 10; index++)
-        dnsd_response_add (&response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE, DNSD_TYPE_NS, 60,
-                           rdata, sizeof rdata);
-    cr_assert (response.overflow);
-    size_t length = dnsd_response_finish (&response, &query, 0);
-    ldns_pkt *packet = dt_parse (answer, length);
+        dnsd_response_add (&exchange.response, DNSD_SECTION_ANSWER, DNSD_HEADER_SIZE,
+                           DNSD_TYPE_NS, 60, rdata, sizeof rdata);
+    cr_assert (exchange.response.overflow);
+    size_t length = dnsd_response_finish (&exchange.response, &exchange.query, 0);
+    ldns_pkt *packet = dt_parse (exchange.answer, length);
     cr_assert (ldns_pkt_tc (packet));
     cr_assert (eq (u16, ldns_pkt_ancount (packet), 0));
     cr_assert (eq (u16, ldns_pkt_qdcount (packet), 1));

@@ -4,7 +4,10 @@
 #include <criterion/new/assert.h>
 
 #include "synjitsu_config.h"
+#include "test_config.h"
 #include "test_support.h"
+
+TEST_CONFIG_LOADER (s_load, synjitsu_config_t, synjitsu_config_load)
 
 Test (synjitsu_config, defaults_without_a_file)
 {
@@ -55,15 +58,6 @@ Test (synjitsu_config, bad_config_names_file_and_field)
         {"{\"endpoints\":{\"bus_in\":\"udp://x\"}}", "udp://x"},
         {"{\"bridge\":\"br0\",\"bridge\":\"br1\"}", "duplicate"},
     };
-    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
-        const char *path = test_write_temp (cases[index][0]);
-        synjitsu_config_t config;
-        proto_error_t error;
-        cr_assert (eq (int, synjitsu_config_load (&config, path, &error), -2), "%s",
-                   cases[index][0]);
-        cr_assert (not (eq (ptr, strstr (error.text, path), NULL)), "%s", error.text);
-        cr_assert (not (eq (ptr, strstr (error.text, cases[index][1]), NULL)), "%s",
-                   error.text);
-        unlink (path);
-    }
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++)
+        test_config_refused (s_load, cases[index][0], cases[index][1]);
 }

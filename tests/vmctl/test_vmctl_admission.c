@@ -5,10 +5,22 @@
 
 TestSuite (vmctl_admission, .init = vt_setup, .fini = vt_teardown, .timeout = 60);
 
-//  Expect SERVICE's boot to be refused for capacity.
+//  vmctl started with CONFIG, and with services "a" (EXTRA: more of its JSON keys) and "b"
+//  from the template; "a" booted and ready, taking the room "b" will ask for.
 static void
-s_expect_capacity (const char *service)
+s_a_running (const char *config, const char *extra)
 {
+    vt_start (config);
+    vt_template_service ("a", 1, extra);
+    vt_template_service ("b", 2, "");
+    vt_boot_ready ("a");
+}
+
+//  Ask to boot SERVICE and expect it refused for capacity.
+static void
+s_boot_refused (const char *service)
+{
+    vt_boot (service);
     const proto_msg_t *failed = vt_expect ("vm.failed", service);
     cr_assert (eq (str, (char *) failed->vm_failed.error, "capacity"));
     cr_assert (eq (int, vt_count ("vm.booting", service), 0), "nothing was started");
@@ -20,12 +32,8 @@ s_expect_capacity (const char *service)
 
 Test (vmctl_admission, max_running_refuses_with_capacity)
 {
-    vt_start ("\"max_running\": 1, \"evict_idle\": false");
-    vt_template_service ("a", 1, "");
-    vt_template_service ("b", 2, "");
-    vt_boot_ready ("a");
-    vt_boot ("b");
-    s_expect_capacity ("b");
+    s_a_running ("\"max_running\": 1, \"evict_idle\": false", "");
+    s_boot_refused ("b");
     cr_assert (eq (i64, vt_counter ("capacity_refusals"), 1));
     cr_assert (eq (int, vt_domain_state ("jitsu-b"), -1));
 }
@@ -39,19 +47,14 @@ Test (vmctl_admission, max_booting_refuses_with_capacity)
     vt_template_service ("b", 2, "");
     vt_boot ("a");
     vt_expect ("vm.booting", "a");
-    vt_boot ("b");
-    s_expect_capacity ("b");
+    s_boot_refused ("b");
 }
 
 Test (vmctl_admission, memory_budget_refuses_with_capacity)
 {
-    vt_start ("\"memory_budget_mib\": 200, \"evict_idle\": false");
-    vt_template_service ("a", 1, "");  // 128 MiB each
-    vt_template_service ("b", 2, "");
-    vt_boot_ready ("a");
+    s_a_running ("\"memory_budget_mib\": 200, \"evict_idle\": false", "");  // 128 MiB each
     cr_assert (eq (i64, vt_counter ("memory_mib"), 128));
-    vt_boot ("b");
-    s_expect_capacity ("b");
+    s_boot_refused ("b");
 }
 
 Test (vmctl_admission, memory_budget_counts_a_defined_domains_memory)
@@ -63,8 +66,7 @@ Test (vmctl_admission, memory_budget_counts_a_defined_domains_memory)
                                  "\"memory_mib\": 48}, ");
     vt_boot_ready ("m1");
     cr_assert (eq (i64, vt_counter ("memory_mib"), 64));
-    vt_boot ("b");
-    s_expect_capacity ("b");
+    s_boot_refused ("b");
 }
 
 Test (vmctl_admission, least_recently_used_idle_vm_is_stopped_to_make_room)
@@ -92,26 +94,18 @@ Test (vmctl_admission, least_recently_used_idle_vm_is_stopped_to_make_room)
 
 Test (vmctl_admission, recently_queried_vm_is_not_evicted)
 {
-    vt_start ("\"max_running\": 1");
-    vt_template_service ("a", 1, "\"ttl\": 60, \"idle_on\": \"dns\", ");
-    vt_template_service ("b", 2, "");
-    vt_boot_ready ("a");
+    s_a_running ("\"max_running\": 1", "\"ttl\": 60, \"idle_on\": \"dns\", ");
     vt_hits ("a");
-    vt_boot ("b");
-    s_expect_capacity ("b");
+    s_boot_refused ("b");
     cr_assert (eq (int, vt_count ("vm.stopping", "a"), 0));
 }
 
 Test (vmctl_admission, vm_with_traffic_is_not_evicted)
 {
-    vt_start ("\"max_running\": 1");
     //  dns+traffic: the test driver's counters always move, so "a" is in use.
-    vt_template_service ("a", 1, "\"ttl\": 1, \"idle_timeout_s\": 60, ");
-    vt_template_service ("b", 2, "");
-    vt_boot_ready ("a");
+    s_a_running ("\"max_running\": 1", "\"ttl\": 1, \"idle_timeout_s\": 60, ");
     zclock_sleep (1100);
-    vt_boot ("b");
-    s_expect_capacity ("b");
+    s_boot_refused ("b");
     cr_assert (eq (int, vt_count ("vm.stopping", "a"), 0));
     cr_assert (ge (i64, vt_counter ("traffic_kept"), 1));
 }
@@ -135,13 +129,10 @@ Test (vmctl_admission, suspended_vm_is_evicted_first)
 
 Test (vmctl_admission, failed_eviction_refuses_with_capacity)
 {
-    vt_start ("\"max_running\": 1");
-    vt_template_service ("a", 1, "\"ttl\": 1, \"idle_timeout_s\": 60, \"idle_on\": \"dns\", ");
-    vt_template_service ("b", 2, "");
-    vt_boot_ready ("a");
+    s_a_running ("\"max_running\": 1",
+                 "\"ttl\": 1, \"idle_timeout_s\": 60, \"idle_on\": \"dns\", ");
     zclock_sleep (1100);
     vt_inject (VMCTL_JOB_DESTROY, VMCTL_FAULT_FAIL);  // the eviction fails...
-    vt_boot ("b");
-    s_expect_capacity ("b");                           // ...so there is no room
+    s_boot_refused ("b");  // ...so there is no room
     cr_assert (eq (int, vt_domain_state ("jitsu-a"), VIR_DOMAIN_RUNNING));
 }

@@ -28,35 +28,43 @@ s_ready (const char *name, int64_t last_used, bool candidate)
     return vm;
 }
 
-static vmctl_admit_verdict_t
-s_decide (vmctl_admit_vm_t *vms, size_t count, size_t *victim, const char **why)
+//  The policy on the fleet VMS (COUNT of them) must say VERDICT, and name VICTIM (SIZE_MAX: not
+//  looked at) and WHY (NULL: not looked at). LINE, the caller's, names the case when it fails.
+static void
+s_assert_decides (int line, vmctl_admit_vm_t *vms, size_t count, vmctl_admit_verdict_t verdict,
+                  size_t victim, const char *why)
 {
-    return vmctl_admit_decide (&s_limits, &s_request, vms, count, victim, why);
+    size_t chosen = SIZE_MAX;
+    const char *reason = NULL;
+    cr_assert (eq (int, vmctl_admit_decide (&s_limits, &s_request, vms, count, &chosen, &reason),
+                   verdict),
+               "line %d", line);
+    if (victim != SIZE_MAX)
+        cr_assert (eq (sz, chosen, victim), "line %d: the victim", line);
+    if (why)
+        cr_assert (eq (str, (char *) (reason ? reason : ""), (char *) why), "line %d: why", line);
 }
+#define S_ASSERT_DECIDES(vms, verdict, victim, why)                                                \
+    s_assert_decides (__LINE__, vms, sizeof (vms) / sizeof (vms)[0], verdict, victim, why)
 
 Test (vmctl_admit, no_limits_admit_everything)
 {
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, false), s_ready ("b", 2, false)};
-    size_t victim;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, NULL), VMCTL_ADMIT_YES));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_YES, SIZE_MAX, NULL);
 }
 
 Test (vmctl_admit, under_max_running_admits)
 {
     s_limits.max_running = 3;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, false), s_ready ("b", 2, false)};
-    size_t victim;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, NULL), VMCTL_ADMIT_YES));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_YES, SIZE_MAX, NULL);
 }
 
 Test (vmctl_admit, full_without_candidates_refuses)
 {
     s_limits.max_running = 2;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, false), s_ready ("b", 2, false)};
-    size_t victim;
-    const char *why = NULL;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, &why), VMCTL_ADMIT_NO));
-    cr_assert (eq (str, (char *) why, "max_running"));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_NO, SIZE_MAX, "max_running");
 }
 
 Test (vmctl_admit, full_evicts_the_least_recently_used_candidate)
@@ -65,10 +73,8 @@ Test (vmctl_admit, full_evicts_the_least_recently_used_candidate)
     vmctl_admit_vm_t vms[] = {s_ready ("a", 300, true), s_ready ("b", 100, true),
                               s_ready ("c", 50, false), s_ready ("d", 200, true)};
     vms[2].active = false;  // inactive records do not count
-    size_t victim = 99;
     //  a, b, d are active: 3 + 1 > 3.
-    cr_assert (eq (int, s_decide (vms, 4, &victim, NULL), VMCTL_ADMIT_EVICT));
-    cr_assert (eq (sz, victim, 1), "b is used least recently");
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_EVICT, 1, NULL);  // b is used least recently
 }
 
 Test (vmctl_admit, eviction_off_refuses)
@@ -76,8 +82,7 @@ Test (vmctl_admit, eviction_off_refuses)
     s_limits.max_running = 1;
     s_limits.evict_idle = false;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, true)};
-    size_t victim;
-    cr_assert (eq (int, s_decide (vms, 1, &victim, NULL), VMCTL_ADMIT_NO));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_NO, SIZE_MAX, NULL);
 }
 
 Test (vmctl_admit, paused_candidates_go_first)
@@ -85,9 +90,7 @@ Test (vmctl_admit, paused_candidates_go_first)
     s_limits.max_running = 2;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, true), s_ready ("b", 500, true)};
     vms[1].paused = true;
-    size_t victim = 99;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, NULL), VMCTL_ADMIT_EVICT));
-    cr_assert (eq (sz, victim, 1));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_EVICT, 1, NULL);
 }
 
 Test (vmctl_admit, booting_vms_are_never_evicted)
@@ -95,8 +98,7 @@ Test (vmctl_admit, booting_vms_are_never_evicted)
     s_limits.max_running = 1;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, true)};
     vms[0].booting = true;
-    size_t victim;
-    cr_assert (eq (int, s_decide (vms, 1, &victim, NULL), VMCTL_ADMIT_NO));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_NO, SIZE_MAX, NULL);
 }
 
 Test (vmctl_admit, max_booting_refuses_even_with_candidates)
@@ -104,10 +106,7 @@ Test (vmctl_admit, max_booting_refuses_even_with_candidates)
     s_limits.max_booting = 1;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, true), s_ready ("b", 1, false)};
     vms[1].booting = true;
-    size_t victim;
-    const char *why = NULL;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, &why), VMCTL_ADMIT_NO));
-    cr_assert (eq (str, (char *) why, "max_booting"));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_NO, SIZE_MAX, "max_booting");
 }
 
 Test (vmctl_admit, memory_budget_counts_active_vms_only)
@@ -115,12 +114,9 @@ Test (vmctl_admit, memory_budget_counts_active_vms_only)
     s_limits.memory_budget_mib = 256;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, false), s_ready ("b", 1, false)};
     vms[1].active = false;
-    size_t victim;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, NULL), VMCTL_ADMIT_YES));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_YES, SIZE_MAX, NULL);
     vms[1].active = true;
-    const char *why = NULL;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, &why), VMCTL_ADMIT_NO));
-    cr_assert (eq (str, (char *) why, "memory_budget_mib"));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_NO, SIZE_MAX, "memory_budget_mib");
 }
 
 Test (vmctl_admit, memory_evicts_only_when_the_candidates_can_make_room)
@@ -128,12 +124,10 @@ Test (vmctl_admit, memory_evicts_only_when_the_candidates_can_make_room)
     s_limits.memory_budget_mib = 256;
     s_request.memory_kib = 200 * 1024;
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, true), s_ready ("b", 2, false)};
-    size_t victim;
     //  256 - 128 (b stays) leaves 128 < 200: evicting a would not be enough.
-    cr_assert (eq (int, s_decide (vms, 2, &victim, NULL), VMCTL_ADMIT_NO));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_NO, SIZE_MAX, NULL);
     vms[1].candidate = true;
-    cr_assert (eq (int, s_decide (vms, 2, &victim, NULL), VMCTL_ADMIT_EVICT));
-    cr_assert (eq (sz, victim, 0));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_EVICT, 0, NULL);
 }
 
 Test (vmctl_admit, an_eviction_under_way_makes_the_boot_wait)
@@ -142,10 +136,9 @@ Test (vmctl_admit, an_eviction_under_way_makes_the_boot_wait)
     vmctl_admit_vm_t vms[] = {s_ready ("a", 1, false)};
     s_request.evicting = 1;
     s_request.evicting_kib = 128 * 1024;
-    size_t victim;
-    cr_assert (eq (int, s_decide (vms, 1, &victim, NULL), VMCTL_ADMIT_WAIT));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_WAIT, SIZE_MAX, NULL);
     vms[0].active = false;  // the eviction finished
-    cr_assert (eq (int, s_decide (vms, 1, &victim, NULL), VMCTL_ADMIT_YES));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_YES, SIZE_MAX, NULL);
 }
 
 Test (vmctl_admit, resuming_a_paused_vm_needs_no_slot)
@@ -155,6 +148,5 @@ Test (vmctl_admit, resuming_a_paused_vm_needs_no_slot)
     vms[0].paused = true;
     s_request.needs_slot = false;
     s_request.memory_kib = 0;
-    size_t victim;
-    cr_assert (eq (int, s_decide (vms, 1, &victim, NULL), VMCTL_ADMIT_YES));
+    S_ASSERT_DECIDES (vms, VMCTL_ADMIT_YES, SIZE_MAX, NULL);
 }

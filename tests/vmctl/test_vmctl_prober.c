@@ -74,6 +74,15 @@ s_context (s_context_t *context, int family)
     cr_assert (not (eq (ptr, context->prober, NULL)));
 }
 
+//  A context on AF_INET with the probe "www" started towards 127.0.0.1 at the context's port.
+static void
+s_context_probing (s_context_t *context)
+{
+    s_context (context, AF_INET);
+    cr_assert (eq (int, vmctl_prober_start (context->prober, "www", "127.0.0.1", context->port),
+                   0));
+}
+
 static void
 s_context_end (s_context_t *context)
 {
@@ -101,8 +110,7 @@ Test (vmctl_prober, connects_to_a_listener, .timeout = 20)
 Test (vmctl_prober, retries_until_a_listener_appears, .timeout = 20)
 {
     s_context_t context;
-    s_context (&context, AF_INET);
-    vmctl_prober_start (context.prober, "www", "127.0.0.1", context.port);
+    s_context_probing (&context);
     zloop_timer (context.loop, 200, 1, s_on_start_listening, &context);
     s_run (&context, 5000);
     cr_assert (eq (int, context.calls, 1));
@@ -112,8 +120,7 @@ Test (vmctl_prober, retries_until_a_listener_appears, .timeout = 20)
 Test (vmctl_prober, refused_attempts_are_retried, .timeout = 20)
 {
     s_context_t context;
-    s_context (&context, AF_INET);
-    vmctl_prober_start (context.prober, "www", "127.0.0.1", context.port);
+    s_context_probing (&context);
     s_run (&context, 200);
     cr_assert (eq (int, context.calls, 0));
     cr_assert (gt (u64, vmctl_prober_attempts (context.prober, "www"), 3));
@@ -142,8 +149,7 @@ Test (vmctl_prober, connects_over_ipv6, .timeout = 20)
 Test (vmctl_prober, stopped_probe_never_calls_back, .timeout = 20)
 {
     s_context_t context;
-    s_context (&context, AF_INET);
-    vmctl_prober_start (context.prober, "www", "127.0.0.1", context.port);
+    s_context_probing (&context);
     s_run (&context, 50);
     vmctl_prober_stop (context.prober, "www");
     context.listener = test_listen (AF_INET, context.port, 64);

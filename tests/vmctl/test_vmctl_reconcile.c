@@ -18,6 +18,21 @@ s_running (const char *name, const char *mac)
     virDomainFree (dom);
 }
 
+//  What a previous vmctl left: service SERVICE (EXTRA: more of its JSON keys) on domain DOMAIN
+//  (MAC), running or only defined, with STATUS stored. Then vmctl starts over it.
+static void
+s_restart_over (const char *service, const char *domain, const char *mac, bool running,
+                const char *extra, const char *status)
+{
+    if (running)
+        s_running (domain, mac);
+    else
+        vt_define (domain, mac);
+    vt_domain_service (service, domain, extra);
+    vt_put_status (service, status);
+    vt_start (NULL);
+}
+
 Test (vmctl_reconcile, running_domain_is_adopted_and_reaped_when_idle)
 {
     s_running ("a", "52:54:00:00:21:01");
@@ -36,11 +51,9 @@ Test (vmctl_reconcile, running_domain_is_adopted_and_reaped_when_idle)
 
 Test (vmctl_reconcile, ready_status_of_a_running_domain_is_kept_without_a_write)
 {
-    s_running ("b", "52:54:00:00:22:01");
-    vt_domain_service ("b1", "b", "");
-    vt_put_status ("b1", "{\"state\": \"ready\", \"boot_id\": \"b1-4\", \"since\": 1, "
-                         "\"boots\": 4, \"last_boot_ms\": 900, \"last_error\": \"\"}");
-    vt_start (NULL);
+    s_restart_over ("b1", "b", "52:54:00:00:22:01", true, "",
+                    "{\"state\": \"ready\", \"boot_id\": \"b1-4\", \"since\": 1, \"boots\": 4, "
+                    "\"last_boot_ms\": 900, \"last_error\": \"\"}");
     cr_assert (eq (i64, vt_counter ("adoptions"), 1));
     cr_assert (eq (i64, vt_counter ("status_writes"), 0), "the stored status was right");
     vt_boot ("b1");
@@ -51,11 +64,9 @@ Test (vmctl_reconcile, ready_status_of_a_running_domain_is_kept_without_a_write)
 
 Test (vmctl_reconcile, stale_ready_status_of_a_stopped_domain_becomes_off)
 {
-    vt_define ("c", "52:54:00:00:23:01");
-    vt_domain_service ("c1", "c", "");
-    vt_put_status ("c1", "{\"state\": \"ready\", \"boot_id\": \"c1-2\", \"since\": 1, "
-                         "\"boots\": 2, \"last_boot_ms\": 900, \"last_error\": \"\"}");
-    vt_start (NULL);
+    s_restart_over ("c1", "c", "52:54:00:00:23:01", false, "",
+                    "{\"state\": \"ready\", \"boot_id\": \"c1-2\", \"since\": 1, \"boots\": 2, "
+                    "\"last_boot_ms\": 900, \"last_error\": \"\"}");
     const proto_msg_t *stopped = vt_expect ("vm.stopped", "c1");
     cr_assert (eq (int, stopped->vm_stop.reason, PROTO_REASON_EXTERNAL));
     cr_assert (eq (str, (char *) stopped->vm_stop.boot_id, "c1-2"));
@@ -65,11 +76,9 @@ Test (vmctl_reconcile, stale_ready_status_of_a_stopped_domain_becomes_off)
 
 Test (vmctl_reconcile, interrupted_boot_of_a_running_domain_completes)
 {
-    s_running ("d", "52:54:00:00:24:01");
-    vt_domain_service ("d1", "d", "");
-    vt_put_status ("d1", "{\"state\": \"booting\", \"boot_id\": \"d1-7\", \"since\": 1, "
-                         "\"boots\": 7, \"last_boot_ms\": 0, \"last_error\": \"\"}");
-    vt_start (NULL);
+    s_restart_over ("d1", "d", "52:54:00:00:24:01", true, "",
+                    "{\"state\": \"booting\", \"boot_id\": \"d1-7\", \"since\": 1, \"boots\": 7, "
+                    "\"last_boot_ms\": 0, \"last_error\": \"\"}");
     const proto_msg_t *booting = vt_expect ("vm.booting", "d1");
     cr_assert (eq (str, (char *) booting->vm_booting.boot_id, "d1-7"));
     const proto_msg_t *ready = vt_expect ("vm.ready", "d1");
@@ -86,11 +95,8 @@ Test (vmctl_reconcile, interrupted_boot_with_a_probe_waits_for_it)
     int port = vt_free_port ();
     char extra[64];
     snprintf (extra, sizeof extra, "\"ready\": \"probe:%d\", ", port);
-    s_running ("e", "52:54:00:00:25:01");
-    vt_domain_service ("e1", "e", extra);
-    vt_put_status ("e1", "{\"state\": \"booting\", \"boot_id\": \"e1-1\", \"since\": 1, "
-                         "\"boots\": 1}");
-    vt_start (NULL);
+    s_restart_over ("e1", "e", "52:54:00:00:25:01", true, extra,
+                    "{\"state\": \"booting\", \"boot_id\": \"e1-1\", \"since\": 1, \"boots\": 1}");
     vt_expect ("vm.booting", "e1");
     cr_assert (eq (ptr, (void *) vt_wait ("vm.ready", "e1", 300), NULL));
     vt_listen (port);
@@ -115,11 +121,8 @@ Test (vmctl_reconcile, interrupted_boot_without_a_domain_fails)
 
 Test (vmctl_reconcile, interrupted_stop_is_finished)
 {
-    s_running ("g", "52:54:00:00:26:01");
-    vt_domain_service ("g1", "g", "");
-    vt_put_status ("g1", "{\"state\": \"stopping\", \"boot_id\": \"g1-1\", \"since\": 1, "
-                         "\"boots\": 1}");
-    vt_start (NULL);
+    s_restart_over ("g1", "g", "52:54:00:00:26:01", true, "",
+                    "{\"state\": \"stopping\", \"boot_id\": \"g1-1\", \"since\": 1, \"boots\": 1}");
     const proto_msg_t *stopped = vt_expect ("vm.stopped", "g1");
     cr_assert (eq (int, stopped->vm_stop.mode, PROTO_MODE_DESTROY));
     cr_assert (eq (int, vt_domain_state ("g"), VIR_DOMAIN_SHUTOFF));

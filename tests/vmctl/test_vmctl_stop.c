@@ -22,11 +22,19 @@ s_expect_stop (const char *service, proto_reason_t reason, proto_mode_t asked, p
                proto_mode_name (stopped->vm_stop.mode), proto_mode_name (mode));
 }
 
+//  Define SERVICE from the template (HOST and EXTRA as vt_template_service takes them), boot it
+//  until it is ready.
+static void
+s_template_ready (const char *service, int host, const char *extra)
+{
+    vt_template_service (service, host, extra);
+    vt_boot_ready (service);
+}
+
 Test (vmctl_stop, never_queried_vm_is_destroyed_when_idle)
 {
     vt_start (NULL);
-    vt_template_service ("i1", 11, S_IDLE);
-    vt_boot_ready ("i1");
+    s_template_ready ("i1", 11, S_IDLE);
     vt_expect ("vm.draining", "i1");  // destroy makes it unreachable: answers drain first
     s_expect_stop ("i1", PROTO_REASON_IDLE, PROTO_MODE_DESTROY, PROTO_MODE_DESTROY);
     cr_assert (eq (int, vt_domain_state ("jitsu-i1"), -1), "a transient domain is gone");
@@ -37,8 +45,7 @@ Test (vmctl_stop, never_queried_vm_is_destroyed_when_idle)
 Test (vmctl_stop, idle_timeout_defaults_to_twice_the_ttl)
 {
     vt_start (NULL);
-    vt_template_service ("i2", 12, "\"ttl\": 1, \"idle_on\": \"dns\", ");
-    vt_boot_ready ("i2");
+    s_template_ready ("i2", 12, "\"ttl\": 1, \"idle_on\": \"dns\", ");
     int64_t ready_ms = zclock_mono ();
     s_expect_stop ("i2", PROTO_REASON_IDLE, PROTO_MODE_DESTROY, PROTO_MODE_DESTROY);
     cr_assert (ge (i64, zclock_mono () - ready_ms, 2000 - 50), "not before 2 x ttl");
@@ -47,8 +54,7 @@ Test (vmctl_stop, idle_timeout_defaults_to_twice_the_ttl)
 Test (vmctl_stop, dns_hits_keep_the_vm_up)
 {
     vt_start (NULL);
-    vt_template_service ("h1", 13, S_IDLE);
-    vt_boot_ready ("h1");
+    s_template_ready ("h1", 13, S_IDLE);
     for (int round = 0; round < 10; round++) {
         vt_hits ("h1");
         cr_assert (eq (ptr, (void *) vt_wait ("vm.stopping", "h1", 250), NULL),
@@ -64,8 +70,7 @@ Test (vmctl_stop, traffic_keeps_the_vm_up)
 {
     vt_start (NULL);
     //  idle_on defaults to dns+traffic; the test driver's counters move on every read.
-    vt_template_service ("tr1", 14, "\"ttl\": 1, \"idle_timeout_s\": 1, ");
-    vt_boot_ready ("tr1");
+    s_template_ready ("tr1", 14, "\"ttl\": 1, \"idle_timeout_s\": 1, ");
     cr_assert (ge (i64, vt_counter_reaches ("traffic_kept", 2, VT_WAIT), 2));
     cr_assert (eq (int, vt_count ("vm.stopping", "tr1"), 0));
     cr_assert (eq (int, vt_domain_state ("jitsu-tr1"), VIR_DOMAIN_RUNNING));
@@ -74,8 +79,7 @@ Test (vmctl_stop, traffic_keeps_the_vm_up)
 Test (vmctl_stop, shutdown_mode_asks_the_guest)
 {
     vt_start (NULL);
-    vt_template_service ("sd1", 15, S_IDLE "\"stop_mode\": \"shutdown\", ");
-    vt_boot_ready ("sd1");
+    s_template_ready ("sd1", 15, S_IDLE "\"stop_mode\": \"shutdown\", ");
     s_expect_stop ("sd1", PROTO_REASON_IDLE, PROTO_MODE_SHUTDOWN, PROTO_MODE_SHUTDOWN);
     cr_assert (eq (i64, vt_counter ("stop_fallbacks"), 0));
 }
@@ -84,8 +88,7 @@ Test (vmctl_stop, shutdown_ignored_is_destroyed_after_the_grace)
 {
     vt_start (NULL);
     vt_inject (VMCTL_JOB_SHUTDOWN, VMCTL_FAULT_IGNORE);  // a guest deaf to ACPI
-    vt_template_service ("sd2", 16, S_IDLE "\"stop_mode\": \"shutdown\", ");
-    vt_boot_ready ("sd2");
+    s_template_ready ("sd2", 16, S_IDLE "\"stop_mode\": \"shutdown\", ");
     s_expect_stop ("sd2", PROTO_REASON_IDLE, PROTO_MODE_SHUTDOWN, PROTO_MODE_DESTROY);
     cr_assert (eq (int, vt_domain_state ("jitsu-sd2"), -1));
     cr_assert (eq (i64, vt_counter ("stop_fallbacks"), 1));
@@ -95,8 +98,7 @@ Test (vmctl_stop, shutdown_failure_falls_back_to_destroy)
 {
     vt_start (NULL);
     vt_inject (VMCTL_JOB_SHUTDOWN, VMCTL_FAULT_FAIL);
-    vt_template_service ("sd3", 17, S_IDLE "\"stop_mode\": \"shutdown\", ");
-    vt_boot_ready ("sd3");
+    s_template_ready ("sd3", 17, S_IDLE "\"stop_mode\": \"shutdown\", ");
     s_expect_stop ("sd3", PROTO_REASON_IDLE, PROTO_MODE_SHUTDOWN, PROTO_MODE_DESTROY);
     cr_assert (eq (i64, vt_counter ("stop_fallbacks"), 1));
 }
@@ -104,8 +106,7 @@ Test (vmctl_stop, shutdown_failure_falls_back_to_destroy)
 Test (vmctl_stop, suspend_mode_pauses_and_the_next_boot_resumes)
 {
     vt_start (NULL);
-    vt_template_service ("sp1", 18, S_IDLE "\"stop_mode\": \"suspend\", ");
-    vt_boot_ready ("sp1");
+    s_template_ready ("sp1", 18, S_IDLE "\"stop_mode\": \"suspend\", ");
     s_expect_stop ("sp1", PROTO_REASON_IDLE, PROTO_MODE_SUSPEND, PROTO_MODE_SUSPEND);
     cr_assert (eq (int, vt_domain_state ("jitsu-sp1"), VIR_DOMAIN_PAUSED));
     cr_assert (eq (i64, vt_counter ("vms_paused"), 1));
@@ -118,8 +119,7 @@ Test (vmctl_stop, suspend_mode_pauses_and_the_next_boot_resumes)
 Test (vmctl_stop, suspend_failure_falls_to_the_next_harsher_mode)
 {
     vt_start (NULL);
-    vt_template_service ("sp2", 19, S_IDLE "\"stop_mode\": \"suspend\", ");
-    vt_boot_ready ("sp2");
+    s_template_ready ("sp2", 19, S_IDLE "\"stop_mode\": \"suspend\", ");
     //  Paused behind vmctl's back: its own suspend then fails ("not running"); save follows,
     //  which the test driver refuses for a paused domain (it takes no SAVE_RUNNING), then
     //  shutdown, then destroy.
@@ -159,8 +159,7 @@ Test (vmctl_stop, save_mode_saves_a_defined_domain_to_its_file_and_the_next_boot
 Test (vmctl_stop, a_transient_domain_saves_too_and_is_restored)
 {
     vt_start (NULL);
-    vt_template_service ("sv2", 20, S_IDLE "\"stop_mode\": \"save\", ");
-    vt_boot_ready ("sv2");
+    s_template_ready ("sv2", 20, S_IDLE "\"stop_mode\": \"save\", ");
     s_expect_stop ("sv2", PROTO_REASON_IDLE, PROTO_MODE_SAVE, PROTO_MODE_SAVE);
     cr_assert (eq (int, vt_domain_state ("jitsu-sv2"), -1), "saved: no domain");
     cr_assert (eq (i64, vt_counter ("stop_fallbacks"), 0));
@@ -173,8 +172,7 @@ Test (vmctl_stop, a_transient_domain_saves_too_and_is_restored)
 Test (vmctl_stop, destroy_failure_is_failed_and_retried)
 {
     vt_start (NULL);
-    vt_template_service ("df1", 21, S_IDLE);
-    vt_boot_ready ("df1");
+    s_template_ready ("df1", 21, S_IDLE);
     vt_inject (VMCTL_JOB_DESTROY, VMCTL_FAULT_FAIL);
     vt_expect ("vm.stopping", "df1");
     cr_assert (ge (i64, vt_counter_reaches ("stop_failures", 1, VT_WAIT), 1));
@@ -193,8 +191,7 @@ Test (vmctl_stop, destroy_failure_is_failed_and_retried)
 Test (vmctl_stop, crash_is_published_as_crash)
 {
     vt_start (NULL);
-    vt_template_service ("cr1", 22, "");
-    vt_boot_ready ("cr1");
+    s_template_ready ("cr1", 22, "");
     virDomainPtr dom = virDomainLookupByName (vt_conn (), "jitsu-cr1");
     char path[256];
     snprintf (path, sizeof path, "/tmp/vmctl-crash-%d.core", (int) getpid ());
@@ -233,8 +230,7 @@ Test (vmctl_stop, boot_during_a_stop_boots_again_after_it)
 {
     vt_start (NULL);
     vt_inject (VMCTL_JOB_SHUTDOWN, VMCTL_FAULT_IGNORE);  // the stop lasts the grace period
-    vt_template_service ("bs1", 23, S_IDLE "\"stop_mode\": \"shutdown\", ");
-    vt_boot_ready ("bs1");
+    s_template_ready ("bs1", 23, S_IDLE "\"stop_mode\": \"shutdown\", ");
     vt_expect ("vm.stopping", "bs1");
     vt_boot ("bs1");
     vt_expect ("vm.stopped", "bs1");
@@ -246,8 +242,7 @@ Test (vmctl_stop, boot_during_a_stop_boots_again_after_it)
 Test (vmctl_stop, removed_service_is_stopped)
 {
     vt_start (NULL);
-    vt_template_service ("rm1", 24, "");
-    vt_boot_ready ("rm1");
+    s_template_ready ("rm1", 24, "");
     vt_service_delete ("rm1");
     s_expect_stop ("rm1", PROTO_REASON_ADMIN, PROTO_MODE_DESTROY, PROTO_MODE_DESTROY);
     cr_assert (eq (int, vt_domain_state ("jitsu-rm1"), -1));

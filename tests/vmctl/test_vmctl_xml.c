@@ -14,6 +14,8 @@
 
 static proto_service_t s_service;
 static proto_template_t s_template;
+static char s_domain_name[32];
+static char s_domain_type[32];
 
 static void
 s_setup (void)
@@ -28,6 +30,8 @@ s_setup (void)
     s_template.memory_mib = 128;
     s_template.vcpus = 1;
     s_service.template = &s_template;
+    strcpy (s_domain_name, "jitsu-www");
+    strcpy (s_domain_type, "qemu");
 }
 
 TestSuite (vmctl_xml, .init = s_setup);
@@ -54,23 +58,46 @@ s_xpath (const char *text, const char *xpath)
 static char *
 s_generate (void)
 {
-    char *xml = vmctl_xml_domain (&s_service, "jitsu-www", "qemu");
+    char *xml = vmctl_xml_domain (&s_service, s_domain_name, s_domain_type);
     cr_assert (not (eq (ptr, xml, NULL)));
     return xml;
 }
 
-//  Generate with FIELD set to S_NASTY; XPATH must read it back intact and the text must hold
-//  only its escaped form.
+//  XML was generated with FIELD set to S_NASTY: XPATH must read it back intact and the text must
+//  hold only its escaped form.
 static void
-s_assert_escaped (const char *xml, const char *xpath)
+s_assert_escaped (const char *xml, const char *field, const char *xpath)
 {
-    cr_assert (not (eq (ptr, strstr (xml, S_NASTY_ESCAPED), NULL)), "escaped form in %s", xml);
-    cr_assert (eq (ptr, strstr (xml, S_NASTY), NULL), "raw form in %s", xml);
+    cr_assert (not (eq (ptr, strstr (xml, S_NASTY_ESCAPED), NULL)), "%s: escaped form in %s",
+               field, xml);
+    cr_assert (eq (ptr, strstr (xml, S_NASTY), NULL), "%s: raw form in %s", field, xml);
     char *value = s_xpath (xml, xpath);
-    cr_assert (not (eq (ptr, value, NULL)), "the XML must parse: %s", xml);
-    cr_assert (eq (str, value, S_NASTY));
+    cr_assert (not (eq (ptr, value, NULL)), "%s: the XML must parse: %s", field, xml);
+    cr_assert (eq (str, value, S_NASTY), "%s", field);
     free (value);
 }
+
+//  Each XPATH of READINGS reads back its EXPECTED value in the domain s_generate makes.
+typedef struct {
+    const char *xpath;
+    const char *expected;
+} s_reading_t;
+
+static void
+s_assert_reads (const s_reading_t *readings, size_t count)
+{
+    char *xml = s_generate ();
+    for (size_t i = 0; i < count; i++) {
+        char *value = s_xpath (xml, readings[i].xpath);
+        cr_assert (not (eq (ptr, value, NULL)), "the XML must parse: %s", xml);
+        cr_assert (eq (str, value, (char *) readings[i].expected), "%s", readings[i].xpath);
+        free (value);
+    }
+    free (xml);
+}
+#define S_ASSERT_READS(...)                                                                        \
+    s_assert_reads ((s_reading_t[]) {__VA_ARGS__},                                                 \
+                    sizeof ((s_reading_t[]) {__VA_ARGS__}) / sizeof (s_reading_t))
 
 Test (vmctl_xml, no_template_no_xml)
 {
@@ -82,34 +109,21 @@ Test (vmctl_xml, type_name_memory_and_vcpus)
 {
     s_template.memory_mib = 256;
     s_template.vcpus = 2;
-    char *xml = s_generate ();
-    char *type = s_xpath (xml, "/domain/@type");
-    char *name = s_xpath (xml, "/domain/name");
-    char *memory = s_xpath (xml, "/domain/memory");
-    char *unit = s_xpath (xml, "/domain/memory/@unit");
-    char *vcpus = s_xpath (xml, "/domain/vcpu");
-    cr_assert (eq (str, type, "qemu"));
-    cr_assert (eq (str, name, "jitsu-www"));
-    cr_assert (eq (str, memory, "256"));
-    cr_assert (eq (str, unit, "MiB"));
-    cr_assert (eq (str, vcpus, "2"));
-    free (type), free (name), free (memory), free (unit), free (vcpus), free (xml);
+    S_ASSERT_READS ({"/domain/@type", "qemu"},
+                    {"/domain/name", "jitsu-www"},
+                    {"/domain/memory", "256"},
+                    {"/domain/memory/@unit", "MiB"},
+                    {"/domain/vcpu", "2"});
 }
 
 Test (vmctl_xml, direct_kernel_boot)
 {
     strcpy (s_template.initrd, "/var/lib/jitsu/initrd.img");
     strcpy (s_template.cmdline, "console=ttyS0 quiet");
-    char *xml = s_generate ();
-    char *kernel = s_xpath (xml, "/domain/os/kernel");
-    char *initrd = s_xpath (xml, "/domain/os/initrd");
-    char *cmdline = s_xpath (xml, "/domain/os/cmdline");
-    char *type = s_xpath (xml, "/domain/os/type");
-    cr_assert (eq (str, kernel, "/var/lib/jitsu/vmlinux"));
-    cr_assert (eq (str, initrd, "/var/lib/jitsu/initrd.img"));
-    cr_assert (eq (str, cmdline, "console=ttyS0 quiet"));
-    cr_assert (eq (str, type, "hvm"));
-    free (kernel), free (initrd), free (cmdline), free (type), free (xml);
+    S_ASSERT_READS ({"/domain/os/kernel", "/var/lib/jitsu/vmlinux"},
+                    {"/domain/os/initrd", "/var/lib/jitsu/initrd.img"},
+                    {"/domain/os/cmdline", "console=ttyS0 quiet"},
+                    {"/domain/os/type", "hvm"});
 }
 
 Test (vmctl_xml, no_initrd_and_no_cmdline_are_left_out)
@@ -122,45 +136,27 @@ Test (vmctl_xml, no_initrd_and_no_cmdline_are_left_out)
 
 Test (vmctl_xml, microvm_has_acpi_no_usb_no_balloon_and_an_mmio_interface)
 {
-    char *xml = s_generate ();
-    char *machine = s_xpath (xml, "/domain/os/type/@machine");
-    char *acpi = s_xpath (xml, "count(/domain/features/acpi)");
-    char *usb = s_xpath (xml, "/domain/devices/controller[@type='usb']/@model");
-    char *balloon = s_xpath (xml, "/domain/devices/memballoon/@model");
-    char *address = s_xpath (xml, "/domain/devices/interface/address/@type");
-    char *model = s_xpath (xml, "/domain/devices/interface/model/@type");
-    cr_assert (eq (str, machine, "microvm"));
-    cr_assert (eq (str, acpi, "1"));
-    cr_assert (eq (str, usb, "none"));
-    cr_assert (eq (str, balloon, "none"));
-    cr_assert (eq (str, address, "virtio-mmio"));
-    cr_assert (eq (str, model, "virtio"));
-    free (machine), free (acpi), free (usb), free (balloon), free (address), free (model);
-    free (xml);
+    S_ASSERT_READS ({"/domain/os/type/@machine", "microvm"},
+                    {"count(/domain/features/acpi)", "1"},
+                    {"/domain/devices/controller[@type='usb']/@model", "none"},
+                    {"/domain/devices/memballoon/@model", "none"},
+                    {"/domain/devices/interface/address/@type", "virtio-mmio"},
+                    {"/domain/devices/interface/model/@type", "virtio"});
 }
 
 Test (vmctl_xml, q35_interface_is_left_to_pci)
 {
     strcpy (s_template.machine, "q35");
-    char *xml = s_generate ();
-    char *machine = s_xpath (xml, "/domain/os/type/@machine");
-    char *addresses = s_xpath (xml, "count(/domain/devices/interface/address)");
-    cr_assert (eq (str, machine, "q35"));
-    cr_assert (eq (str, addresses, "0"));
-    free (machine), free (addresses), free (xml);
+    S_ASSERT_READS ({"/domain/os/type/@machine", "q35"},
+                    {"count(/domain/devices/interface/address)", "0"});
 }
 
 Test (vmctl_xml, bridge_interface_with_the_services_mac)
 {
     strcpy (s_service.mac, "52:54:00:12:34:56");
-    char *xml = s_generate ();
-    char *type = s_xpath (xml, "/domain/devices/interface/@type");
-    char *bridge = s_xpath (xml, "/domain/devices/interface/source/@bridge");
-    char *mac = s_xpath (xml, "/domain/devices/interface/mac/@address");
-    cr_assert (eq (str, type, "bridge"));
-    cr_assert (eq (str, bridge, "br0"));
-    cr_assert (eq (str, mac, "52:54:00:12:34:56"));
-    free (type), free (bridge), free (mac), free (xml);
+    S_ASSERT_READS ({"/domain/devices/interface/@type", "bridge"},
+                    {"/domain/devices/interface/source/@bridge", "br0"},
+                    {"/domain/devices/interface/mac/@address", "52:54:00:12:34:56"});
 }
 
 Test (vmctl_xml, the_tap_is_named_after_the_domain)
@@ -194,68 +190,31 @@ Test (vmctl_xml, no_mac_lets_libvirt_choose)
     free (xml);
 }
 
-//  One test per field that comes from outside: each is escaped.
+//  Every field that comes from outside, where S_NASTY is put and where it must read back.
+static const struct {
+    const char *field;  //  names the case in a failure message
+    char *buffer;       //  the field itself (a static buffer, refilled by s_setup)
+    const char *xpath;
+} s_escape_cases[] = {
+    {"name", s_domain_name, "/domain/name"},
+    {"type", s_domain_type, "/domain/@type"},
+    {"kernel", s_template.kernel, "/domain/os/kernel"},
+    {"initrd", s_template.initrd, "/domain/os/initrd"},
+    {"cmdline", s_template.cmdline, "/domain/os/cmdline"},
+    {"machine", s_template.machine, "/domain/os/type/@machine"},
+    {"bridge", s_template.bridge, "/domain/devices/interface/source/@bridge"},
+    {"mac", s_service.mac, "/domain/devices/interface/mac/@address"},
+};
 
-Test (vmctl_xml, name_is_escaped)
+Test (vmctl_xml, every_field_from_outside_is_escaped)
 {
-    char *xml = vmctl_xml_domain (&s_service, S_NASTY, "qemu");
-    s_assert_escaped (xml, "/domain/name");
-    free (xml);
-}
-
-Test (vmctl_xml, type_is_escaped)
-{
-    char *xml = vmctl_xml_domain (&s_service, "jitsu-www", S_NASTY);
-    s_assert_escaped (xml, "/domain/@type");
-    free (xml);
-}
-
-Test (vmctl_xml, kernel_is_escaped)
-{
-    strcpy (s_template.kernel, S_NASTY);
-    char *xml = s_generate ();
-    s_assert_escaped (xml, "/domain/os/kernel");
-    free (xml);
-}
-
-Test (vmctl_xml, initrd_is_escaped)
-{
-    strcpy (s_template.initrd, S_NASTY);
-    char *xml = s_generate ();
-    s_assert_escaped (xml, "/domain/os/initrd");
-    free (xml);
-}
-
-Test (vmctl_xml, cmdline_is_escaped)
-{
-    strcpy (s_template.cmdline, S_NASTY);
-    char *xml = s_generate ();
-    s_assert_escaped (xml, "/domain/os/cmdline");
-    free (xml);
-}
-
-Test (vmctl_xml, machine_is_escaped)
-{
-    strcpy (s_template.machine, S_NASTY);
-    char *xml = s_generate ();
-    s_assert_escaped (xml, "/domain/os/type/@machine");
-    free (xml);
-}
-
-Test (vmctl_xml, bridge_is_escaped)
-{
-    strcpy (s_template.bridge, S_NASTY);
-    char *xml = s_generate ();
-    s_assert_escaped (xml, "/domain/devices/interface/source/@bridge");
-    free (xml);
-}
-
-Test (vmctl_xml, mac_is_escaped)
-{
-    strcpy (s_service.mac, S_NASTY);
-    char *xml = s_generate ();
-    s_assert_escaped (xml, "/domain/devices/interface/mac/@address");
-    free (xml);
+    for (size_t i = 0; i < sizeof s_escape_cases / sizeof s_escape_cases[0]; i++) {
+        s_setup ();
+        strcpy (s_escape_cases[i].buffer, S_NASTY);
+        char *xml = s_generate ();
+        s_assert_escaped (xml, s_escape_cases[i].field, s_escape_cases[i].xpath);
+        free (xml);
+    }
 }
 
 Test (vmctl_xml, whitespace_reads_back_exactly)
@@ -309,58 +268,43 @@ static const char *s_live =
     "<target dev='vnet8'/></interface>"
     "</devices></domain>";
 
-Test (vmctl_xml, live_interface_by_mac)
-{
-    char mac[PROTO_MAC_MAX + 1], iface[PROTO_IFACE_MAX + 1];
-    cr_assert (eq (int, vmctl_xml_interface (s_live, "52:54:00:00:00:02", mac, iface), 0));
-    cr_assert (eq (str, mac, "52:54:00:00:00:02"));
-    cr_assert (eq (str, iface, "vnet8"));
-}
+//  One reading of live XML: what vmctl_xml_interface returns and fills in (NULL: not looked at).
+static const struct {
+    const char *behaviour;  //  the test this case was, named in a failure message
+    const char *xml;
+    const char *wanted_mac;
+    int rc;
+    const char *mac;
+    const char *iface;
+} s_live_cases[] = {
+    {"live_interface_by_mac", NULL, "52:54:00:00:00:02", 0, "52:54:00:00:00:02", "vnet8"},
+    {"live_interface_mac_match_ignores_case, 0A", NULL, "52:54:00:00:00:0A", -1, NULL, NULL},
+    {"live_interface_mac_match_ignores_case, 01", NULL, "52:54:00:00:00:01", 0, NULL, "vnet7"},
+    {"live_first_interface_without_a_mac", NULL, "", 0, "52:54:00:00:00:01", "vnet7"},
+    {"live_interface_absent", "<domain><name>x</name><devices/></domain>", NULL, -1, "", ""},
+    {"live_interface_without_target_has_no_iface",
+     "<domain><devices><interface type='bridge'>"
+     "<mac address='52:54:00:00:00:03'/></interface></devices></domain>",
+     NULL, 0, "52:54:00:00:00:03", ""},
+    {"live_device_name_too_long_is_left_out",
+     "<domain><devices><interface type='bridge'><mac address='52:54:00:00:00:04'/>"
+     "<target dev='a-very-long-interface-name'/></interface></devices></domain>",
+     NULL, 0, NULL, ""},
+};
 
-Test (vmctl_xml, live_interface_mac_match_ignores_case)
+Test (vmctl_xml, live_interface_reader)
 {
-    char mac[PROTO_MAC_MAX + 1], iface[PROTO_IFACE_MAX + 1];
-    cr_assert (eq (int, vmctl_xml_interface (s_live, "52:54:00:00:00:0A", mac, iface), -1));
-    cr_assert (eq (int, vmctl_xml_interface (s_live, "52:54:00:00:00:01", mac, iface), 0));
-    cr_assert (eq (str, iface, "vnet7"));
-}
-
-Test (vmctl_xml, live_first_interface_without_a_mac)
-{
-    char mac[PROTO_MAC_MAX + 1], iface[PROTO_IFACE_MAX + 1];
-    cr_assert (eq (int, vmctl_xml_interface (s_live, "", mac, iface), 0));
-    cr_assert (eq (str, mac, "52:54:00:00:00:01"));
-    cr_assert (eq (str, iface, "vnet7"));
-}
-
-Test (vmctl_xml, live_interface_absent)
-{
-    char mac[PROTO_MAC_MAX + 1], iface[PROTO_IFACE_MAX + 1];
-    const char *none = "<domain><name>x</name><devices/></domain>";
-    cr_assert (eq (int, vmctl_xml_interface (none, NULL, mac, iface), -1));
-    cr_assert (eq (str, mac, ""));
-    cr_assert (eq (str, iface, ""));
-}
-
-Test (vmctl_xml, live_interface_without_target_has_no_iface)
-{
-    char mac[PROTO_MAC_MAX + 1], iface[PROTO_IFACE_MAX + 1];
-    const char *inactive = "<domain><devices><interface type='bridge'>"
-                           "<mac address='52:54:00:00:00:03'/></interface></devices></domain>";
-    cr_assert (eq (int, vmctl_xml_interface (inactive, NULL, mac, iface), 0));
-    cr_assert (eq (str, mac, "52:54:00:00:00:03"));
-    cr_assert (eq (str, iface, ""));
-}
-
-Test (vmctl_xml, live_device_name_too_long_is_left_out)
-{
-    char mac[PROTO_MAC_MAX + 1], iface[PROTO_IFACE_MAX + 1];
-    const char *longer = "<domain><devices><interface type='bridge'>"
-                         "<mac address='52:54:00:00:00:04'/>"
-                         "<target dev='a-very-long-interface-name'/></interface></devices>"
-                         "</domain>";
-    cr_assert (eq (int, vmctl_xml_interface (longer, NULL, mac, iface), 0));
-    cr_assert (eq (str, iface, ""));
+    for (size_t i = 0; i < sizeof s_live_cases / sizeof s_live_cases[0]; i++) {
+        const char *behaviour = s_live_cases[i].behaviour;
+        const char *xml = s_live_cases[i].xml ? s_live_cases[i].xml : s_live;
+        char mac[PROTO_MAC_MAX + 1], iface[PROTO_IFACE_MAX + 1];
+        int rc = vmctl_xml_interface (xml, s_live_cases[i].wanted_mac, mac, iface);
+        cr_assert (eq (int, rc, s_live_cases[i].rc), "%s", behaviour);
+        if (s_live_cases[i].mac)
+            cr_assert (eq (str, mac, (char *) s_live_cases[i].mac), "%s", behaviour);
+        if (s_live_cases[i].iface)
+            cr_assert (eq (str, iface, (char *) s_live_cases[i].iface), "%s", behaviour);
+    }
 }
 
 Test (vmctl_xml, malformed_live_xml_is_refused)
