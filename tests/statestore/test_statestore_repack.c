@@ -1,4 +1,5 @@
-/*  statestore_repack: what a repack replaces.
+/*  statestore_repack and statestore_repo: what a repack replaces, and a history that cannot be
+    read whole.
 
     A group's flush renames its .pack into objects/pack, then, a data sync later, its .idx. A
     repack that runs in between must leave that pack alone: no reader sees its objects yet, so
@@ -183,4 +184,25 @@ Test (statestore_repack, an_incremental_repack_leaves_a_pack_whose_index_is_not_
     s_commit (2, 100);
     s_commit (3, 100);
     s_check_repack_spares_pack_without_index ();
+}
+
+Test (statestore_repack, a_history_with_a_missing_commit_is_refused_at_open)
+{
+    s_commit (1, 100);
+    s_commit (2, 100);
+    s_commit (3, 100);
+    git_oid middle;
+    cr_assert (eq (int, statestore_repo_commit_at (s_repo, 2, &middle), 0));
+    statestore_repo_destroy (&s_repo);
+    //  Remove the pack that holds revision 2: the history from the ref has a hole.
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr (hex, sizeof hex, &middle);
+    cr_assert (eq (int, test_shell ("cd %s/objects/pack && for idx in *.idx; do "
+                                    "git show-index < $idx | grep -q %s && "
+                                    "rm ${idx%%.idx}.pack $idx; done; true", s_path, hex), 0));
+    char reason[256] = "";
+    s_repo = statestore_repo_new (s_path, reason, sizeof reason);
+    cr_assert (eq (ptr, s_repo, NULL), "opened at rev %lld, as if the history were shorter",
+               (long long) statestore_repo_rev (s_repo));
+    cr_assert (strstr (reason, "reading history") != NULL, "reason: %s", reason);
 }
