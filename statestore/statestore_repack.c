@@ -14,7 +14,10 @@ typedef struct {
     int64_t size;
 } s_pack_t;
 
-//  The packs present now; COUNT receives their number. The caller frees the array.
+//  The packs present now, complete: COUNT receives their number. The caller frees the array.
+//  A pack counts only once its index is in place. The main thread renames a group's .pack,
+//  then (a data sync later) its .idx; a pack listed in between would be replaced by a pack
+//  that does not hold its objects (no reader sees a pack without its index), and deleted.
 static s_pack_t *
 s_list_packs (const char *directory_path, size_t *count)
 {
@@ -28,12 +31,18 @@ s_list_packs (const char *directory_path, size_t *count)
         if (length < 6 || length > 63 || !streq (entry->d_name + length - 5, ".pack")
             || strncmp (entry->d_name, "pack-", 5))
             continue;
-        if (*count == capacity)
-            packs = (s_pack_t *) realloc (packs, (capacity *= 2) * sizeof (s_pack_t));
-        s_pack_t *pack = &packs[(*count)++];
-        snprintf (pack->name, sizeof pack->name, "%.*s", (int) length - 5, entry->d_name);
         char *path = zsys_sprintf ("%s/%s", directory_path, entry->d_name);
-        pack->size = zsys_file_size (path);
+        char *index_path = zsys_sprintf ("%s/%.*s.idx", directory_path, (int) length - 5,
+                                         entry->d_name);
+        bool indexed = access (index_path, F_OK) == 0;
+        zstr_free (&index_path);
+        if (indexed) {
+            if (*count == capacity)
+                packs = (s_pack_t *) realloc (packs, (capacity *= 2) * sizeof (s_pack_t));
+            s_pack_t *pack = &packs[(*count)++];
+            snprintf (pack->name, sizeof pack->name, "%.*s", (int) length - 5, entry->d_name);
+            pack->size = zsys_file_size (path);
+        }
         zstr_free (&path);
     }
     if (directory)
@@ -47,8 +56,10 @@ s_insert_object (const git_oid *id, void *argument)
     return git_packbuilder_insert ((git_packbuilder *) argument, id, NULL);
 }
 
-//  Write one pack holding every object of the packs marked in CHOSEN (all packs when FULL);
-//  it replaces them. Returns 0 with REPLACED filled, or -1 with REASON.
+//  Write one pack holding every object of PACKS (all of them when FULL, else all but the
+//  LARGEST); it replaces them. The objects are read from exactly those packs, not from the
+//  repository's view of the directory, so that a pack is replaced only by one that holds
+//  what it held. Returns 0 with REPLACED filled, or -1 with REASON.
 static int
 s_write (const char *path, const char *pack_directory, s_pack_t *packs, size_t count, bool full,
          size_t largest, zlist_t *replaced, char *reason, size_t reason_size)
@@ -69,24 +80,23 @@ s_write (const char *path, const char *pack_directory, s_pack_t *packs, size_t c
             && (git_revwalk_new (&walk, git) || git_revwalk_push (walk, &head)
                 || git_packbuilder_insert_walk (builder, walk)))
             goto cleanup;
-        if (git_repository_odb (&source, git))
-            goto cleanup;
     }
-    else {
-        //  Only the small packs: an object database made of just them.
-        if (git_odb_new (&source))
-            goto cleanup;
-        for (size_t index = 0; index < count; index++) {
-            if (index == largest)
-                continue;
-            git_odb_backend *backend = NULL;
-            char *idx = zsys_sprintf ("%s/%s.idx", pack_directory, packs[index].name);
-            int failed = git_odb_backend_one_pack (&backend, idx)
-                         || git_odb_add_backend (source, backend, 1);
-            zstr_free (&idx);
-            if (failed)
-                goto cleanup;
+    //  An object database made of just the packs replaced.
+    if (git_odb_new (&source))
+        goto cleanup;
+    for (size_t index = 0; index < count; index++) {
+        if (!full && index == largest)
+            continue;
+        git_odb_backend *backend = NULL;
+        char *idx = zsys_sprintf ("%s/%s.idx", pack_directory, packs[index].name);
+        int failed = git_odb_backend_one_pack (&backend, idx);
+        if (!failed && git_odb_add_backend (source, backend, 1)) {
+            backend->free (backend);
+            failed = -1;
         }
+        zstr_free (&idx);
+        if (failed)
+            goto cleanup;
     }
     if (git_odb_foreach (source, s_insert_object, builder)
         || git_packbuilder_write (builder, pack_directory, 0, NULL, NULL))

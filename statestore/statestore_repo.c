@@ -127,20 +127,24 @@ s_index_changes (statestore_repo_t *self, const char *message, int64_t rev)
 }
 
 //  Walk refs/heads/main oldest first: one revision per commit, and the mod_rev of every key.
+//  A history that cannot be read whole (a missing object, an unreadable ref) is refused: read
+//  as far as it goes, it would become a shorter history that the next commit makes final.
 static int
 s_index_history (statestore_repo_t *self, char *reason, size_t reason_size)
 {
     git_oid head;
-    if (git_reference_name_to_id (&head, self->git, STATESTORE_REPO_REF))
+    int found = git_reference_name_to_id (&head, self->git, STATESTORE_REPO_REF);
+    if (found == GIT_ENOTFOUND)
         return 0;  // no commit yet
     git_revwalk *walk = NULL;
     int rc = -1;
-    if (git_revwalk_new (&walk, self->git)
+    if (found || git_revwalk_new (&walk, self->git)
         || git_revwalk_sorting (walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)
         || git_revwalk_push (walk, &head))
         goto cleanup;
     git_oid commit_id;
-    while (git_revwalk_next (&commit_id, walk) == 0) {
+    int walked;
+    while ((walked = git_revwalk_next (&commit_id, walk)) == 0) {
         git_commit *commit = NULL;
         if (git_commit_lookup (&commit, self->git, &commit_id) || s_append_rev (self, &commit_id)) {
             git_commit_free (commit);
@@ -149,6 +153,8 @@ s_index_history (statestore_repo_t *self, char *reason, size_t reason_size)
         s_index_changes (self, git_commit_message (commit), (int64_t) self->rev_count);
         git_commit_free (commit);
     }
+    if (walked != GIT_ITEROVER)
+        goto cleanup;
     self->durable_count = self->rev_count;
     rc = 0;
 cleanup:
