@@ -65,6 +65,20 @@ s_commit (uint32_t seed, size_t size)
     return rev;
 }
 
+//  Write DATA as PACK's file with the extension EXTENSION in the pack directory.
+static void
+s_write_part (statestore_pack_t *pack, const char *extension, zchunk_t *data)
+{
+    char *file = zsys_sprintf ("%s/objects/pack/%s.%s", s_path, statestore_pack_name (pack),
+                               extension);
+    FILE *handle = fopen (file, "wb");
+    cr_assert (handle != NULL);
+    cr_assert (eq (sz, fwrite (zchunk_data (data), 1, zchunk_size (data), handle),
+                   zchunk_size (data)));
+    fclose (handle);
+    zstr_free (&file);
+}
+
 //  Put a pack holding one new blob into objects/pack as a flush leaves it between its two
 //  renames: the .pack in place, the .idx not yet. Returns the pack (the caller writes the
 //  index later and destroys it); BLOB receives the object's id.
@@ -78,14 +92,7 @@ s_pack_without_index (git_oid *blob)
     cr_assert (eq (int, statestore_pack_add (pack, blob, GIT_OBJECT_BLOB, content,
                                              strlen (content)), 0));
     cr_assert (eq (int, statestore_pack_finish (pack), 0));
-    zchunk_t *data = statestore_pack_data (pack);
-    char *file = zsys_sprintf ("%s/objects/pack/%s.pack", s_path, statestore_pack_name (pack));
-    FILE *handle = fopen (file, "wb");
-    cr_assert (handle != NULL);
-    cr_assert (eq (sz, fwrite (zchunk_data (data), 1, zchunk_size (data), handle),
-                   zchunk_size (data)));
-    fclose (handle);
-    zstr_free (&file);
+    s_write_part (pack, "pack", statestore_pack_data (pack));
     return pack;
 }
 
@@ -93,14 +100,7 @@ s_pack_without_index (git_oid *blob)
 static void
 s_write_index (statestore_pack_t *pack)
 {
-    zchunk_t *index = statestore_pack_index (pack);
-    char *file = zsys_sprintf ("%s/objects/pack/%s.idx", s_path, statestore_pack_name (pack));
-    FILE *handle = fopen (file, "wb");
-    cr_assert (handle != NULL);
-    cr_assert (eq (sz, fwrite (zchunk_data (index), 1, zchunk_size (index), handle),
-                   zchunk_size (index)));
-    fclose (handle);
-    zstr_free (&file);
+    s_write_part (pack, "idx", statestore_pack_index (pack));
 }
 
 //  Run one repack; returns the names of the packs it replaced (the caller destroys the list).
