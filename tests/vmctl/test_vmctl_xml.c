@@ -280,6 +280,10 @@ static const struct {
     {"live_interface_by_mac", NULL, "52:54:00:00:00:02", 0, "52:54:00:00:00:02", "vnet8"},
     {"live_interface_mac_match_ignores_case, 0A", NULL, "52:54:00:00:00:0A", -1, NULL, NULL},
     {"live_interface_mac_match_ignores_case, 01", NULL, "52:54:00:00:00:01", 0, NULL, "vnet7"},
+    {"live_interface_mac_match_ignores_case, AB:CD:EF",
+     "<domain><devices><interface type='bridge'><mac address='52:54:00:ab:cd:ef'/>"
+     "<target dev='vnet9'/></interface></devices></domain>",
+     "52:54:00:AB:CD:EF", 0, "52:54:00:ab:cd:ef", "vnet9"},
     {"live_first_interface_without_a_mac", NULL, "", 0, "52:54:00:00:00:01", "vnet7"},
     {"live_interface_absent", "<domain><name>x</name><devices/></domain>", NULL, -1, "", ""},
     {"live_interface_without_target_has_no_iface",
