@@ -23,7 +23,7 @@ bench_env "$name" 10.79.0 5398 9198
 watch="$bin/tests/e2e/e2e_tcp"
 masks="none delay ready synjitsu auto"
 
-[ -x "$bin/tests/e2e/e2e_tcp" ] || { echo "e2e.sh: build first ($bin)" >&2; exit 1; }
+[ -x "$watch" ] || { echo "e2e.sh: build first ($bin)" >&2; exit 1; }
 
 cleanup () {
     for mask in $masks; do
